@@ -1,0 +1,205 @@
+/**
+ * Composable encoder/decoder pairs for the TLS presentation language as RFC
+ * 9420 §2.1 uses it: fixed-width integers, variable-length vectors,
+ * `optional<T>`, enums and structs.
+ *
+ * @example A struct with a vector field
+ * ```ts
+ * import { decode, encode, opaque, struct, uint16 } from "./codec.ts";
+ * interface Point { tag: number; data: Uint8Array }
+ * const point = struct<Point>({ tag: uint16, data: opaque });
+ * const bytes = encode(point, { tag: 1, data: new Uint8Array([7]) });
+ * const back = decode(point, bytes, "Point");
+ * ```
+ *
+ * @module
+ */
+
+import { MlsError } from "../errors.ts";
+import { Reader } from "./reader.ts";
+import { Writer } from "./writer.ts";
+
+/** An encoder and decoder for values of type `T`. */
+export interface Codec<T> {
+  /** Appends the encoding of `value` to `w`. */
+  encode(w: Writer, value: T): void;
+  /** Reads one value from `r`; `field` names it in errors. */
+  decode(r: Reader, field: string): T;
+}
+
+/** Encodes one value into a fresh byte array. */
+export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
+  const w = new Writer();
+  codec.encode(w, value);
+  return w.finish();
+}
+
+/**
+ * Decodes a whole message: the input must hold exactly one value, with no
+ * trailing bytes. Any failure is an {@link MlsError}.
+ */
+export function decode<T>(codec: Codec<T>, bytes: Uint8Array, name: string): T {
+  const r = new Reader(bytes);
+  const value = codec.decode(r, name);
+  r.end(name);
+  return value;
+}
+
+/** `uint8` */
+export const uint8: Codec<number> = {
+  encode: (w, v) => w.u8(v),
+  decode: (r, f) => r.u8(f),
+};
+
+/** `uint16` */
+export const uint16: Codec<number> = {
+  encode: (w, v) => w.u16(v),
+  decode: (r, f) => r.u16(f),
+};
+
+/** `uint32` */
+export const uint32: Codec<number> = {
+  encode: (w, v) => w.u32(v),
+  decode: (r, f) => r.u32(f),
+};
+
+/** `uint64`, as a bigint so that no value is rounded. */
+export const uint64: Codec<bigint> = {
+  encode: (w, v) => w.u64(v),
+  decode: (r, f) => r.u64(f),
+};
+
+/** `opaque data<V>`: a variable-length byte string. */
+export const opaque: Codec<Uint8Array> = {
+  encode: (w, v) => w.opaque(v),
+  decode: (r, f) => r.opaque(f),
+};
+
+/** `opaque data[n]`: exactly `n` bytes, no length prefix. */
+export function fixed(n: number): Codec<Uint8Array> {
+  return {
+    encode: (w, v) => {
+      if (v.length !== n) {
+        throw new MlsError("invalid_value", `expected ${n} bytes`);
+      }
+      w.bytes(v);
+    },
+    decode: (r, f) => r.bytes(n, f),
+  };
+}
+
+/** `T items<V>`: a variable-length vector of `T`. */
+export function vector<T>(item: Codec<T>): Codec<T[]> {
+  return {
+    encode: (w, v) =>
+      w.vector(() => {
+        for (const x of v) item.encode(w, x);
+      }),
+    decode: (r, f) => {
+      const body = r.vector(f);
+      const out: T[] = [];
+      while (body.remaining > 0) {
+        out.push(item.decode(body, `${f}[${out.length}]`));
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * `optional<T>`: a presence octet (0 or 1) followed by the value when
+ * present (RFC 9420 §2.1.1). Any other presence octet is rejected.
+ */
+export function optional<T>(item: Codec<T>): Codec<T | undefined> {
+  return {
+    encode: (w, v) => {
+      if (v === undefined) w.u8(0);
+      else {
+        w.u8(1);
+        item.encode(w, v);
+      }
+    },
+    decode: (r, f) => {
+      const present = r.u8(f);
+      if (present === 0) return undefined;
+      if (present !== 1) {
+        throw new MlsError(
+          "invalid_value",
+          "optional presence octet not 0/1",
+          f,
+        );
+      }
+      return item.decode(r, f);
+    },
+  };
+}
+
+/**
+ * An enum carried in `base` (usually uint8 or uint16) that accepts only the
+ * listed values; any other value is `unknown_enum`.
+ */
+export function enumeration<T extends number>(
+  base: Codec<number>,
+  known: readonly T[],
+): Codec<T> {
+  const allowed = new Set<number>(known);
+  return {
+    encode: (w, v) => {
+      if (!allowed.has(v)) {
+        throw new MlsError("unknown_enum", `cannot encode enum value ${v}`);
+      }
+      base.encode(w, v);
+    },
+    decode: (r, f) => {
+      const v = base.decode(r, f);
+      if (!allowed.has(v)) {
+        throw new MlsError("unknown_enum", `unknown value ${v}`, f);
+      }
+      return v as T;
+    },
+  };
+}
+
+/** The codecs for each field of `T`, in wire order. */
+export type Fields<T> = { [K in keyof T]-?: Codec<T[K]> };
+
+/**
+ * A struct: fields encoded in the order the `fields` object lists them.
+ * Decoding errors name the failing field as `Struct.field`.
+ */
+export function struct<T extends object>(fields: Fields<T>): Codec<T> {
+  const entries = Object.entries(fields) as [
+    keyof T & string,
+    Codec<unknown>,
+  ][];
+  return {
+    encode: (w, v) => {
+      for (const [k, c] of entries) c.encode(w, v[k]);
+    },
+    decode: (r, f) => {
+      const out = {} as Record<string, unknown>;
+      for (const [k, c] of entries) out[k] = c.decode(r, `${f}.${k}`);
+      return out as T;
+    },
+  };
+}
+
+/** Maps a codec's values through a pair of conversion functions. */
+export function map<A, B>(
+  codec: Codec<A>,
+  to: (a: A) => B,
+  from: (b: B) => A,
+): Codec<B> {
+  return {
+    encode: (w, v) => codec.encode(w, from(v)),
+    decode: (r, f) => to(codec.decode(r, f)),
+  };
+}
+
+/** A codec defined later, for recursive structures. */
+export function lazy<T>(get: () => Codec<T>): Codec<T> {
+  return {
+    encode: (w, v) => get().encode(w, v),
+    decode: (r, f) => get().decode(r, f),
+  };
+}
