@@ -28,6 +28,7 @@ export class Writer {
     return this.#len;
   }
 
+  // Callers must call #reserve before reading #buf/#view: it may replace them.
   #reserve(n: number): number {
     const at = this.#len;
     const need = at + n;
@@ -45,27 +46,32 @@ export class Writer {
 
   /** Writes an unsigned 8-bit integer. */
   u8(v: number): void {
-    this.#buf[this.#reserve(1)] = v;
+    const at = this.#reserve(1);
+    this.#buf[at] = v;
   }
 
   /** Writes a big-endian unsigned 16-bit integer. */
   u16(v: number): void {
-    this.#view.setUint16(this.#reserve(2), v);
+    const at = this.#reserve(2);
+    this.#view.setUint16(at, v);
   }
 
   /** Writes a big-endian unsigned 32-bit integer. */
   u32(v: number): void {
-    this.#view.setUint32(this.#reserve(4), v);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, v);
   }
 
   /** Writes a big-endian unsigned 64-bit integer. */
   u64(v: bigint): void {
-    this.#view.setBigUint64(this.#reserve(8), v);
+    const at = this.#reserve(8);
+    this.#view.setBigUint64(at, v);
   }
 
   /** Appends raw bytes with no length prefix. */
   bytes(b: Uint8Array): void {
-    this.#buf.set(b, this.#reserve(b.length));
+    const at = this.#reserve(b.length);
+    this.#buf.set(b, at);
   }
 
   /** Writes a minimal variable-length integer header (RFC 9420 §2.1.2). */
