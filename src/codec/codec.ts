@@ -203,3 +203,100 @@ export function lazy<T>(get: () => Codec<T>): Codec<T> {
     decode: (r, f) => get().decode(r, f),
   };
 }
+
+/** `struct {}`: the empty arm of a `select`; encodes to nothing. */
+export const empty: Codec<Record<never, never>> = {
+  encode: () => {},
+  decode: () => ({}),
+};
+
+/**
+ * The arm codecs of a {@link variant} over the discriminated union `T`
+ * whose discriminant is `T[K]`: for each tag value, the codec of the other
+ * fields of the union member carrying that tag.
+ */
+export type Arms<T, K extends keyof T> = {
+  readonly [V in T[K] & number]: Codec<
+    Omit<Extract<T, { readonly [P in K]: V }>, K>
+  >;
+};
+
+/**
+ * A tagged union as RFC 9420 writes it: a tag followed by
+ * `select (tag) { case a: ...; case b: ...; }`.
+ *
+ * The value is one flat object: `value[key]` holds the tag, and the fields of
+ * the selected arm sit beside it (the arm codec, usually a {@link struct},
+ * encodes the fields it knows from the whole value). A tag with no arm is
+ * `unknown_enum`, on decode and on encode.
+ *
+ * @example
+ * ```ts
+ * import { empty, opaque, struct, uint8, variant } from "./codec.ts";
+ * type Msg = { kind: 1; data: Uint8Array } | { kind: 2 };
+ * const msg = variant<Msg, "kind">("kind", uint8, {
+ *   1: struct({ data: opaque }),
+ *   2: empty,
+ * });
+ * ```
+ *
+ * @param key the discriminant field, named after the RFC selector
+ * @param tag the codec of the discriminant (e.g. `uint8`, `uint16`)
+ * @param arms the codec of the remaining fields, per tag value
+ */
+export function variant<T extends object, K extends keyof T & string>(
+  key: K,
+  tag: Codec<number>,
+  arms: Arms<T, K>,
+): Codec<T> {
+  const table = new Map<number, Codec<object>>();
+  for (const [k, c] of Object.entries(arms)) {
+    table.set(Number(k), c as Codec<object>);
+  }
+  return {
+    encode: (w, v) => {
+      const t = v[key] as number;
+      const arm = table.get(t);
+      if (!arm) {
+        throw new MlsError("unknown_enum", `cannot encode ${key} ${t}`, key);
+      }
+      tag.encode(w, t);
+      arm.encode(w, v);
+    },
+    decode: (r, f) => {
+      const t = tag.decode(r, `${f}.${key}`);
+      const arm = table.get(t);
+      if (!arm) {
+        throw new MlsError("unknown_enum", `unknown value ${t}`, `${f}.${key}`);
+      }
+      return { [key]: t, ...arm.decode(r, f) } as T;
+    },
+  };
+}
+
+/**
+ * Concatenates codecs of disjoint parts of one object, for RFC structs whose
+ * `select` sits between other fields: each part encodes the fields it knows
+ * from the whole value, and the decoded parts are merged into one object.
+ *
+ * @param a the first part on the wire
+ * @param b the second part
+ * @param c an optional third part
+ */
+export function merge<
+  A extends object,
+  B extends object,
+  C extends object = Record<never, never>,
+>(a: Codec<A>, b: Codec<B>, c?: Codec<C>): Codec<A & B & C> {
+  return {
+    encode: (w, v) => {
+      a.encode(w, v);
+      b.encode(w, v);
+      c?.encode(w, v);
+    },
+    decode: (r, f) => {
+      const out = { ...a.decode(r, f), ...b.decode(r, f) };
+      return (c ? { ...out, ...c.decode(r, f) } : out) as A & B & C;
+    },
+  };
+}
