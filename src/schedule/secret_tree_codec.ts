@@ -1,0 +1,147 @@
+/**
+ * A TLS-style encoding of {@link SecretTreeState}, for storing a group's
+ * state. Not an MLS wire structure; the layout is webmls's own:
+ *
+ * ```text
+ * struct { uint32 generation; opaque key<V>; opaque nonce<V>; } SkippedKey;
+ * struct { uint32 generation; opaque secret<V>; SkippedKey skipped<V>; }
+ *   HashRatchet;
+ * struct { uint32 node; opaque secret<V>; } NodeSecret;
+ * struct { uint32 leaf; HashRatchet handshake; HashRatchet application; }
+ *   LeafRatchets;
+ * struct { uint32 leaf_count; NodeSecret nodes<V>; LeafRatchets leaves<V>; }
+ *   SecretTreeState;
+ * ```
+ *
+ * @module
+ */
+
+import {
+  type Codec,
+  map,
+  opaque,
+  struct,
+  uint32,
+  vector,
+} from "../codec/codec.ts";
+import { MlsError } from "../errors.ts";
+import { root } from "../tree/tree_math.ts";
+import type {
+  HashRatchetState,
+  LeafRatchets,
+  RatchetKeyNonce,
+  SecretTreeState,
+} from "./secret_tree.ts";
+
+interface SkippedWire extends RatchetKeyNonce {
+  generation: number;
+}
+
+const skippedCodec = struct<SkippedWire>({
+  generation: uint32,
+  key: opaque,
+  nonce: opaque,
+});
+
+interface RatchetWire {
+  generation: number;
+  secret: Uint8Array;
+  skipped: SkippedWire[];
+}
+
+const ratchetCodec: Codec<HashRatchetState> = map(
+  struct<RatchetWire>({
+    generation: uint32,
+    secret: opaque,
+    skipped: vector(skippedCodec),
+  }),
+  (w) => {
+    const skipped = new Map<number, RatchetKeyNonce>();
+    let last = -1;
+    for (const s of w.skipped) {
+      if (s.generation <= last || s.generation >= w.generation) {
+        throw new MlsError(
+          "invalid_value",
+          "skipped generations out of order",
+          "HashRatchet.skipped",
+        );
+      }
+      last = s.generation;
+      skipped.set(s.generation, { key: s.key, nonce: s.nonce });
+    }
+    return { generation: w.generation, secret: w.secret, skipped };
+  },
+  (r) => ({
+    generation: r.generation,
+    secret: r.secret,
+    skipped: Array.from(
+      r.skipped,
+      ([generation, kn]) => ({ generation, key: kn.key, nonce: kn.nonce }),
+    ),
+  }),
+);
+
+interface NodeWire {
+  node: number;
+  secret: Uint8Array;
+}
+
+interface LeafWire extends LeafRatchets {
+  leaf: number;
+}
+
+interface StateWire {
+  leafCount: number;
+  nodes: NodeWire[];
+  leaves: LeafWire[];
+}
+
+/** The codec of a {@link SecretTreeState} (layout in the module notes). */
+export const secretTreeStateCodec: Codec<SecretTreeState> = map(
+  struct<StateWire>({
+    leafCount: uint32,
+    nodes: vector(struct<NodeWire>({ node: uint32, secret: opaque })),
+    leaves: vector(
+      struct<LeafWire>({
+        leaf: uint32,
+        handshake: ratchetCodec,
+        application: ratchetCodec,
+      }),
+    ),
+  }),
+  (w) => {
+    if (w.leafCount < 1) {
+      throw new MlsError("invalid_value", "no leaves", "SecretTree.leafCount");
+    }
+    const nodes = new Map<number, Uint8Array>();
+    for (const n of w.nodes) {
+      if (n.node > 2 * root(w.leafCount)) {
+        throw new MlsError("invalid_value", "node outside tree", "nodes");
+      }
+      nodes.set(n.node, n.secret);
+    }
+    const leaves = new Map<number, LeafRatchets>();
+    for (const l of w.leaves) {
+      if (l.leaf >= w.leafCount) {
+        throw new MlsError("invalid_leaf_index", "leaf outside tree", "leaves");
+      }
+      leaves.set(l.leaf, {
+        handshake: l.handshake,
+        application: l.application,
+      });
+    }
+    return { leafCount: w.leafCount, nodes, leaves };
+  },
+  (s) => ({
+    leafCount: s.leafCount,
+    nodes: Array.from(s.nodes, ([node, secret]) => ({ node, secret })),
+    leaves: Array.from(
+      s.leaves,
+      ([leaf, r]) => ({
+        leaf,
+        handshake: r.handshake,
+        application: r.application,
+      }),
+    ),
+  }),
+);
