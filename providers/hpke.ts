@@ -1,0 +1,235 @@
+/**
+ * HPKE base mode (RFC 9180) through `@hpke/core` and its KEM/AEAD modules.
+ * One `CipherSuite` object is built per MLS suite. Private keys cross the
+ * API as `SerializePrivateKey` bytes; the imported key pair behind them is
+ * cached per buffer, and imported recipient public keys per value.
+ *
+ * @module
+ */
+
+import {
+  Aes128Gcm,
+  Aes256Gcm,
+  CipherSuite,
+  DhkemP256HkdfSha256,
+  DhkemP384HkdfSha384,
+  DhkemP521HkdfSha512,
+  DhkemX25519HkdfSha256,
+  DhkemX448HkdfSha512,
+  HkdfSha256,
+  HkdfSha384,
+  HkdfSha512,
+  type KemInterface,
+} from "@hpke/core";
+import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
+import { DhkemX25519HkdfSha256 as PureDhkemX25519 } from "@hpke/dhkem-x25519";
+import { DhkemX448HkdfSha512 as PureDhkemX448 } from "@hpke/dhkem-x448";
+import { x25519 } from "@noble/curves/ed25519.js";
+import { x448 } from "@noble/curves/ed448.js";
+import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
+import { MlsError } from "../src/errors.ts";
+import type { HpkeKeyPair, HpkeSealed } from "./provider.ts";
+import { PublicCache, SecretCache } from "./key_cache.ts";
+import type { HpkePart } from "./suite.ts";
+import type { WebCryptoFeatures } from "./detect.ts";
+
+function fromB64url(s: string): Uint8Array {
+  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Serialized public key from a native private `CryptoKey`'s JWK. */
+async function jwkPublic(key: CryptoKey): Promise<Uint8Array> {
+  const jwk = await crypto.subtle.exportKey("jwk", key);
+  const x = fromB64url(jwk.x!);
+  if (jwk.kty !== "EC") return x;
+  const y = fromB64url(jwk.y!);
+  const out = new Uint8Array(1 + x.length + y.length);
+  out[0] = 0x04;
+  out.set(x, 1);
+  out.set(y, 1 + x.length);
+  return out;
+}
+
+/** How to compute a public key from a deserialized private key. */
+type PublicFromPrivate = (
+  key: CryptoKey,
+  raw: Uint8Array,
+) => Promise<Uint8Array>;
+
+function kemFor(
+  id: number,
+  features: WebCryptoFeatures,
+): [KemInterface, PublicFromPrivate] {
+  const native: PublicFromPrivate = (key) => jwkPublic(key);
+  switch (id) {
+    case 0x0010:
+      return [new DhkemP256HkdfSha256(), native];
+    case 0x0011:
+      return [new DhkemP384HkdfSha384(), native];
+    case 0x0012:
+      return [new DhkemP521HkdfSha512(), native];
+    case 0x0020:
+      return features.x25519 ? [new DhkemX25519HkdfSha256(), native] : [
+        new PureDhkemX25519(),
+        (_, raw) => Promise.resolve(x25519.getPublicKey(raw)),
+      ];
+    case 0x0021:
+      return features.x448 ? [new DhkemX448HkdfSha512(), native] : [
+        new PureDhkemX448(),
+        (_, raw) => Promise.resolve(x448.getPublicKey(raw)),
+      ];
+  }
+  throw new MlsError("unsupported_cipher_suite", `unknown HPKE KEM ${id}`);
+}
+
+function kdfFor(id: number): HkdfSha256 | HkdfSha384 | HkdfSha512 {
+  switch (id) {
+    case 0x0001:
+      return new HkdfSha256();
+    case 0x0002:
+      return new HkdfSha384();
+    case 0x0003:
+      return new HkdfSha512();
+  }
+  throw new MlsError("unsupported_cipher_suite", `unknown HPKE KDF ${id}`);
+}
+
+function aeadFor(id: number): Aes128Gcm | Aes256Gcm | Chacha20Poly1305 {
+  switch (id) {
+    case 0x0001:
+      return new Aes128Gcm();
+    case 0x0002:
+      return new Aes256Gcm();
+    case 0x0003:
+      return new Chacha20Poly1305();
+  }
+  throw new MlsError("unsupported_cipher_suite", `unknown HPKE AEAD ${id}`);
+}
+
+interface PrivateEntry {
+  pair: CryptoKeyPair;
+  publicKey: Uint8Array;
+}
+
+function failure(message: string, cause: unknown): MlsError {
+  return new MlsError("crypto_failure", message, undefined, { cause });
+}
+
+/** HPKE base mode for one MLS cipher suite. */
+export class HpkeSuite implements HpkePart {
+  #suite: CipherSuite;
+  #kem: KemInterface;
+  #publicFromPrivate: PublicFromPrivate;
+  #private = new SecretCache<PrivateEntry>();
+  #public = new PublicCache<CryptoKey>();
+
+  /**
+   * Builds the suite's HPKE `CipherSuite`.
+   *
+   * @param info the MLS suite's parameters (KEM, KDF and AEAD ids)
+   * @param features which native algorithms to use; X25519/X448 come from
+   *   the pure-JS `@hpke/dhkem-*` modules where WebCrypto lacks them
+   */
+  constructor(info: CipherSuiteInfo, features: WebCryptoFeatures) {
+    [this.#kem, this.#publicFromPrivate] = kemFor(info.kem, features);
+    this.#suite = new CipherSuite({
+      kem: this.#kem,
+      kdf: kdfFor(info.kdf),
+      aead: aeadFor(info.aead),
+    });
+  }
+
+  #importPrivate = async (raw: Uint8Array): Promise<PrivateEntry> => {
+    try {
+      const privateKey = await this.#kem.deserializePrivateKey(raw);
+      const pub = await this.#publicFromPrivate(privateKey, raw);
+      const publicKey = await this.#public.get(pub, this.#importPublic);
+      return { pair: { privateKey, publicKey }, publicKey: pub };
+    } catch (cause) {
+      throw failure("invalid HPKE private key", cause);
+    }
+  };
+
+  #importPublic = (raw: Uint8Array): Promise<CryptoKey> =>
+    this.#kem.deserializePublicKey(raw);
+
+  async #serialize(pair: CryptoKeyPair): Promise<HpkeKeyPair> {
+    const [pub, priv] = await Promise.all([
+      this.#kem.serializePublicKey(pair.publicKey),
+      this.#kem.serializePrivateKey(pair.privateKey),
+    ]);
+    const publicKey = new Uint8Array(pub);
+    const privateKey = new Uint8Array(priv);
+    // The caller will likely decrypt with this key: remember the import.
+    this.#private.set(privateKey, { pair, publicKey: publicKey.slice() });
+    return { publicKey, privateKey };
+  }
+
+  /** Single-shot base-mode seal to `publicKey`. */
+  async seal(
+    publicKey: Uint8Array,
+    info: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): Promise<HpkeSealed> {
+    try {
+      const recipientPublicKey = await this.#public.get(
+        publicKey,
+        this.#importPublic,
+      );
+      const { ct, enc } = await this.#suite.seal(
+        { recipientPublicKey, info },
+        plaintext,
+        aad,
+      );
+      return { kemOutput: new Uint8Array(enc), ciphertext: new Uint8Array(ct) };
+    } catch (cause) {
+      throw failure("HPKE seal failed", cause);
+    }
+  }
+
+  /** Single-shot base-mode open; throws `MlsError("crypto_failure")`. */
+  async open(
+    privateKey: Uint8Array,
+    kemOutput: Uint8Array,
+    info: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+  ): Promise<Uint8Array> {
+    const { pair } = await this.#private.get(privateKey, this.#importPrivate);
+    try {
+      return new Uint8Array(
+        await this.#suite.open(
+          { recipientKey: pair, enc: kemOutput, info },
+          ciphertext,
+          aad,
+        ),
+      );
+    } catch (cause) {
+      throw failure("HPKE open failed", cause);
+    }
+  }
+
+  /** The KEM's `DeriveKeyPair(ikm)`, serialized. */
+  async deriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair> {
+    try {
+      return await this.#serialize(await this.#kem.deriveKeyPair(ikm));
+    } catch (cause) {
+      throw failure("HPKE DeriveKeyPair failed", cause);
+    }
+  }
+
+  /** A fresh key pair, serialized. */
+  async generateKeyPair(): Promise<HpkeKeyPair> {
+    return await this.#serialize(await this.#kem.generateKeyPair());
+  }
+
+  /** The public key of a serialized private key. */
+  async publicKey(privateKey: Uint8Array): Promise<Uint8Array> {
+    const entry = await this.#private.get(privateKey, this.#importPrivate);
+    return entry.publicKey.slice();
+  }
+}

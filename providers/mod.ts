@@ -1,0 +1,142 @@
+/**
+ * The built-in crypto provider: all seven RFC 9420 cipher suites.
+ *
+ * `crypto.subtle` serves SHA-2, HMAC, HKDF, AES-GCM, ECDSA and (where the
+ * runtime has them) Ed25519, X25519 and X448; HPKE runs on `@hpke/core`.
+ * ChaCha20-Poly1305 and Ed448 come from `@noble/*`, and so do Ed25519 and
+ * X25519/X448 (via `@hpke/dhkem-*`) when feature detection finds WebCrypto
+ * without them.
+ *
+ * @example Sign and verify with suite 1
+ * ```ts
+ * import { defaultProvider } from "./mod.ts";
+ * const cs = await defaultProvider().suite(1);
+ * const { publicKey, privateKey } = await cs.signatureGenerateKeyPair();
+ * const msg = new TextEncoder().encode("hi");
+ * const sig = await cs.sign(privateKey, msg);
+ * console.log(await cs.verify(publicKey, msg, sig)); // true
+ * ```
+ *
+ * @module
+ */
+
+import { CIPHER_SUITES } from "../src/crypto/cipher_suites.ts";
+import { MlsError } from "../src/errors.ts";
+import type { CipherSuiteId, CryptoProvider, SuiteCrypto } from "./provider.ts";
+import {
+  detectWebCryptoFeatures,
+  NO_OPTIONAL_FEATURES,
+  type WebCryptoFeatures,
+} from "./detect.ts";
+import { HpkeSuite } from "./hpke.ts";
+import { NobleChaCha20Poly1305, NobleEdDsa } from "./pure_js.ts";
+import { ComposedSuite, type SignaturePart } from "./suite.ts";
+import { WebAesGcm, WebKdf } from "./webcrypto.ts";
+import { WebSignature } from "./webcrypto_sig.ts";
+
+export type {
+  CipherSuiteId,
+  CryptoProvider,
+  HpkeKeyPair,
+  HpkeSealed,
+  SignatureKeyPair,
+  SignaturePrivateKey,
+  SuiteCrypto,
+} from "./provider.ts";
+export type { WebCryptoFeatures } from "./detect.ts";
+export { derToP1363, p1363ToDer } from "./der.ts";
+
+/** Options of {@link createProvider}. */
+export interface ProviderOptions {
+  /**
+   * Use the pure-JS implementations of Ed25519, X25519 and X448 even where
+   * WebCrypto has them (for tests, or to avoid a buggy native one).
+   */
+  forcePureJs?: boolean;
+}
+
+function signatureFor(
+  scheme: string,
+  features: WebCryptoFeatures,
+): SignaturePart {
+  switch (scheme) {
+    case "ed25519":
+      return features.ed25519
+        ? WebSignature.ed25519()
+        : new NobleEdDsa("ed25519");
+    case "ed448":
+      return new NobleEdDsa("ed448");
+    case "ecdsa_secp256r1_sha256":
+      return WebSignature.ecdsa("P-256", "SHA-256");
+    case "ecdsa_secp384r1_sha384":
+      return WebSignature.ecdsa("P-384", "SHA-384");
+    case "ecdsa_secp521r1_sha512":
+      return WebSignature.ecdsa("P-521", "SHA-512");
+  }
+  throw new MlsError("unsupported_cipher_suite", `no signature ${scheme}`);
+}
+
+function buildSuite(id: number, features: WebCryptoFeatures): SuiteCrypto {
+  const info = CIPHER_SUITES[id];
+  return new ComposedSuite(id, {
+    kdf: new WebKdf(info.hash),
+    aead: info.aead === 0x0003
+      ? new NobleChaCha20Poly1305()
+      : new WebAesGcm(info.aead === 0x0001 ? 16 : 32),
+    signature: signatureFor(info.signature, features),
+    hpke: new HpkeSuite(info, features),
+  });
+}
+
+class Provider implements CryptoProvider {
+  readonly name: string;
+  readonly supportedSuites: readonly CipherSuiteId[] = Object.freeze(
+    Object.keys(CIPHER_SUITES).map(Number),
+  );
+  #features: () => Promise<WebCryptoFeatures>;
+  #suites = new Map<CipherSuiteId, Promise<SuiteCrypto>>();
+
+  constructor(forcePureJs: boolean) {
+    this.name = forcePureJs ? "webmls (pure-JS fallback)" : "webmls";
+    this.#features = forcePureJs
+      ? () => Promise.resolve(NO_OPTIONAL_FEATURES)
+      : detectWebCryptoFeatures;
+  }
+
+  suite(id: CipherSuiteId): Promise<SuiteCrypto> {
+    if (!(id in CIPHER_SUITES)) {
+      return Promise.reject(
+        new MlsError("unsupported_cipher_suite", `cipher suite ${id}`),
+      );
+    }
+    let s = this.#suites.get(id);
+    if (!s) {
+      s = this.#features().then((f) => buildSuite(id, f));
+      this.#suites.set(id, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * A provider for all seven RFC 9420 cipher suites. Suite objects are built
+ * once per provider and reused.
+ *
+ * @param options see {@link ProviderOptions}
+ * @returns a new provider
+ */
+export function createProvider(options: ProviderOptions = {}): CryptoProvider {
+  return new Provider(options.forcePureJs ?? false);
+}
+
+let shared: CryptoProvider | undefined;
+
+/**
+ * The shared default provider: native WebCrypto where feature detection
+ * finds it, pure JS elsewhere.
+ *
+ * @returns the process-wide provider
+ */
+export function defaultProvider(): CryptoProvider {
+  return shared ??= createProvider();
+}
