@@ -28,7 +28,7 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { x448 } from "@noble/curves/ed448.js";
 import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
 import { MlsError } from "../src/errors.ts";
-import type { HpkeKeyPair, HpkeSealed } from "./provider.ts";
+import type { HpkeExported, HpkeKeyPair, HpkeSealed } from "./provider.ts";
 import { PublicCache, SecretCache } from "./key_cache.ts";
 import type { HpkePart } from "./suite.ts";
 import type { WebCryptoFeatures } from "./detect.ts";
@@ -210,6 +210,53 @@ export class HpkeSuite implements HpkePart {
       );
     } catch (cause) {
       throw failure("HPKE open failed", cause);
+    }
+  }
+
+  /** Sender setup, then `Export(exporterContext, length)` (RFC 9180 §5.3). */
+  async exportSender(
+    publicKey: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
+  ): Promise<HpkeExported> {
+    try {
+      const recipientPublicKey = await this.#public.get(
+        publicKey,
+        this.#importPublic,
+      );
+      const ctx = await this.#suite.createSenderContext({
+        recipientPublicKey,
+        info,
+      });
+      const secret = await ctx.export(exporterContext, length);
+      return {
+        kemOutput: new Uint8Array(ctx.enc),
+        secret: new Uint8Array(secret),
+      };
+    } catch (cause) {
+      throw failure("HPKE sender export failed", cause);
+    }
+  }
+
+  /** Receiver setup, then `Export(exporterContext, length)`. */
+  async exportReceiver(
+    privateKey: Uint8Array,
+    kemOutput: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array> {
+    const { pair } = await this.#private.get(privateKey, this.#importPrivate);
+    try {
+      const ctx = await this.#suite.createRecipientContext({
+        recipientKey: pair,
+        enc: kemOutput,
+        info,
+      });
+      return new Uint8Array(await ctx.export(exporterContext, length));
+    } catch (cause) {
+      throw failure("HPKE receiver export failed", cause);
     }
   }
 

@@ -26,6 +26,14 @@ export interface HpkeSealed {
   ciphertext: Uint8Array;
 }
 
+/** The outputs of an HPKE sender setup followed by `Export`. */
+export interface HpkeExported {
+  /** The encapsulated key `enc`. */
+  kemOutput: Uint8Array;
+  /** The exported secret. */
+  secret: Uint8Array;
+}
+
 /**
  * A signature private key. Raw bytes in the test-vector format (RFC 9420
  * test vectors: big-endian scalar for ECDSA, the seed for EdDSA), or a
@@ -98,6 +106,24 @@ export interface SuiteCrypto {
     info: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+  ): Promise<Uint8Array>;
+  /**
+   * HPKE base-mode sender setup followed by the secret export (RFC 9180
+   * §5.3): used by external commits (RFC 9420 §8.3).
+   */
+  hpkeExportSender(
+    publicKey: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
+  ): Promise<HpkeExported>;
+  /** The receiver side of {@link SuiteCrypto.hpkeExportSender}. */
+  hpkeExportReceiver(
+    privateKey: Uint8Array,
+    kemOutput: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
   ): Promise<Uint8Array>;
   /** The KEM's `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3). */
   hpkeDeriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair>;

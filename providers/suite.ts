@@ -8,6 +8,7 @@
 
 import type {
   CipherSuiteId,
+  HpkeExported,
   HpkeKeyPair,
   HpkeSealed,
   SignatureKeyPair,
@@ -92,6 +93,21 @@ export interface HpkePart {
     info: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+  ): Promise<Uint8Array>;
+  /** Sender setup then `Export`. */
+  exportSender(
+    publicKey: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
+  ): Promise<HpkeExported>;
+  /** Receiver setup then `Export`. */
+  exportReceiver(
+    privateKey: Uint8Array,
+    kemOutput: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
   ): Promise<Uint8Array>;
   /** `DeriveKeyPair`. */
   deriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair>;
@@ -203,6 +219,31 @@ export class ComposedSuite implements SuiteCrypto {
     return this.#hpke.open(privateKey, kemOutput, info, aad, ciphertext);
   }
   /** The KEM's `DeriveKeyPair(ikm)`. */
+  hpkeExportSender(
+    publicKey: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
+  ): Promise<HpkeExported> {
+    return this.#hpke.exportSender(publicKey, info, exporterContext, length);
+  }
+
+  hpkeExportReceiver(
+    privateKey: Uint8Array,
+    kemOutput: Uint8Array,
+    info: Uint8Array,
+    exporterContext: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array> {
+    return this.#hpke.exportReceiver(
+      privateKey,
+      kemOutput,
+      info,
+      exporterContext,
+      length,
+    );
+  }
+
   hpkeDeriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair> {
     return this.#hpke.deriveKeyPair(ikm);
   }

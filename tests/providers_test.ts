@@ -318,3 +318,38 @@ Deno.test("signature import without PKCS#8 support uses JWK", async () => {
     subtle.importKey = original;
   }
 });
+
+Deno.test("HPKE export: sender and receiver derive the same secret", async () => {
+  const provider = defaultProvider();
+  for (const id of provider.supportedSuites) {
+    const cs = await provider.suite(id);
+    const kp = await cs.hpkeDeriveKeyPair(
+      new Uint8Array(cs.hashLength).fill(7),
+    );
+    const info = new Uint8Array(0);
+    const label = new TextEncoder().encode("MLS 1.0 external init secret");
+    const sent = await cs.hpkeExportSender(
+      kp.publicKey,
+      info,
+      label,
+      cs.hashLength,
+    );
+    const got = await cs.hpkeExportReceiver(
+      kp.privateKey,
+      sent.kemOutput,
+      info,
+      label,
+      cs.hashLength,
+    );
+    assert.deepEqual(got, sent.secret, `suite ${id}`);
+    const other = await cs.hpkeGenerateKeyPair();
+    const wrong = await cs.hpkeExportReceiver(
+      other.privateKey,
+      sent.kemOutput,
+      info,
+      label,
+      cs.hashLength,
+    );
+    assert.notDeepEqual(wrong, sent.secret, `suite ${id}`);
+  }
+});
