@@ -300,3 +300,16 @@ export function merge<
     },
   };
 }
+
+/**
+ * A value implied by context rather than carried on the wire: encodes
+ * nothing and decodes to `value`. Used, for instance, for a `select` whose
+ * selector lives in an enclosing structure (a {@link variant} with
+ * `constant(tag)` as its tag codec).
+ */
+export function constant<T>(value: T): Codec<T> {
+  return {
+    encode: () => {},
+    decode: () => value,
+  };
+}
