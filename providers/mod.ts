@@ -37,6 +37,7 @@ import { WebSignature } from "./webcrypto_sig.ts";
 export type {
   CipherSuiteId,
   CryptoProvider,
+  HpkeExported,
   HpkeKeyPair,
   HpkeSealed,
   SignatureKeyPair,

@@ -74,6 +74,8 @@ export class MlsError extends Error {
   field?: string;
 
   /**
+   * Creates an error with a stable code.
+   *
    * @param code stable error code
    * @param message human-readable explanation (never contains secrets)
    * @param field the field that failed, if any

@@ -16,6 +16,8 @@ export class Reader {
   readonly #end: number;
 
   /**
+   * Creates a reader over `buf[start, end)`.
+   *
    * @param buf input bytes
    * @param start first readable offset
    * @param end offset one past the last readable byte

@@ -17,7 +17,11 @@ export class Writer {
   #view: DataView;
   #len = 0;
 
-  /** @param capacity initial buffer size in bytes */
+  /**
+   * Creates an empty writer.
+   *
+   * @param capacity initial buffer size in bytes
+   */
   constructor(capacity = 256) {
     this.#buf = new Uint8Array(capacity);
     this.#view = new DataView(this.#buf.buffer);
@@ -33,7 +37,7 @@ export class Writer {
     const at = this.#len;
     const need = at + n;
     if (need > this.#buf.length) {
-      let cap = this.#buf.length * 2;
+      let cap = Math.max(this.#buf.length * 2, 64);
       while (cap < need) cap *= 2;
       const next = new Uint8Array(cap);
       next.set(this.#buf.subarray(0, at));

@@ -56,7 +56,6 @@ export function loadVectors(file: string): any[] {
 export async function runFile(file: string): Promise<FileResult> {
   const entries = loadVectors(file);
   const url = checkerUrl(file);
-  let checker: VectorChecker;
   try {
     Deno.statSync(url);
   } catch {
@@ -68,7 +67,7 @@ export async function runFile(file: string): Promise<FileResult> {
       failures: [],
     };
   }
-  checker = await import(url.href) as VectorChecker;
+  const checker = await import(url.href) as VectorChecker;
   const result: FileResult = {
     file,
     total: entries.length,

@@ -1,0 +1,286 @@
+/**
+ * KeyPackages (RFC 9420 §10): generation with their private parts kept
+ * apart, validation of received ones (§10.1), and references (§5.2).
+ *
+ * @module
+ */
+
+import { encode } from "../codec/codec.ts";
+import { refHash, signWithLabel, verifyWithLabel } from "../crypto/labeled.ts";
+import { MlsError } from "../errors.ts";
+import type { Capabilities } from "../messages/capabilities.ts";
+import type { Credential } from "../messages/credential.ts";
+import { type Extension, ExtensionType } from "../messages/extension.ts";
+import {
+  type KeyPackage,
+  keyPackageCodec,
+  keyPackageTBSCodec,
+} from "../messages/key_package.ts";
+import {
+  type LeafNode,
+  type LeafNodeContent,
+  LeafNodeSource,
+  leafNodeTBSCodec,
+} from "../messages/leaf_node.ts";
+import type { Lifetime } from "../messages/lifetime.ts";
+import { ProtocolVersion } from "../messages/protocol_version.ts";
+import type {
+  SignatureKeyPair,
+  SuiteCrypto,
+} from "../../providers/provider.ts";
+import { bytesEqual } from "../util/bytes.ts";
+
+/** The secrets that belong to a KeyPackage; never sent anywhere. */
+export interface KeyPackagePrivate {
+  /** HPKE private key of `init_key` (used once, to open the Welcome). */
+  initPrivateKey: Uint8Array;
+  /** HPKE private key of the leaf's `encryption_key`. */
+  encryptionPrivateKey: Uint8Array;
+}
+
+/** Options for {@link generateKeyPackage}. */
+export interface KeyPackageOptions {
+  /** Capabilities; defaults to {@link defaultCapabilities}. */
+  capabilities?: Capabilities;
+  /** Validity; defaults to now - 1 h .. now + 90 days. */
+  lifetime?: Lifetime;
+  /** KeyPackage extensions. */
+  extensions?: Extension[];
+  /** LeafNode extensions. */
+  leafExtensions?: Extension[];
+  /**
+   * Marks the package "last resort" (the `last_resort` extension of the
+   * MLS extensions registry): a delivery service hands it out when no other
+   * package is left, and it may be used more than once.
+   */
+  lastResort?: boolean;
+}
+
+/** A freshly generated KeyPackage with its private parts. */
+export interface GeneratedKeyPackage {
+  /** The public, signed KeyPackage. */
+  keyPackage: KeyPackage;
+  /** The private keys to keep until the package is used. */
+  privateKeys: KeyPackagePrivate;
+}
+
+/** Seconds since the Unix epoch, as the `Lifetime` fields count. */
+export function nowSeconds(): bigint {
+  return BigInt(Math.floor(Date.now() / 1000));
+}
+
+/**
+ * Capabilities that advertise MLS 1.0, the given suite, both credential
+ * types and the non-default extensions webmls understands (§7.2: default
+ * extension and proposal types are not listed).
+ */
+export function defaultCapabilities(cipherSuite: number): Capabilities {
+  return {
+    versions: [ProtocolVersion.mls10],
+    cipherSuites: [cipherSuite],
+    extensions: [ExtensionType.lastResort],
+    proposals: [],
+    credentials: [1, 2],
+  };
+}
+
+/** Signs a leaf node's content (§7.2, `LeafNodeTBS`). */
+export async function signLeafNode(
+  cs: SuiteCrypto,
+  content: LeafNodeContent,
+  signatureKey: SignatureKeyPair["privateKey"],
+  context?: { groupId: Uint8Array; leafIndex: number },
+): Promise<LeafNode> {
+  const tbs = encode(leafNodeTBSCodec, { ...content, ...context });
+  const signature = await signWithLabel(cs, signatureKey, "LeafNodeTBS", tbs);
+  return { ...content, signature };
+}
+
+/** Verifies a leaf node's signature with its own `signature_key`. */
+export function verifyLeafNodeSignature(
+  cs: SuiteCrypto,
+  leaf: LeafNode,
+  context?: { groupId: Uint8Array; leafIndex: number },
+): Promise<boolean> {
+  const tbs = encode(leafNodeTBSCodec, { ...leaf, ...context });
+  return verifyWithLabel(
+    cs,
+    leaf.signatureKey,
+    "LeafNodeTBS",
+    tbs,
+    leaf.signature,
+  );
+}
+
+/**
+ * Generates a KeyPackage (§10) for `credential` signed by `signer`. The
+ * init and leaf encryption keys are fresh and distinct.
+ */
+export async function generateKeyPackage(
+  cs: SuiteCrypto,
+  credential: Credential,
+  signer: SignatureKeyPair,
+  options: KeyPackageOptions = {},
+): Promise<GeneratedKeyPackage> {
+  const [init, enc] = await Promise.all([
+    cs.hpkeGenerateKeyPair(),
+    cs.hpkeGenerateKeyPair(),
+  ]);
+  const now = nowSeconds();
+  const lifetime = options.lifetime ?? {
+    notBefore: now - 3600n,
+    notAfter: now + 90n * 86400n,
+  };
+  const extensions = [...(options.extensions ?? [])];
+  if (options.lastResort) {
+    extensions.push({
+      extensionType: ExtensionType.lastResort,
+      extensionData: new Uint8Array(0),
+    });
+  }
+  const leafNode = await signLeafNode(cs, {
+    encryptionKey: enc.publicKey,
+    signatureKey: signer.publicKey,
+    credential,
+    capabilities: options.capabilities ?? defaultCapabilities(cs.id),
+    leafNodeSource: LeafNodeSource.keyPackage,
+    lifetime,
+    extensions: options.leafExtensions ?? [],
+  }, signer.privateKey);
+  const tbs = {
+    version: ProtocolVersion.mls10,
+    cipherSuite: cs.id,
+    initKey: init.publicKey,
+    leafNode,
+    extensions,
+  };
+  const signature = await signWithLabel(
+    cs,
+    signer.privateKey,
+    "KeyPackageTBS",
+    encode(keyPackageTBSCodec, tbs),
+  );
+  return {
+    keyPackage: { ...tbs, signature },
+    privateKeys: {
+      initPrivateKey: init.privateKey,
+      encryptionPrivateKey: enc.privateKey,
+    },
+  };
+}
+
+/** `KeyPackageRef = RefHash("MLS 1.0 KeyPackage Reference", KeyPackage)`. */
+export function keyPackageRef(
+  cs: SuiteCrypto,
+  keyPackage: KeyPackage | Uint8Array,
+): Promise<Uint8Array> {
+  const bytes = keyPackage instanceof Uint8Array
+    ? keyPackage
+    : encode(keyPackageCodec, keyPackage);
+  return refHash(cs, "MLS 1.0 KeyPackage Reference", bytes);
+}
+
+/** Whether a KeyPackage carries the `last_resort` extension. */
+export function isLastResort(keyPackage: KeyPackage): boolean {
+  return keyPackage.extensions.some((e) =>
+    e.extensionType === ExtensionType.lastResort
+  );
+}
+
+/** Options for {@link validateKeyPackage}. */
+export interface KeyPackageValidationOptions {
+  /** Current time in seconds; lifetime is checked when given. */
+  now?: bigint;
+}
+
+/**
+ * Validates a received KeyPackage (§10.1) on its own: version, suite,
+ * signatures, leaf source, init key distinct from the encryption key,
+ * extensions listed in the capabilities, and lifetime. Checks that need the
+ * group (capabilities against members, uniqueness) are the group's.
+ */
+export async function validateKeyPackage(
+  cs: SuiteCrypto,
+  kp: KeyPackage,
+  options: KeyPackageValidationOptions = {},
+): Promise<void> {
+  const f = "KeyPackage";
+  if (kp.version !== ProtocolVersion.mls10) {
+    throw new MlsError("unsupported_version", "not MLS 1.0", `${f}.version`);
+  }
+  if (kp.cipherSuite !== cs.id) {
+    throw new MlsError(
+      "cipher_suite_mismatch",
+      `key package is for suite ${kp.cipherSuite}, not ${cs.id}`,
+      `${f}.cipherSuite`,
+    );
+  }
+  const leaf = kp.leafNode;
+  if (leaf.leafNodeSource !== LeafNodeSource.keyPackage) {
+    throw new MlsError(
+      "invalid_leaf_node_source",
+      "leaf of a key package must have source key_package",
+      `${f}.leafNode.leafNodeSource`,
+    );
+  }
+  if (bytesEqual(kp.initKey, leaf.encryptionKey)) {
+    throw new MlsError(
+      "init_key_reused",
+      "init_key equals the leaf encryption_key",
+      `${f}.initKey`,
+    );
+  }
+  if (
+    !leaf.capabilities.versions.includes(ProtocolVersion.mls10) ||
+    !leaf.capabilities.cipherSuites.includes(cs.id)
+  ) {
+    throw new MlsError(
+      "unsupported_capabilities",
+      "leaf capabilities lack the key package's version or suite",
+      `${f}.leafNode.capabilities`,
+    );
+  }
+  for (const e of leaf.extensions) {
+    if (!leaf.capabilities.extensions.includes(e.extensionType)) {
+      throw new MlsError(
+        "unsupported_capabilities",
+        `leaf extension ${e.extensionType} not listed in its capabilities`,
+        `${f}.leafNode.extensions`,
+      );
+    }
+  }
+  if (options.now !== undefined) {
+    const { notBefore, notAfter } = leaf.lifetime;
+    if (options.now < notBefore || options.now > notAfter) {
+      throw new MlsError(
+        "invalid_lifetime",
+        "key package is expired or not yet valid",
+        `${f}.leafNode.lifetime`,
+      );
+    }
+  }
+  const [leafOk, kpOk] = await Promise.all([
+    verifyLeafNodeSignature(cs, leaf),
+    verifyWithLabel(
+      cs,
+      leaf.signatureKey,
+      "KeyPackageTBS",
+      encode(keyPackageTBSCodec, kp),
+      kp.signature,
+    ),
+  ]);
+  if (!leafOk) {
+    throw new MlsError(
+      "invalid_signature",
+      "leaf node signature does not verify",
+      `${f}.leafNode.signature`,
+    );
+  }
+  if (!kpOk) {
+    throw new MlsError(
+      "invalid_signature",
+      "key package signature does not verify",
+      `${f}.signature`,
+    );
+  }
+}
