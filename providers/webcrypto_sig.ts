@@ -214,6 +214,11 @@ export class WebSignature implements SignaturePart {
     extractable: boolean,
     publicKey?: Uint8Array,
   ): Promise<Imported> {
+    // An ECDSA scalar may come minimally encoded (the P-521 message
+    // protection vector has a 65-octet key): left-pad it.
+    if (raw.length < this.#s.privateLength && "namedCurve" in this.#s.alg) {
+      raw = pad(raw, this.#s.privateLength);
+    }
     if (raw.length !== this.#s.privateLength) {
       throw new MlsError("invalid_argument", "bad signature private key size");
     }
