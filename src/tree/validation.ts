@@ -74,16 +74,17 @@ export async function validateRatchetTree(
   for (const [i, leaf] of leaves) {
     checkLeafParameters(leaf, `leaf[${i}]`, inUse, options);
   }
-  const [ph, sigs] = await Promise.allSettled([
-    verifyParentHashes(cs, tree),
+  const [sigs, ph] = await Promise.allSettled([
     Promise.all(leaves.map(([i, leaf]) =>
       verifyLeafNodeSignature(cs, leaf, {
         groupId: options.groupId,
         leafIndex: i,
       })
     )),
+    verifyParentHashes(cs, tree),
   ]);
-  if (ph.status === "rejected") throw ph.reason;
+  // A bad signature is reported before the parent hashes it may also break
+  // (a leaf's bytes feed its ancestors' sibling tree hashes).
   if (sigs.status === "rejected") throw sigs.reason;
   const bad = sigs.value.indexOf(false);
   if (bad >= 0) {
@@ -93,6 +94,7 @@ export async function validateRatchetTree(
       `leaf[${leaves[bad][0]}]`,
     );
   }
+  if (ph.status === "rejected") throw ph.reason;
 }
 
 /** Where and how a single leaf node enters the tree. */
