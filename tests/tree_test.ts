@@ -75,6 +75,7 @@ function bytes(rand: () => number, n: number): Uint8Array {
 }
 
 function fakeLeaf(rand: () => number): LeafNode {
+  const credentials = rand() < 0.5 ? [1] : [1, 2];
   return {
     encryptionKey: bytes(rand, 32),
     signatureKey: bytes(rand, 32),
@@ -84,7 +85,7 @@ function fakeLeaf(rand: () => number): LeafNode {
       cipherSuites: [1],
       extensions: [],
       proposals: [],
-      credentials: [1],
+      credentials,
     },
     extensions: [],
     leafNodeSource: LeafNodeSource.keyPackage,
@@ -195,6 +196,15 @@ function checkStructure(
     const p = t.getParent(x);
     if (p) assert.equal(t.findNodeByEncryptionKey(p.encryptionKey), x);
   }
+  const leaves = [...t.leaves()].map(([, l]) => l);
+  for (const type of [1, 2, 3]) {
+    assert.equal(
+      t.leavesNotSupportingCredential(type),
+      leaves.filter((l) => !l.capabilities.credentials.includes(type)).length,
+    );
+  }
+  assert.equal(t.leavesUsingCredential(1), leaves.length);
+  assert.deepEqual(t.credentialTypesInUse(), [1]);
 }
 
 async function runSequence(

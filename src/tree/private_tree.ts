@@ -12,16 +12,13 @@
  */
 
 import { MlsError } from "../errors.ts";
-import type { SuiteCrypto } from "../../providers/provider.ts";
+import type { HpkeKeyPair, SuiteCrypto } from "../../providers/provider.ts";
 import { deriveSecret } from "../crypto/labeled.ts";
 import { bytesEqual, wipe } from "../util/bytes.ts";
 import type { RatchetTree } from "./ratchet_tree.ts";
 import type { LeafIndex, NodeIndex } from "./tree_math.ts";
 
-interface KeyPair {
-  privateKey: Uint8Array;
-  publicKey: Uint8Array;
-}
+type KeyPair = HpkeKeyPair;
 
 /**
  * `DeriveKeyPair(DeriveSecret(path_secret, "node"))` (§7.4): the node key
@@ -34,7 +31,7 @@ interface KeyPair {
 export async function nodeKeyPair(
   cs: SuiteCrypto,
   pathSecret: Uint8Array,
-): Promise<KeyPair> {
+): Promise<HpkeKeyPair> {
   const nodeSecret = await deriveSecret(cs, pathSecret, "node");
   try {
     return await cs.hpkeDeriveKeyPair(nodeSecret);
@@ -50,6 +47,8 @@ export class PrivateTree {
   #keys = new Map<NodeIndex, KeyPair>();
 
   /**
+   * A state for the member at `leafIndex`, holding its leaf key if given.
+   *
    * @param leafIndex the member's leaf
    * @param leafPrivateKey its HPKE private key (copied), if known
    * @param leafPublicKey the matching public key (the leaf's

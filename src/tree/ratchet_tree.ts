@@ -53,6 +53,7 @@ export class RatchetTree {
   #blankHint = 0;
   #enc: KeyIndex | undefined;
   #sig: KeyIndex | undefined;
+  #creds: CredentialStats | undefined;
 
   private constructor(nodes: (Node | undefined)[]) {
     this.#nodes = nodes;
@@ -189,6 +190,10 @@ export class RatchetTree {
     t.#blankHint = this.#blankHint;
     t.#enc = this.#enc?.fork();
     t.#sig = this.#sig?.fork();
+    t.#creds = this.#creds && {
+      used: new Map(this.#creds.used),
+      unsupported: new Map(this.#creds.unsupported),
+    };
     return t;
   }
 
@@ -569,7 +574,58 @@ export class RatchetTree {
     }
   }
 
+  // ---- credential statistics (§7.3) -----------------------------------
+
+  /** The credential types used by the tree's leaves (O(types) when warm). */
+  credentialTypesInUse(): number[] {
+    const c = this.#credStats();
+    return [...c.used].filter(([, k]) => k > 0).map(([t]) => t);
+  }
+
+  /** How many leaves use credential type `type`. */
+  leavesUsingCredential(type: number): number {
+    return this.#credStats().used.get(type) ?? 0;
+  }
+
+  /**
+   * How many leaves do not list credential type `type` in their
+   * capabilities: O(n) the first time a type is asked about, then kept up
+   * to date in O(1) per change.
+   */
+  leavesNotSupportingCredential(type: number): number {
+    const c = this.#credStats();
+    let k = c.unsupported.get(type);
+    if (k === undefined) {
+      k = 0;
+      for (const [, l] of this.leaves()) {
+        if (!l.capabilities.credentials.includes(type)) k++;
+      }
+      c.unsupported.set(type, k);
+    }
+    return k;
+  }
+
+  #credStats(): CredentialStats {
+    if (!this.#creds) {
+      this.#creds = { used: new Map(), unsupported: new Map() };
+      for (const [, l] of this.leaves()) this.#countLeaf(l, 1);
+    }
+    return this.#creds;
+  }
+
+  #countLeaf(l: LeafNode, d: 1 | -1): void {
+    const c = this.#creds!;
+    const t = l.credential.credentialType;
+    c.used.set(t, (c.used.get(t) ?? 0) + d);
+    for (const [u, k] of c.unsupported) {
+      if (!l.capabilities.credentials.includes(u)) c.unsupported.set(u, k + d);
+    }
+  }
+
   #index(x: NodeIndex, n: Node | undefined): void {
+    if (this.#creds && n?.nodeType === NodeType.leaf) {
+      this.#countLeaf(n.leafNode, 1);
+    }
     if (!this.#enc || n === undefined) return;
     if (n.nodeType === NodeType.leaf) {
       this.#enc.set(toHex(n.leafNode.encryptionKey), x);
@@ -578,12 +634,22 @@ export class RatchetTree {
   }
 
   #unindex(x: NodeIndex, n: Node | undefined): void {
+    if (this.#creds && n?.nodeType === NodeType.leaf) {
+      this.#countLeaf(n.leafNode, -1);
+    }
     if (!this.#enc || n === undefined) return;
     if (n.nodeType === NodeType.leaf) {
       this.#enc.deleteIf(toHex(n.leafNode.encryptionKey), x);
       this.#sig!.deleteIf(toHex(n.leafNode.signatureKey), x >>> 1);
     } else this.#enc.deleteIf(toHex(n.parentNode.encryptionKey), x);
   }
+}
+
+interface CredentialStats {
+  // credential type -> number of leaves using it
+  used: Map<number, number>;
+  // credential type -> number of leaves whose capabilities omit it
+  unsupported: Map<number, number>;
 }
 
 // The parent of x, independent of the tree size (x must not be the root).

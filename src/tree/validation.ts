@@ -137,21 +137,26 @@ export async function validateLeafNode(
       field,
     );
   }
-  const others = [...tree.leaves()]
-    .filter(([i]) => !(options.replacing && i === options.leafIndex))
-    .map(([, l]) => l);
-  const inUse = credentialTypesInUse([...others, leaf]);
+  // Credential types (§7.3) from the tree's incremental statistics, minus
+  // the leaf being replaced.
+  const old = options.replacing ? tree.getLeaf(options.leafIndex) : undefined;
+  const oldType = old?.credential.credentialType;
+  const inUse = new Set(
+    tree.credentialTypesInUse().filter((t) =>
+      t !== oldType || tree.leavesUsingCredential(t) > 1
+    ),
+  );
+  inUse.add(leaf.credential.credentialType);
   checkLeafParameters(leaf, field, inUse, options);
-  for (const other of others) {
-    if (
-      !other.capabilities.credentials.includes(leaf.credential.credentialType)
-    ) {
-      throw new MlsError(
-        "unsupported_credential",
-        "a member does not support this credential type",
-        field,
-      );
-    }
+  const type = leaf.credential.credentialType;
+  const unsupported = tree.leavesNotSupportingCredential(type) -
+    (old && !old.capabilities.credentials.includes(type) ? 1 : 0);
+  if (unsupported > 0) {
+    throw new MlsError(
+      "unsupported_credential",
+      "a member does not support this credential type",
+      field,
+    );
   }
   if (tree.findNodeByEncryptionKey(leaf.encryptionKey) !== undefined) {
     throw new MlsError(
