@@ -10,7 +10,6 @@ import { CIPHER_SUITES, defaultProvider } from "../mod.ts";
 import {
   generateKeyPackage,
   keyPackageRef,
-  nowSeconds,
   validateKeyPackage,
 } from "../src/group/key_package.ts";
 import { mlsMessageCodec } from "../src/framing/mls_message.ts";
@@ -34,7 +33,7 @@ for (const id of provider.supportedSuites) {
   if (msg.wireFormat !== WireFormat.mlsKeyPackage) {
     throw new Error("unexpected");
   }
-  await validateKeyPackage(cs, msg.keyPackage, { now: nowSeconds() });
+  await validateKeyPackage(cs, msg.keyPackage, { now: new Date() });
   const ref = await keyPackageRef(cs, msg.keyPackage);
   console.log(
     `${CIPHER_SUITES[id].name}: key package ${bytes.length} bytes, ` +

@@ -109,6 +109,29 @@ function aeadFor(id: number): Aes128Gcm | Aes256Gcm | Chacha20Poly1305 {
   throw new MlsError("unsupported_cipher_suite", `unknown HPKE AEAD ${id}`);
 }
 
+/**
+ * `Nsk` per KEM (RFC 9180 §7.1). Not taken from `@hpke`, whose P-521 KEM
+ * reports 64 although it requires 66.
+ */
+const PRIVATE_KEY_LENGTH: Record<number, number> = {
+  0x0010: 32,
+  0x0011: 48,
+  0x0012: 66,
+  0x0020: 32,
+  0x0021: 56,
+};
+
+/**
+ * Left-pads a big-endian EC scalar to the KEM's `Nsk`: some encoders (the
+ * interop vectors' P-521 keys among them) drop leading zero octets.
+ */
+function padScalar(raw: Uint8Array, length: number): Uint8Array {
+  if (raw.length >= length || raw.length === 0) return raw;
+  const out = new Uint8Array(length);
+  out.set(raw, length - raw.length);
+  return out;
+}
+
 interface PrivateEntry {
   pair: CryptoKeyPair;
   publicKey: Uint8Array;
@@ -123,6 +146,7 @@ export class HpkeSuite implements HpkePart {
   #suite: CipherSuite;
   #kem: KemInterface;
   #publicFromPrivate: PublicFromPrivate;
+  #privateKeyLength: number;
   #private = new SecretCache<PrivateEntry>();
   #public = new PublicCache<CryptoKey>();
 
@@ -135,6 +159,7 @@ export class HpkeSuite implements HpkePart {
    */
   constructor(info: CipherSuiteInfo, features: WebCryptoFeatures) {
     [this.#kem, this.#publicFromPrivate] = kemFor(info.kem, features);
+    this.#privateKeyLength = PRIVATE_KEY_LENGTH[info.kem] ?? 0;
     this.#suite = new CipherSuite({
       kem: this.#kem,
       kdf: kdfFor(info.kdf),
@@ -144,7 +169,9 @@ export class HpkeSuite implements HpkePart {
 
   #importPrivate = async (raw: Uint8Array): Promise<PrivateEntry> => {
     try {
-      const privateKey = await this.#kem.deserializePrivateKey(raw);
+      const privateKey = await this.#kem.deserializePrivateKey(
+        padScalar(raw, this.#privateKeyLength),
+      );
       const pub = await this.#publicFromPrivate(privateKey, raw);
       const publicKey = await this.#public.get(pub, this.#importPublic);
       return { pair: { privateKey, publicKey }, publicKey: pub };

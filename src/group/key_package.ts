@@ -189,8 +189,8 @@ export function isLastResort(keyPackage: KeyPackage): boolean {
 
 /** Options for {@link validateKeyPackage}. */
 export interface KeyPackageValidationOptions {
-  /** Current time in seconds; lifetime is checked when given. */
-  now?: bigint;
+  /** Current time; the lifetime is checked when given. */
+  now?: Date;
 }
 
 /**
@@ -250,8 +250,9 @@ export async function validateKeyPackage(
     }
   }
   if (options.now !== undefined) {
+    const now = BigInt(Math.floor(options.now.getTime() / 1000));
     const { notBefore, notAfter } = leaf.lifetime;
-    if (options.now < notBefore || options.now > notAfter) {
+    if (now < notBefore || now > notAfter) {
       throw new MlsError(
         "invalid_lifetime",
         "key package is expired or not yet valid",

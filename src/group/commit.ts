@@ -1,0 +1,259 @@
+/**
+ * Creating a Commit (RFC 9420 §12.4.1): the proposals received this epoch
+ * plus any given by value, validated (§12.2) and applied (§12.3), an
+ * UpdatePath when required or asked for, the key schedule, the framed
+ * commit, a GroupInfo and — when members are added — their Welcome.
+ *
+ * The result holds the next state but does not touch the current one: the
+ * caller keeps it pending until the delivery service confirms the commit.
+ *
+ * @module
+ */
+
+import { encode } from "../codec/codec.ts";
+import { MlsError } from "../errors.ts";
+import { signFramedContent } from "../framing/sign.ts";
+import type { MLSMessage } from "../framing/mls_message.ts";
+import { ContentType } from "../framing/content_type.ts";
+import { SenderType } from "../framing/sender.ts";
+import { WireFormat } from "../framing/wire_format.ts";
+import type { ProposalOrRef } from "../messages/commit.ts";
+import {
+  type GroupContext,
+  groupContextCodec,
+} from "../messages/group_context.ts";
+import type { GroupInfo } from "../messages/group_info.ts";
+import type { KeyPackage } from "../messages/key_package.ts";
+import { type Proposal, ProposalType } from "../messages/proposal.ts";
+import { ProtocolVersion } from "../messages/protocol_version.ts";
+import type { UpdatePath } from "../messages/update_path.ts";
+import type { Welcome } from "../messages/welcome.ts";
+import type { LeafNodeChanges } from "../tree/treekem.ts";
+import { prepareUpdatePath } from "../tree/treekem.ts";
+
+import { advanceState } from "./advance.ts";
+import { type NextEpoch, nextEpoch } from "./epoch.ts";
+import {
+  frame,
+  handshakeWireFormat,
+  ownContent,
+  requireActive,
+} from "./framing.ts";
+import { groupInfoFor } from "./group_info.ts";
+import {
+  applyProposals,
+  pathRequired,
+  type SentProposal,
+  validateProposalList,
+} from "./proposals.ts";
+import { groupPskLookup, type PskLookup, resolvePsks } from "./psks.ts";
+import type { GroupState } from "./state.ts";
+import { createWelcome } from "./welcome.ts";
+
+/** Options of {@link createCommit}. */
+export interface CommitOptions {
+  /** Proposals to commit by value, after the pending ones. */
+  proposals?: Proposal[];
+  /** Commit the proposals received this epoch (default true). */
+  includePending?: boolean;
+  /** Force an UpdatePath even when none is required (default true). */
+  path?: boolean;
+  /** Changes to the committer's leaf carried by the path. */
+  leaf?: LeafNodeChanges;
+  /** Application data authenticated with the commit. */
+  authenticatedData?: Uint8Array;
+  /** External PSKs and other groups' resumption PSKs. */
+  psks?: PskLookup;
+  /** Current time, for key-package lifetimes. */
+  now?: Date;
+}
+
+/** Who a commit added, removed and updated. */
+export interface CommitSummary {
+  /** Leaves added, with their key packages. */
+  added: { leafIndex: number; keyPackage: KeyPackage }[];
+  /** Leaves removed. */
+  removed: number[];
+  /** Leaves updated by Update proposals. */
+  updated: number[];
+}
+
+/** A created commit and everything that goes with it. */
+export interface CreatedCommit {
+  /** The Commit as an MLSMessage for the delivery service. */
+  message: MLSMessage;
+  /** A Welcome for the added members, if any. */
+  welcome?: Welcome;
+  /** A signed GroupInfo of the new epoch (for external joins). */
+  groupInfo: GroupInfo;
+  /** The state of the new epoch, to swap in once the commit is accepted. */
+  state: GroupState;
+  /** What the commit changes. */
+  summary: CommitSummary;
+}
+
+/** The pending proposals a committer includes (§12.4: all valid ones). */
+function pendingProposals(state: GroupState): SentProposal[] {
+  const me = state.priv.leafIndex;
+  const out: SentProposal[] = [];
+  for (const p of state.proposals.values()) {
+    const { proposal, sender } = p;
+    // Our own Update is superseded by the path; a Remove of us cannot be
+    // committed by us.
+    const fromMe = sender.senderType === SenderType.member &&
+      sender.leafIndex === me;
+    if (proposal.proposalType === ProposalType.update && fromMe) continue;
+    if (
+      proposal.proposalType === ProposalType.remove && proposal.removed === me
+    ) {
+      continue;
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+/** Creates a Commit (§12.4.1); `state` is left unchanged. */
+export async function createCommit(
+  state: GroupState,
+  options: CommitOptions = {},
+): Promise<CreatedCommit> {
+  requireActive(state);
+  const cs = state.cs;
+  const me = state.priv.leafIndex;
+  const self = { senderType: SenderType.member, leafIndex: me } as const;
+  const list: SentProposal[] = [
+    ...(options.includePending === false ? [] : pendingProposals(state)),
+    ...(options.proposals ?? []).map((proposal) => ({
+      proposal,
+      sender: self,
+    })),
+  ];
+  await validateProposalList(cs, list, me, {
+    tree: state.tree,
+    extensions: state.context.extensions,
+    version: state.context.version,
+    groupId: state.context.groupId,
+  });
+  const tree = state.tree.clone();
+  const applied = await applyProposals(
+    cs,
+    tree,
+    state.context.extensions,
+    list,
+    { groupId: state.context.groupId, now: options.now },
+  );
+  const psks = await resolvePsks(
+    applied.psks,
+    groupPskLookup(state.context.groupId, state.resumptionPsks, options.psks),
+  );
+  const withPath = pathRequired(list) || options.path !== false;
+  const provisional = (treeHash: Uint8Array): GroupContext => ({
+    ...state.context,
+    epoch: state.context.epoch + 1n,
+    treeHash,
+    extensions: applied.extensions,
+  });
+  let newTree = tree;
+  let priv = state.priv.clone();
+  let commitSecret: Uint8Array | undefined;
+  let updatePath: UpdatePath | undefined;
+  let pathSecretFor: (leaf: number) => Uint8Array | undefined = () => undefined;
+  if (withPath) {
+    const prepared = await prepareUpdatePath(cs, tree, me, {
+      groupId: state.context.groupId,
+      signaturePrivateKey: state.signer,
+      leaf: options.leaf,
+      excludedLeaves: applied.added.map((a) => a.leafIndex),
+    });
+    updatePath = await prepared.encrypt(
+      encode(groupContextCodec, provisional(prepared.treeHash)),
+    );
+    newTree = prepared.tree;
+    priv.wipe();
+    priv = prepared.privateTree;
+    commitSecret = prepared.commitSecret;
+    pathSecretFor = (leaf) => prepared.pathSecretFor(leaf);
+  } else {
+    priv.sync(newTree);
+  }
+  const proposals: ProposalOrRef[] = list.map((p) =>
+    p.ref ? { type: 2, reference: p.ref } : { type: 1, proposal: p.proposal }
+  );
+  const content = ownContent(state, {
+    contentType: ContentType.commit,
+    commit: { proposals, path: updatePath },
+  }, options.authenticatedData);
+  let next: NextEpoch | undefined;
+  const signed = await signFramedContent(cs, content, {
+    wireFormat: handshakeWireFormat(state),
+    signatureKey: state.signer,
+    groupContext: state.context,
+    confirmationTag: async (s) => {
+      next = await nextEpoch(cs, {
+        context: state.context,
+        interimTranscriptHash: state.interimTranscriptHash,
+        commit: s,
+        tree: newTree,
+        extensions: applied.extensions,
+        initSecret: state.keys.initSecret,
+        commitSecret,
+        psks,
+        config: state.config,
+      });
+      return next.confirmationTag;
+    },
+  });
+  const epoch = next!;
+  const newState = advanceState(state, epoch, newTree, priv, applied.reinit);
+  const [message, groupInfo] = await Promise.all([
+    frame(state, signed),
+    groupInfoFor(newState),
+  ]);
+  let welcome: Welcome | undefined;
+  if (applied.added.length > 0) {
+    const welcomeInfo = newState.config.ratchetTreeExtension
+      ? groupInfo
+      : await groupInfoFor(newState, { ratchetTree: false });
+    welcome = await createWelcome(
+      cs,
+      welcomeInfo,
+      epoch.joinerSecret,
+      epoch.pskSecret,
+      applied.psks,
+      applied.added.map((a) => ({
+        keyPackage: a.keyPackage,
+        pathSecret: pathSecretFor(a.leafIndex),
+      })),
+    );
+  }
+  return {
+    message,
+    welcome,
+    groupInfo,
+    state: newState,
+    summary: {
+      added: applied.added,
+      removed: applied.removed.map((r) => r.leafIndex),
+      updated: applied.updated,
+    },
+  };
+}
+
+/** An MLSMessage wrapping a Welcome. */
+export function welcomeMessage(welcome: Welcome): MLSMessage {
+  return {
+    version: ProtocolVersion.mls10,
+    wireFormat: WireFormat.mlsWelcome,
+    welcome,
+  };
+}
+
+/** An MLSMessage wrapping a GroupInfo. */
+export function groupInfoMessage(groupInfo: GroupInfo): MLSMessage {
+  return {
+    version: ProtocolVersion.mls10,
+    wireFormat: WireFormat.mlsGroupInfo,
+    groupInfo,
+  };
+}

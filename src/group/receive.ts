@@ -1,0 +1,494 @@
+/**
+ * Receiving a framed message (RFC 9420 §6, §12.1, §12.4.2): unprotect it
+ * with the keys of its epoch, then handle application data, cache a
+ * proposal, or process a commit into the next epoch's state. Nothing is
+ * changed in the given state: the caller swaps in the returned one.
+ *
+ * @module
+ */
+
+import { decode, encode } from "../codec/codec.ts";
+import { MlsError } from "../errors.ts";
+import type { AuthenticatedContent } from "../framing/authenticated_content.ts";
+import { ContentType } from "../framing/content_type.ts";
+import type { FramedContent } from "../framing/framed_content.ts";
+import type { MLSMessage } from "../framing/mls_message.ts";
+import { unprotectPrivate } from "../framing/private_protect.ts";
+import { unprotectPublic } from "../framing/public_protect.ts";
+import { type Sender, SenderType } from "../framing/sender.ts";
+import { WireFormat } from "../framing/wire_format.ts";
+import { ExtensionType } from "../messages/extension.ts";
+import { externalSendersCodec } from "../messages/external_senders.ts";
+import { groupContextCodec } from "../messages/group_context.ts";
+import type { Proposal } from "../messages/proposal.ts";
+import { ProposalType } from "../messages/proposal.ts";
+import { deriveExternalKeyPair } from "../schedule/key_schedule.ts";
+import { applyUpdatePath } from "../tree/treekem.ts";
+import { bytesEqual, constantTimeEqual, toHex, wipe } from "../util/bytes.ts";
+import { advanceState } from "./advance.ts";
+import { requiredCapabilities } from "./capabilities.ts";
+import type { CommitSummary } from "./commit.ts";
+import { nextEpoch } from "./epoch.ts";
+import { findExtension } from "./group_info.ts";
+import {
+  applyProposals,
+  checkExternalProposalType,
+  pathRequired,
+  proposalRef,
+  type SentProposal,
+  validateProposalList,
+} from "./proposals.ts";
+import { groupPskLookup, type PskLookup, resolvePsks } from "./psks.ts";
+import type { GroupState, PastEpoch } from "./state.ts";
+
+/** What the application decides about an incoming proposal or commit. */
+export interface AuthorizationRequest {
+  /** `proposal` for a standalone proposal, `commit` for a commit. */
+  kind: "proposal" | "commit";
+  /** Who sent it. */
+  sender: Sender;
+  /** The sender's credential, when the sender is a member or joiner. */
+  senderCredential?: import("../messages/credential.ts").Credential;
+  /** The proposals it carries (for a commit: all it covers). */
+  proposals: SentProposal[];
+}
+
+/** Accepts (true) or rejects (false) a proposal or commit. */
+export type Authorize = (
+  request: AuthorizationRequest,
+) => boolean | Promise<boolean>;
+
+/** Options of {@link receiveMessage}. */
+export interface ReceiveOptions {
+  /** External PSKs and other groups' resumption PSKs. */
+  psks?: PskLookup;
+  /** Application policy for proposals and commits. */
+  authorize?: Authorize;
+  /** Current time, for key-package lifetimes. */
+  now?: Date;
+}
+
+/** The outcome of receiving one message. */
+export type Received =
+  | {
+    kind: "application";
+    data: Uint8Array;
+    sender: number;
+    epoch: bigint;
+    authenticatedData: Uint8Array;
+  }
+  | {
+    kind: "proposal";
+    proposal: Proposal;
+    sender: Sender;
+    ref: Uint8Array;
+    state: GroupState;
+  }
+  | {
+    kind: "commit";
+    sender: Sender;
+    summary: CommitSummary;
+    state: GroupState;
+  }
+  | { kind: "removed"; sender: Sender; state: GroupState };
+
+/** Signature key lookup for a sender in `tree`'s epoch. */
+function signatureKeyOf(
+  state: { tree: GroupState["tree"]; context: GroupState["context"] },
+): (sender: Sender, content: FramedContent) => Uint8Array | undefined {
+  return (sender, content) => {
+    switch (sender.senderType) {
+      case SenderType.member:
+        return state.tree.getLeaf(sender.leafIndex)?.signatureKey;
+      case SenderType.external: {
+        const ext = findExtension(
+          state.context.extensions,
+          ExtensionType.externalSenders,
+        );
+        if (!ext) return undefined;
+        const senders = decode(
+          externalSendersCodec,
+          ext.extensionData,
+          "external_senders",
+        );
+        return senders[sender.senderIndex]?.signatureKey;
+      }
+      case SenderType.newMemberProposal:
+        return content.contentType === ContentType.proposal &&
+            content.proposal.proposalType === ProposalType.add
+          ? content.proposal.keyPackage.leafNode.signatureKey
+          : undefined;
+      case SenderType.newMemberCommit:
+        return content.contentType === ContentType.commit
+          ? content.commit.path?.leafNode.signatureKey
+          : undefined;
+    }
+  };
+}
+
+/** Unprotects a Public/PrivateMessage with the keys of its epoch. */
+async function unprotect(
+  state: GroupState,
+  msg: MLSMessage,
+): Promise<{ content: AuthenticatedContent; past?: PastEpoch }> {
+  const cs = state.cs;
+  if (msg.wireFormat === WireFormat.mlsPublicMessage) {
+    const content = await unprotectPublic(cs, msg.publicMessage, {
+      groupContext: state.context,
+      membershipKey: state.keys.membershipKey,
+      signaturePublicKey: signatureKeyOf(state),
+    });
+    return { content };
+  }
+  if (msg.wireFormat !== WireFormat.mlsPrivateMessage) {
+    throw new MlsError(
+      "invalid_wire_format",
+      "only PublicMessage and PrivateMessage carry group content",
+      "MLSMessage.wireFormat",
+    );
+  }
+  const pm = msg.privateMessage;
+  if (!bytesEqual(pm.groupId, state.context.groupId)) {
+    throw new MlsError("wrong_group", "message for another group", "groupId");
+  }
+  let epochState: {
+    context: GroupState["context"];
+    tree: GroupState["tree"];
+    secretTree: GroupState["secretTree"];
+    senderDataSecret: Uint8Array;
+  } = {
+    context: state.context,
+    tree: state.tree,
+    secretTree: state.secretTree,
+    senderDataSecret: state.keys.senderDataSecret,
+  };
+  let past: PastEpoch | undefined;
+  if (pm.epoch !== state.context.epoch) {
+    past = state.past.find((p) => p.context.epoch === pm.epoch);
+    if (!past) {
+      throw new MlsError(
+        "wrong_epoch",
+        `message for epoch ${pm.epoch}, group is at ${state.context.epoch}`,
+        "epoch",
+      );
+    }
+    if (pm.contentType !== ContentType.application) {
+      throw new MlsError(
+        "wrong_epoch",
+        "handshake message for a past epoch",
+        "epoch",
+      );
+    }
+    epochState = past;
+  }
+  const content = await unprotectPrivate(cs, pm, {
+    groupContext: epochState.context,
+    secretTree: epochState.secretTree,
+    senderDataSecret: epochState.senderDataSecret,
+    signaturePublicKey: signatureKeyOf(epochState),
+    isMember: (leaf) => epochState.tree.getLeaf(leaf) !== undefined,
+  });
+  return { content, past };
+}
+
+/**
+ * Receives one Public/PrivateMessage of this group. Application messages
+ * are returned as data (their key is consumed); proposals and commits come
+ * back with the state to swap in.
+ */
+export async function receiveMessage(
+  state: GroupState,
+  msg: MLSMessage,
+  options: ReceiveOptions = {},
+): Promise<Received> {
+  if (state.status === "removed") {
+    throw new MlsError("removed", "this member was removed from the group");
+  }
+  const { content: auth } = await unprotect(state, msg);
+  const content = auth.content;
+  switch (content.contentType) {
+    case ContentType.application:
+      if (content.sender.senderType !== SenderType.member) {
+        throw new MlsError(
+          "invalid_sender",
+          "application data from a non-member",
+        );
+      }
+      return {
+        kind: "application",
+        data: content.applicationData,
+        sender: content.sender.leafIndex,
+        epoch: content.epoch,
+        authenticatedData: content.authenticatedData,
+      };
+    case ContentType.proposal:
+      return await receiveProposal(state, auth, options);
+    case ContentType.commit:
+      return await processCommit(state, auth, options);
+  }
+}
+
+async function authorize(
+  state: GroupState,
+  options: ReceiveOptions,
+  kind: "proposal" | "commit",
+  sender: Sender,
+  proposals: SentProposal[],
+  joinerCredential?: AuthorizationRequest["senderCredential"],
+): Promise<void> {
+  if (!options.authorize) return;
+  const senderCredential = sender.senderType === SenderType.member
+    ? state.tree.getLeaf(sender.leafIndex)?.credential
+    : joinerCredential;
+  const ok = await options.authorize({
+    kind,
+    sender,
+    senderCredential,
+    proposals,
+  });
+  if (!ok) {
+    throw new MlsError(
+      "unauthorized",
+      `the application rejected this ${kind}`,
+      kind,
+    );
+  }
+}
+
+async function receiveProposal(
+  state: GroupState,
+  auth: AuthenticatedContent,
+  options: ReceiveOptions,
+): Promise<Received> {
+  const content = auth.content;
+  if (content.contentType !== ContentType.proposal) {
+    throw new Error("unreachable");
+  }
+  const { proposal, sender } = content;
+  checkExternalProposalType(proposal, sender);
+  if (proposal.proposalType === ProposalType.externalInit) {
+    throw new MlsError(
+      "invalid_proposal",
+      "ExternalInit only travels inside an external commit",
+      "proposal",
+    );
+  }
+  const cs = state.cs;
+  const entry: SentProposal = { proposal, sender };
+  // Each proposal must be valid on its own (§12.1); list-level rules wait
+  // for the commit.
+  await validateProposalList(cs, [entry], undefined, {
+    tree: state.tree,
+    extensions: state.context.extensions,
+    version: state.context.version,
+    groupId: state.context.groupId,
+    now: options.now,
+  }).catch((e) => {
+    // The one-element list is "external" to skip the commit-only rules;
+    // only per-proposal failures matter here.
+    if (e instanceof MlsError && e.code === "invalid_external_commit") return;
+    throw e;
+  });
+  await authorize(state, options, "proposal", sender, [entry]);
+  const ref = await proposalRef(cs, auth);
+  const proposals = new Map(state.proposals);
+  proposals.set(toHex(ref), { ...entry, ref });
+  return {
+    kind: "proposal",
+    proposal,
+    sender,
+    ref,
+    state: { ...state, proposals },
+  };
+}
+
+/** Processes a verified Commit (§12.4.2) into the next epoch's state. */
+async function processCommit(
+  state: GroupState,
+  auth: AuthenticatedContent,
+  options: ReceiveOptions,
+): Promise<Received> {
+  const content = auth.content;
+  if (content.contentType !== ContentType.commit) {
+    throw new Error("unreachable");
+  }
+  const cs = state.cs;
+  const { commit, sender } = content;
+  const me = state.priv.leafIndex;
+  let committer: number | undefined;
+  if (sender.senderType === SenderType.member) {
+    committer = sender.leafIndex;
+    if (committer === me) {
+      throw new MlsError(
+        "own_commit",
+        "this is our own commit: apply the pending commit instead",
+        "sender",
+      );
+    }
+  } else if (sender.senderType !== SenderType.newMemberCommit) {
+    throw new MlsError(
+      "invalid_sender",
+      "commits come from members or joiners",
+    );
+  }
+  const external = committer === undefined;
+  const list: SentProposal[] = commit.proposals.map((p, i) => {
+    if (p.type === 1) {
+      return {
+        proposal: p.proposal,
+        sender,
+      };
+    }
+    if (external) {
+      throw new MlsError(
+        "invalid_external_commit",
+        "an external commit cannot reference proposals",
+        `commit.proposals[${i}]`,
+      );
+    }
+    const found = state.proposals.get(toHex(p.reference));
+    if (!found) {
+      throw new MlsError(
+        "unknown_proposal",
+        "the commit references a proposal we have not received",
+        `commit.proposals[${i}]`,
+      );
+    }
+    return found;
+  });
+  await validateProposalList(cs, list, committer, {
+    tree: state.tree,
+    extensions: state.context.extensions,
+    version: state.context.version,
+    groupId: state.context.groupId,
+    now: options.now,
+  });
+  if (pathRequired(list) && !commit.path) {
+    throw new MlsError(
+      "missing_path",
+      "this commit requires an UpdatePath",
+      "commit.path",
+    );
+  }
+  await authorize(
+    state,
+    options,
+    "commit",
+    sender,
+    list,
+    commit.path?.leafNode.credential,
+  );
+  const tree = state.tree.clone();
+  const applied = await applyProposals(
+    cs,
+    tree,
+    state.context.extensions,
+    list,
+    { groupId: state.context.groupId, now: options.now },
+  );
+  const summary: CommitSummary = {
+    added: applied.added,
+    removed: applied.removed.map((r) => r.leafIndex),
+    updated: applied.updated,
+  };
+  if (summary.removed.includes(me)) {
+    return {
+      kind: "removed",
+      sender,
+      state: { ...state, status: "removed", proposals: new Map() },
+    };
+  }
+  let initSecret = state.keys.initSecret;
+  if (external) {
+    if (applied.externalInit === undefined) {
+      throw new MlsError(
+        "invalid_external_commit",
+        "external commit without ExternalInit",
+        "commit.proposals",
+      );
+    }
+    const kp = await deriveExternalKeyPair(cs, state.keys.externalSecret);
+    try {
+      initSecret = await cs.hpkeExportReceiver(
+        kp.privateKey,
+        applied.externalInit,
+        new Uint8Array(0),
+        new TextEncoder().encode("MLS 1.0 external init secret"),
+        cs.hashLength,
+      );
+    } finally {
+      wipe(kp.privateKey);
+    }
+    committer = tree.leftmostBlankLeaf();
+  }
+  let newTree = tree;
+  let priv = state.priv.clone();
+  let commitSecret: Uint8Array | undefined;
+  // Our own Update may have been committed: its private key becomes ours.
+  for (const [refHex, key] of state.updateKeys) {
+    const p = state.proposals.get(refHex);
+    if (p && list.includes(p)) {
+      const leaf = tree.getLeaf(me);
+      if (leaf) priv.set(2 * me, key, leaf.encryptionKey);
+    }
+  }
+  priv.sync(tree);
+  if (commit.path) {
+    const provisional = (treeHash: Uint8Array) =>
+      encode(groupContextCodec, {
+        ...state.context,
+        epoch: state.context.epoch + 1n,
+        treeHash,
+        extensions: applied.extensions,
+      });
+    const done = await applyUpdatePath(
+      cs,
+      tree,
+      priv,
+      committer!,
+      commit.path,
+      {
+        groupId: state.context.groupId,
+        now: options.now,
+        requiredCapabilities: requiredCapabilities(applied.extensions),
+        groupContext: provisional,
+        excludedLeaves: applied.added.map((a) => a.leafIndex),
+      },
+    );
+    priv.wipe();
+    newTree = done.tree;
+    priv = done.privateTree;
+    commitSecret = done.commitSecret;
+  }
+  const psks = await resolvePsks(
+    applied.psks,
+    groupPskLookup(state.context.groupId, state.resumptionPsks, options.psks),
+  );
+  const next = await nextEpoch(cs, {
+    context: state.context,
+    interimTranscriptHash: state.interimTranscriptHash,
+    commit: auth,
+    tree: newTree,
+    extensions: applied.extensions,
+    initSecret,
+    commitSecret,
+    psks,
+    config: state.config,
+  });
+  const tag = auth.auth.confirmationTag;
+  if (!tag || !constantTimeEqual(tag, next.confirmationTag)) {
+    next.secretTree.wipe();
+    throw new MlsError(
+      "invalid_confirmation_tag",
+      "the commit's confirmation tag does not match",
+      "auth.confirmationTag",
+    );
+  }
+  wipe(next.joinerSecret);
+  return {
+    kind: "commit",
+    sender,
+    summary,
+    state: advanceState(state, next, newTree, priv, applied.reinit),
+  };
+}
