@@ -152,18 +152,18 @@ export async function prepareUpdatePath(
     );
   }
 
+  if (!current && t.leftmostBlankLeaf() !== leafIndex) {
+    throw new MlsError(
+      "invalid_leaf_index",
+      "a new committer must take the leftmost blank leaf",
+      `leaf[${leafIndex}]`,
+    );
+  }
   const first = options.pathSecret ?? cs.randomBytes(cs.hashLength);
   const leafKeys = options.leafKeyPair
     ? Promise.resolve(options.leafKeyPair)
     : cs.hpkeGenerateKeyPair();
   if (!current) {
-    if (t.leftmostBlankLeaf() !== leafIndex) {
-      throw new MlsError(
-        "invalid_leaf_index",
-        "a new committer must take the leftmost blank leaf",
-        `leaf[${leafIndex}]`,
-      );
-    }
     t.addLeaf({
       encryptionKey: (await leafKeys).publicKey,
       signatureKey,
@@ -377,12 +377,6 @@ export async function mergeUpdatePath(
     seen.add(h);
   });
 
-  const validation = validateLeafNode(cs, tree, leaf, {
-    ...options,
-    leafIndex: sender,
-    source: LeafNodeSource.commit,
-    replacing: member,
-  });
   const pubs = path.nodes.map((n) => n.encryptionKey);
   t.blankDirectPath(sender);
   const setPath = (fields: readonly Uint8Array[]) =>
@@ -395,7 +389,12 @@ export async function mergeUpdatePath(
     );
   setPath(steps.map(() => EMPTY));
   const [, hashes] = await Promise.all([
-    validation,
+    validateLeafNode(cs, tree, leaf, {
+      ...options,
+      leafIndex: sender,
+      source: LeafNodeSource.commit,
+      replacing: member,
+    }),
     pathParentHashes(cs, t, steps, pubs),
   ]);
   if (
