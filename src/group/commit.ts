@@ -11,7 +11,6 @@
  */
 
 import { encode } from "../codec/codec.ts";
-import { MlsError } from "../errors.ts";
 import { signFramedContent } from "../framing/sign.ts";
 import type { MLSMessage } from "../framing/mls_message.ts";
 import { ContentType } from "../framing/content_type.ts";

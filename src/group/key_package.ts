@@ -16,12 +16,11 @@ import {
   keyPackageCodec,
   keyPackageTBSCodec,
 } from "../messages/key_package.ts";
+import { LeafNodeSource } from "../messages/leaf_node.ts";
 import {
-  type LeafNode,
-  type LeafNodeContent,
-  LeafNodeSource,
-  leafNodeTBSCodec,
-} from "../messages/leaf_node.ts";
+  signLeafNode,
+  verifyLeafNodeSignature,
+} from "../tree/leaf_signature.ts";
 import type { Lifetime } from "../messages/lifetime.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
 import type {
@@ -84,34 +83,6 @@ export function defaultCapabilities(cipherSuite: number): Capabilities {
   };
 }
 
-/** Signs a leaf node's content (§7.2, `LeafNodeTBS`). */
-export async function signLeafNode(
-  cs: SuiteCrypto,
-  content: LeafNodeContent,
-  signatureKey: SignatureKeyPair["privateKey"],
-  context?: { groupId: Uint8Array; leafIndex: number },
-): Promise<LeafNode> {
-  const tbs = encode(leafNodeTBSCodec, { ...content, ...context });
-  const signature = await signWithLabel(cs, signatureKey, "LeafNodeTBS", tbs);
-  return { ...content, signature };
-}
-
-/** Verifies a leaf node's signature with its own `signature_key`. */
-export function verifyLeafNodeSignature(
-  cs: SuiteCrypto,
-  leaf: LeafNode,
-  context?: { groupId: Uint8Array; leafIndex: number },
-): Promise<boolean> {
-  const tbs = encode(leafNodeTBSCodec, { ...leaf, ...context });
-  return verifyWithLabel(
-    cs,
-    leaf.signatureKey,
-    "LeafNodeTBS",
-    tbs,
-    leaf.signature,
-  );
-}
-
 /**
  * Generates a KeyPackage (§10) for `credential` signed by `signer`. The
  * init and leaf encryption keys are fresh and distinct.
@@ -138,7 +109,7 @@ export async function generateKeyPackage(
       extensionData: new Uint8Array(0),
     });
   }
-  const leafNode = await signLeafNode(cs, {
+  const leafNode = await signLeafNode(cs, signer.privateKey, {
     encryptionKey: enc.publicKey,
     signatureKey: signer.publicKey,
     credential,
@@ -146,7 +117,7 @@ export async function generateKeyPackage(
     leafNodeSource: LeafNodeSource.keyPackage,
     lifetime,
     extensions: options.leafExtensions ?? [],
-  }, signer.privateKey);
+  });
   const tbs = {
     version: ProtocolVersion.mls10,
     cipherSuite: cs.id,
