@@ -1,0 +1,164 @@
+/**
+ * Sending proposals (RFC 9420 §12.1) and application messages (§15) from
+ * this member. A proposal is remembered in the returned state so that this
+ * member's own next commit includes it by reference, like anyone else's.
+ *
+ * @module
+ */
+
+import { MlsError } from "../errors.ts";
+import { ContentType } from "../framing/content_type.ts";
+import type { MLSMessage } from "../framing/mls_message.ts";
+import { signFramedContent } from "../framing/sign.ts";
+import { WireFormat } from "../framing/wire_format.ts";
+import type { Capabilities } from "../messages/capabilities.ts";
+import type { Credential } from "../messages/credential.ts";
+import type { Extension } from "../messages/extension.ts";
+import { LeafNodeSource } from "../messages/leaf_node.ts";
+import { type Proposal, ProposalType } from "../messages/proposal.ts";
+import { signLeafNode } from "../tree/leaf_signature.ts";
+import { toHex } from "../util/bytes.ts";
+import {
+  frame,
+  handshakeWireFormat,
+  ownContent,
+  requireActive,
+} from "./framing.ts";
+import { proposalRef, validateProposalList } from "./proposals.ts";
+import type { GroupState } from "./state.ts";
+
+/** A sent proposal: the message, its reference and the state that remembers it. */
+export interface SentOwnProposal {
+  /** The proposal as an MLSMessage. */
+  message: MLSMessage;
+  /** Its ProposalRef (§5.2). */
+  ref: Uint8Array;
+  /** The state with the proposal pending. */
+  state: GroupState;
+}
+
+/** Sends `proposal` (§12.1); `state` is left unchanged. */
+export async function propose(
+  state: GroupState,
+  proposal: Proposal,
+  authenticatedData?: Uint8Array,
+): Promise<SentOwnProposal> {
+  requireActive(state);
+  const cs = state.cs;
+  const me = state.priv.leafIndex;
+  const sender = { senderType: 1, leafIndex: me } as const;
+  if (
+    proposal.proposalType === ProposalType.remove && proposal.removed === me
+  ) {
+    throw new MlsError(
+      "remove_committer",
+      "a member cannot propose its own removal; ask another member",
+      "proposal.removed",
+    );
+  }
+  if (proposal.proposalType === ProposalType.externalInit) {
+    throw new MlsError(
+      "invalid_proposal",
+      "ExternalInit only travels inside an external commit",
+      "proposal",
+    );
+  }
+  // Checked as a one-proposal list, the same way receivers check it.
+  await validateProposalList(cs, [{ proposal, sender }], undefined, {
+    tree: state.tree,
+    extensions: state.context.extensions,
+    version: state.context.version,
+    groupId: state.context.groupId,
+  }).catch((e) => {
+    if (e instanceof MlsError && e.code === "invalid_external_commit") return;
+    throw e;
+  });
+  const signed = await signFramedContent(
+    cs,
+    ownContent(
+      state,
+      { contentType: ContentType.proposal, proposal },
+      authenticatedData,
+    ),
+    {
+      wireFormat: handshakeWireFormat(state),
+      signatureKey: state.signer,
+      groupContext: state.context,
+    },
+  );
+  const [message, ref] = await Promise.all([
+    frame(state, signed),
+    proposalRef(cs, signed),
+  ]);
+  const proposals = new Map(state.proposals);
+  proposals.set(toHex(ref), { proposal, sender, ref });
+  return { message, ref, state: { ...state, proposals } };
+}
+
+/** Changes a member may make to its leaf in an Update (§12.1.2). */
+export interface LeafUpdate {
+  /** A new credential. */
+  credential?: Credential;
+  /** New capabilities. */
+  capabilities?: Capabilities;
+  /** New leaf extensions. */
+  extensions?: Extension[];
+}
+
+/**
+ * Proposes an Update of this member's leaf with a fresh encryption key
+ * (§12.1.2). The new private key is kept until the Update is committed.
+ */
+export async function proposeUpdate(
+  state: GroupState,
+  changes: LeafUpdate = {},
+  authenticatedData?: Uint8Array,
+): Promise<SentOwnProposal> {
+  requireActive(state);
+  const cs = state.cs;
+  const me = state.priv.leafIndex;
+  const current = state.tree.getLeaf(me)!;
+  const kp = await cs.hpkeGenerateKeyPair();
+  const leafNode = await signLeafNode(cs, state.signer, {
+    encryptionKey: kp.publicKey,
+    signatureKey: current.signatureKey,
+    credential: changes.credential ?? current.credential,
+    capabilities: changes.capabilities ?? current.capabilities,
+    extensions: changes.extensions ?? current.extensions,
+    leafNodeSource: LeafNodeSource.update,
+  }, { groupId: state.context.groupId, leafIndex: me });
+  const sent = await propose(
+    state,
+    { proposalType: ProposalType.update, leafNode },
+    authenticatedData,
+  );
+  const updateKeys = new Map(sent.state.updateKeys);
+  updateKeys.set(toHex(sent.ref), kp.privateKey);
+  return { ...sent, state: { ...sent.state, updateKeys } };
+}
+
+/**
+ * Protects application data as a PrivateMessage (§15) with the next key of
+ * this member's application ratchet.
+ */
+export async function sendApplication(
+  state: GroupState,
+  data: Uint8Array,
+  authenticatedData?: Uint8Array,
+): Promise<MLSMessage> {
+  requireActive(state);
+  const signed = await signFramedContent(
+    state.cs,
+    ownContent(
+      state,
+      { contentType: ContentType.application, applicationData: data },
+      authenticatedData,
+    ),
+    {
+      wireFormat: WireFormat.mlsPrivateMessage,
+      signatureKey: state.signer,
+      groupContext: state.context,
+    },
+  );
+  return await frame(state, signed);
+}
