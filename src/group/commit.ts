@@ -65,6 +65,11 @@ export interface CommitOptions {
   psks?: PskLookup;
   /** Current time, for key-package lifetimes. */
   now?: Date;
+  /**
+   * Permits a resumption PSK of this usage (reinit or branch), for the
+   * first commit of a reinitialized or branched group (§11.2, §11.3).
+   */
+  resumptionUsage?: number;
 }
 
 /** Who a commit added, removed and updated. */
@@ -133,6 +138,7 @@ export async function createCommit(
     extensions: state.context.extensions,
     version: state.context.version,
     groupId: state.context.groupId,
+    allowResumptionUsage: options.resumptionUsage,
   });
   const tree = state.tree.clone();
   const applied = await applyProposals(

@@ -303,6 +303,13 @@ export async function joinFromWelcome(
       "GroupInfo.confirmationTag",
     );
   }
+  if (resumption.length > 0 && ctx.epoch !== 1n) {
+    throw new MlsError(
+      "invalid_resumption",
+      "a reinit/branch Welcome must be for epoch 1",
+      "GroupInfo.groupContext.epoch",
+    );
+  }
   const interim = await interimTranscriptHash(
     cs,
     ctx.confirmedTranscriptHash,
