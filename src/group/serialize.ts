@@ -1,0 +1,411 @@
+/**
+ * A versioned binary format for one member's full {@link GroupState}, so
+ * that an application can persist a group and load it back, in another
+ * process or after a restart, into a state that behaves exactly like the
+ * original: same keys, same pending proposals, same ratchet positions.
+ *
+ * ## Sensitivity
+ *
+ * The bytes hold every secret of the group as this member knows it: epoch
+ * secrets, the secret tree's unused message keys, HPKE private keys and
+ * (unless stored by reference, below) the signature private key. Treat
+ * them exactly like the keys themselves: encrypt them at rest, never log
+ * them, and delete old copies once a newer state is stored (keeping an old
+ * state defeats forward secrecy, RFC 9420 §9.2, and reusing one reuses
+ * message keys). Loading a state twice and using both copies reuses keys
+ * too: keep one live copy per member and group.
+ *
+ * ## Signature keys
+ *
+ * `SignaturePrivateKey` is raw bytes or a `CryptoKey`. Raw bytes are
+ * embedded. A `CryptoKey` (typically non-extractable, kept in IndexedDB
+ * where its bytes never reach JavaScript) cannot be, so the format stores a
+ * reference instead: pass `signerRef` (any bytes naming the key in the
+ * application's own store; empty by default) when serializing, read it back
+ * with {@link storedSignerRef}, and pass the key object as `signer` when
+ * deserializing. Passing `signerRef` with a raw key stores it by reference
+ * too, which keeps the signature key out of the state bytes.
+ *
+ * ```ts ignore
+ * const bytes = serializeGroupState(state, { signerRef: keyId });
+ * // ... later
+ * const signer = await keyStore.get(storedSignerRef(bytes)!);
+ * const state = await deserializeGroupState(bytes, provider, { signer });
+ * ```
+ *
+ * ## Layout (version 1)
+ *
+ * ```text
+ * struct {
+ *   opaque magic[4] = "WMGS";
+ *   uint16 version = 1;
+ *   StoredSigner signer;                       // first: cheap to peek at
+ *   GroupConfig config;
+ *   GroupContext context;
+ *   optional<Node> tree<V>;                    // §12.4.3.3 wire form
+ *   PrivateTree priv;
+ *   EpochKeys keys;
+ *   SecretTreeState secret_tree;               // secret_tree_codec.ts
+ *   opaque interim_transcript_hash<V>;
+ *   opaque confirmation_tag<V>;
+ *   PendingProposal proposals<V>;
+ *   UpdateKey update_keys<V>;
+ *   ResumptionPsk resumption_psks<V>;
+ *   PastEpoch past<V>;                         // newest first
+ *   uint8 status;                              // 1 active, 2 removed, 3 reinit
+ *   optional<ReInit> reinit;
+ * } GroupState;
+ * struct {
+ *   GroupContext context;
+ *   TreeSegment tree<V>;     // relative to the next newer tree
+ *   SecretTreeState secret_tree;
+ *   opaque sender_data_secret<V>;
+ * } PastEpoch;
+ * ```
+ *
+ * The parts are in `state_codec.ts`. A later, incompatible layout gets a
+ * new version number; this module refuses versions it does not know with
+ * `unsupported_state_version`. Malformed input fails with an
+ * {@link MlsError} naming the field, never with another exception; the
+ * format has no integrity check of its own (a flipped bit inside a secret
+ * goes unnoticed), so store it where the storage layer provides one.
+ *
+ * @module
+ */
+
+import { uint16 } from "../codec/codec.ts";
+import { Reader } from "../codec/reader.ts";
+import { Writer } from "../codec/writer.ts";
+import { MlsError } from "../errors.ts";
+import type { LeafNode } from "../messages/leaf_node.ts";
+import { SecretTree, type SecretTreeState } from "../schedule/secret_tree.ts";
+import type { PrivateTree } from "../tree/private_tree.ts";
+import { RatchetTree } from "../tree/ratchet_tree.ts";
+import { bytesEqual } from "../util/bytes.ts";
+import type {
+  CryptoProvider,
+  SignaturePrivateKey,
+  SuiteCrypto,
+} from "../../providers/provider.ts";
+import type { GroupState, PastEpoch } from "./state.ts";
+import {
+  applyTreeSegments,
+  diffTree,
+  groupStateCodec,
+  type GroupStateWire,
+  type PastEpochWire,
+  type StoredSigner,
+  storedSignerCodec,
+} from "./state_codec.ts";
+
+/** The format version {@link serializeGroupState} writes. */
+export const GROUP_STATE_VERSION = 1;
+
+/** `"WMGS"`: webmls group state. */
+const MAGIC = new Uint8Array([0x57, 0x4d, 0x47, 0x53]);
+
+/** Options of {@link serializeGroupState}. */
+export interface SerializeOptions {
+  /**
+   * Store the signature key by reference: these bytes (e.g. a key id in
+   * the application's key store) are written instead of the key, and the
+   * key must be passed to {@link deserializeGroupState}. Implied, with an
+   * empty reference, when the key is a `CryptoKey`.
+   */
+  signerRef?: Uint8Array;
+}
+
+/** Options of {@link deserializeGroupState}. */
+export interface DeserializeOptions {
+  /**
+   * The signature private key, required when the state stores it by
+   * reference (see {@link storedSignerRef}) and refused otherwise. When
+   * the provider can tell the key's public half (raw keys, and
+   * `CryptoKey`s it created or imported), it must be this member's leaf
+   * signature key (`signer_mismatch`); a non-extractable key it has not
+   * seen (one loaded from IndexedDB) is taken as given.
+   */
+  signer?: SignaturePrivateKey;
+}
+
+function storedSigner(
+  signer: SignaturePrivateKey,
+  signerRef: Uint8Array | undefined,
+): StoredSigner {
+  if (signerRef !== undefined) return { kind: 2, ref: signerRef };
+  if (signer instanceof Uint8Array) return { kind: 1, privateKey: signer };
+  return { kind: 2, ref: new Uint8Array(0) };
+}
+
+/** The stored form of `state` (shares `state`'s objects; do not mutate). */
+function toWire(state: GroupState, options: SerializeOptions): GroupStateWire {
+  let base = state.tree.toNodes();
+  const past = state.past.map((p): PastEpochWire => {
+    const nodes = p.tree.toNodes();
+    const tree = diffTree(base, nodes);
+    base = nodes;
+    return {
+      context: p.context,
+      tree,
+      secretTree: p.secretTree.state,
+      senderDataSecret: p.senderDataSecret,
+    };
+  });
+  return {
+    signer: storedSigner(state.signer, options.signerRef),
+    config: state.config,
+    context: state.context,
+    tree: state.tree.toNodes(),
+    priv: state.priv,
+    keys: state.keys,
+    secretTree: state.secretTree.state,
+    interimTranscriptHash: state.interimTranscriptHash,
+    confirmationTag: state.confirmationTag,
+    proposals: state.proposals,
+    updateKeys: state.updateKeys,
+    resumptionPsks: state.resumptionPsks,
+    past,
+    status: state.status,
+    reinit: state.reinit,
+  };
+}
+
+/**
+ * Serializes a member's full group state (format in the module notes).
+ * The result is as sensitive as the group's keys.
+ *
+ * Serialize when no operation on `state` is in flight: the secret trees
+ * change as messages are sent and received, and the bytes capture them as
+ * they are at this call.
+ *
+ * @param state the state to store
+ * @param options `signerRef` stores the signature key by reference
+ * @returns the bytes, starting with the magic `WMGS` and the version
+ * @throws MlsError `invalid_argument` for a config limit that is not a
+ *   uint32 or a malformed proposal key
+ */
+export function serializeGroupState(
+  state: GroupState,
+  options: SerializeOptions = {},
+): Uint8Array {
+  const w = new Writer(4096);
+  w.bytes(MAGIC);
+  uint16.encode(w, GROUP_STATE_VERSION);
+  groupStateCodec.encode(w, toWire(state, options));
+  const view = w.finish();
+  const out = view.slice();
+  view.fill(0);
+  return out;
+}
+
+/** A reader positioned after a checked header. */
+function readHeader(bytes: Uint8Array): Reader {
+  const r = new Reader(bytes);
+  const magic = r.bytes(MAGIC.length, "GroupState.magic");
+  if (magic.some((b, i) => b !== MAGIC[i])) {
+    throw new MlsError(
+      "invalid_state_format",
+      "not a webmls group state",
+      "GroupState.magic",
+    );
+  }
+  const version = r.u16("GroupState.version");
+  if (version !== GROUP_STATE_VERSION) {
+    throw new MlsError(
+      "unsupported_state_version",
+      `group state format version ${version} is not supported`,
+      "GroupState.version",
+    );
+  }
+  return r;
+}
+
+/** Decodes the stored form (structure only, no crypto). */
+function decodeWire(bytes: Uint8Array): GroupStateWire {
+  const r = readHeader(bytes);
+  const wire = groupStateCodec.decode(r, "GroupState");
+  r.end("GroupState");
+  return wire;
+}
+
+/**
+ * The reference a state stores its signature key under, or `undefined`
+ * when the key is embedded. Reads only the header and the signer field.
+ *
+ * @param bytes output of {@link serializeGroupState}
+ * @returns the `signerRef` given when serializing (empty if none was
+ *   given for a `CryptoKey`), or `undefined`
+ */
+export function storedSignerRef(bytes: Uint8Array): Uint8Array | undefined {
+  const s = storedSignerCodec.decode(readHeader(bytes), "GroupState.signer");
+  return s.kind === 2 ? s.ref : undefined;
+}
+
+/**
+ * Loads a state written by {@link serializeGroupState}. The cipher suite's
+ * crypto comes from `provider`; the state behaves like the one serialized.
+ *
+ * @param bytes the stored state
+ * @param provider crypto provider serving the group's cipher suite
+ * @param options `signer` for a state that stores its key by reference
+ * @returns the state
+ * @throws MlsError `unsupported_state_version`, `invalid_state_format`,
+ *   `signer_required`, `signer_mismatch`, a decoding code (`truncated`,
+ *   `trailing_bytes`, `invalid_value`, ...) with the failing field, or
+ *   `unsupported_cipher_suite`
+ */
+export async function deserializeGroupState(
+  bytes: Uint8Array,
+  provider: CryptoProvider,
+  options: DeserializeOptions = {},
+): Promise<GroupState> {
+  const wire = decodeWire(bytes);
+  const cs = await provider.suite(wire.context.cipherSuite);
+  return await build(cs, wire, options.signer);
+}
+
+/** Prefixes the field of an {@link MlsError} thrown by `f`. */
+function within<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof MlsError ? e.within(field) : e;
+  }
+}
+
+function invalid(message: string, field: string): MlsError {
+  return new MlsError("invalid_value", message, `GroupState.${field}`);
+}
+
+/** Checks that every secret that is a KDF/hash/MAC output has `Nh` bytes. */
+function checkLengths(cs: SuiteCrypto, wire: GroupStateWire): void {
+  const n = cs.hashLength;
+  const check = (b: Uint8Array, field: string) => {
+    if (b.length !== n) throw invalid(`expected ${n} bytes`, field);
+  };
+  for (const [k, v] of Object.entries(wire.keys)) check(v, `keys.${k}`);
+  check(wire.interimTranscriptHash, "interimTranscriptHash");
+  check(wire.confirmationTag, "confirmationTag");
+  for (const [e, psk] of wire.resumptionPsks) {
+    check(psk, `resumptionPsks[${e}]`);
+  }
+  wire.past.forEach((p, i) =>
+    check(p.senderDataSecret, `past[${i}].senderDataSecret`)
+  );
+}
+
+/** Checks that the private keys and secret tree fit the public tree. */
+function checkShape(
+  tree: RatchetTree,
+  priv: PrivateTree,
+  secretTree: SecretTreeState,
+  field: string,
+): void {
+  if (secretTree.leafCount !== tree.leafCount) {
+    throw invalid("secret tree and tree sizes differ", `${field}secretTree`);
+  }
+  if (!priv.nodes().every((x) => x < tree.nodeWidth)) {
+    throw invalid("private key for a node outside the tree", "priv.keys");
+  }
+  if (priv.leafIndex >= tree.leafCount) {
+    throw invalid("leaf outside the tree", "priv.leafIndex");
+  }
+}
+
+/** The signature key, checked against this member's leaf when given. */
+async function resolveSigner(
+  cs: SuiteCrypto,
+  stored: StoredSigner,
+  given: SignaturePrivateKey | undefined,
+  leaf: LeafNode | undefined,
+): Promise<SignaturePrivateKey> {
+  if (stored.kind === 1) {
+    if (given !== undefined) {
+      throw new MlsError(
+        "invalid_argument",
+        "this state embeds its signature key; pass no signer",
+        "signer",
+      );
+    }
+    return stored.privateKey;
+  }
+  if (given === undefined) {
+    throw new MlsError(
+      "signer_required",
+      "this state stores its signature key by reference; pass the key",
+      "GroupState.signer",
+    );
+  }
+  if (!leaf) return given;
+  let pub: Uint8Array;
+  try {
+    pub = await cs.signaturePublicKey(given);
+  } catch (e) {
+    // A non-extractable key whose public half the provider has not seen
+    // (one loaded from IndexedDB, say) cannot be checked.
+    if (e instanceof MlsError) return given;
+    throw e;
+  }
+  if (!bytesEqual(pub, leaf.signatureKey)) {
+    throw new MlsError(
+      "signer_mismatch",
+      "the signature key is not this member's",
+      "signer",
+    );
+  }
+  return given;
+}
+
+/** Rebuilds the state from its stored form. */
+async function build(
+  cs: SuiteCrypto,
+  wire: GroupStateWire,
+  signer: SignaturePrivateKey | undefined,
+): Promise<GroupState> {
+  checkLengths(cs, wire);
+  const config = wire.config;
+  const tree = within(
+    "GroupState.tree",
+    () => RatchetTree.fromNodes(wire.tree),
+  );
+  checkShape(tree, wire.priv, wire.secretTree, "");
+  let base = wire.tree;
+  const past = wire.past.map((p, i): PastEpoch => {
+    const field = `GroupState.past[${i}].tree`;
+    const nodes = applyTreeSegments(base, p.tree, field);
+    base = nodes;
+    const pastTree = within(field, () => RatchetTree.fromNodes(nodes));
+    if (p.secretTree.leafCount !== pastTree.leafCount) {
+      throw invalid("secret tree and tree sizes differ", `past[${i}]`);
+    }
+    return {
+      context: p.context,
+      tree: pastTree,
+      secretTree: SecretTree.fromState(cs, p.secretTree, config),
+      senderDataSecret: p.senderDataSecret,
+    };
+  });
+  const state: GroupState = {
+    cs,
+    config,
+    context: wire.context,
+    tree,
+    priv: wire.priv,
+    signer: await resolveSigner(
+      cs,
+      wire.signer,
+      signer,
+      tree.getLeaf(wire.priv.leafIndex),
+    ),
+    keys: wire.keys,
+    secretTree: SecretTree.fromState(cs, wire.secretTree, config),
+    interimTranscriptHash: wire.interimTranscriptHash,
+    confirmationTag: wire.confirmationTag,
+    proposals: wire.proposals,
+    updateKeys: wire.updateKeys,
+    resumptionPsks: wire.resumptionPsks,
+    past,
+    status: wire.status,
+  };
+  return wire.reinit ? { ...state, reinit: wire.reinit } : state;
+}
