@@ -1,21 +1,80 @@
 /**
  * webmls: the Web API for Messaging Layer Security (RFC 9420).
  *
- * This entry point exports the error type, the crypto-provider interface
- * with providers for all seven RFC 9420 cipher suites, and the suite table.
- * The group API of the explainer (`MLS`, `GroupView`) is built on these.
+ * Create an {@link MLS} instance, generate identities, credentials and key
+ * packages, and work with groups through {@link GroupView}s: add and remove
+ * members, send and receive messages, export secrets. State is kept in a
+ * {@link Storage} (memory by default, Deno KV, or IndexedDB in browsers).
  *
- * @example Pick a cipher suite's crypto
+ * @example The explainer's flow
  * ```ts
- * import { CIPHER_SUITES, defaultProvider } from "@webmls/mls";
- * const cs = await defaultProvider().suite(1);
- * const digest = await cs.hash(new TextEncoder().encode("hello"));
- * console.log(CIPHER_SUITES[1].name, digest.length);
+ * import { MLS } from "@webmls/mls";
+ *
+ * const mls = new MLS();
+ * const alice = await mls.generateIdentity();
+ * const bob = await mls.generateIdentity();
+ * const aliceGroup = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+ * const bobKeyPackage = await mls.generateKeyPackage(bob, await mls.generateCredential("bob"));
+ *
+ * const added = await aliceGroup.add(bobKeyPackage);
+ * await aliceGroup.receive(added);          // our own commit, back from the group
+ * const bobGroup = await mls.groupJoin(bob, added);
+ *
+ * const received = await bobGroup.receive(await aliceGroup.send("hello"));
+ * if (received.type === "application") console.log(received.text());
  * ```
  *
  * @module
  */
 
+export {
+  type ExternalJoinOutput,
+  MLS,
+  type MLSOptions,
+} from "./src/api/mls.ts";
+export {
+  GroupView,
+  type KeyPackageInput,
+  type MemberRef,
+} from "./src/api/group_view.ts";
+export type { MessageInput } from "./src/api/convert.ts";
+export type {
+  ApplicationReceived,
+  AuthorizeHook,
+  AuthorizeRequest,
+  BasicCredential,
+  CommitOutput,
+  CommitReceived,
+  CredentialInfo,
+  GroupDetails,
+  Identity,
+  KeyPackageOutput,
+  Member,
+  ProposalInfo,
+  ProposalOutput,
+  ProposalReceived,
+  Received,
+  RemovedReceived,
+  SenderInfo,
+  X509Credential,
+} from "./src/api/types.ts";
+export type {
+  Storage,
+  StorageValue,
+  StorageWrite,
+} from "./src/api/storage/storage.ts";
+export { MemoryStorage } from "./src/api/storage/memory.ts";
+export type { GroupConfig } from "./src/group/config.ts";
+export type { PskLookup } from "./src/group/psks.ts";
+export type { GroupStatus } from "./src/group/state.ts";
+export type {
+  ExternalPSKFields,
+  PreSharedKeyID,
+  PSKType,
+  ResumptionPSKFields,
+  ResumptionPSKUsage,
+} from "./src/messages/psk.ts";
+export type { PaddingPolicy } from "./src/framing/private_content.ts";
 export { MlsError, type MlsErrorCode } from "./src/errors.ts";
 export {
   type CipherSuiteId,

@@ -1,0 +1,217 @@
+/**
+ * Conversions between the wire structures and the Web API's values, and
+ * the normalization of inputs (bytes or tagged objects).
+ *
+ * @module
+ */
+
+import { decode } from "../codec/codec.ts";
+import { MlsError } from "../errors.ts";
+import { type MLSMessage, mlsMessageCodec } from "../framing/mls_message.ts";
+import { type Sender, SenderType } from "../framing/sender.ts";
+import type { Credential } from "../messages/credential.ts";
+import type { LeafNode } from "../messages/leaf_node.ts";
+import { type Proposal, ProposalType } from "../messages/proposal.ts";
+import { PSKType } from "../messages/psk.ts";
+import type { RatchetTree } from "../tree/ratchet_tree.ts";
+import { toHex, utf8Decode } from "../util/bytes.ts";
+import type {
+  CommitOutput,
+  CredentialInfo,
+  Identity,
+  KeyPackageOutput,
+  Member,
+  ProposalInfo,
+  ProposalOutput,
+  SenderInfo,
+} from "./types.ts";
+
+/** The client id of a leaf: hex of its signature key. */
+export function clientIdOf(leaf: LeafNode): string {
+  return toHex(leaf.signatureKey);
+}
+
+/** The API view of a wire credential. */
+export function credentialInfo(c: Credential): CredentialInfo {
+  if (c.credentialType === 1) {
+    let name: string | undefined;
+    try {
+      name = utf8Decode(c.identity);
+    } catch {
+      name = undefined;
+    }
+    return {
+      type: "credential",
+      credentialType: "basic",
+      identity: c.identity,
+      name,
+    };
+  }
+  return {
+    type: "credential",
+    credentialType: "x509",
+    certificates: c.certificates.map((x) => x.certData),
+  };
+}
+
+/** The wire form of an API credential. */
+export function wireCredential(c: CredentialInfo): Credential {
+  if (c.credentialType === "basic") {
+    return { credentialType: 1, identity: c.identity };
+  }
+  return {
+    credentialType: 2,
+    certificates: c.certificates.map((certData) => ({ certData })),
+  };
+}
+
+/** The member at a leaf, if any. */
+export function memberAt(
+  tree: RatchetTree,
+  leafIndex: number,
+): Member | undefined {
+  const leaf = tree.getLeaf(leafIndex);
+  return leaf && {
+    clientId: clientIdOf(leaf),
+    credential: credentialInfo(leaf.credential),
+    leafIndex,
+  };
+}
+
+/** Every member of a tree, by leaf index. */
+export function membersOf(tree: RatchetTree): Member[] {
+  const out: Member[] = [];
+  for (const [i, leaf] of tree.leaves()) {
+    out.push({
+      clientId: clientIdOf(leaf),
+      credential: credentialInfo(leaf.credential),
+      leafIndex: i,
+    });
+  }
+  return out;
+}
+
+/** The API view of a sender. */
+export function senderInfo(
+  tree: RatchetTree,
+  sender: Sender,
+  joiner?: Credential,
+): SenderInfo {
+  switch (sender.senderType) {
+    case SenderType.member: {
+      const member = memberAt(tree, sender.leafIndex);
+      if (!member) {
+        throw new MlsError("invalid_sender", "no member at that leaf");
+      }
+      return { kind: "member", member };
+    }
+    case SenderType.external:
+      return { kind: "external", index: sender.senderIndex };
+    default:
+      return {
+        kind: "new_member",
+        credential: joiner && credentialInfo(joiner),
+      };
+  }
+}
+
+/** The API view of a proposal (`sender` is the proposer). */
+export function proposalInfo(
+  tree: RatchetTree,
+  p: Proposal,
+  sender: Sender,
+): ProposalInfo {
+  switch (p.proposalType) {
+    case ProposalType.add:
+      return {
+        kind: "add",
+        member: {
+          clientId: clientIdOf(p.keyPackage.leafNode),
+          credential: credentialInfo(p.keyPackage.leafNode.credential),
+        },
+      };
+    case ProposalType.remove:
+      return {
+        kind: "remove",
+        member: memberAt(tree, p.removed) ??
+          { clientId: "", credential: blank, leafIndex: p.removed },
+      };
+    case ProposalType.update: {
+      const i = sender.senderType === SenderType.member ? sender.leafIndex : -1;
+      return {
+        kind: "update",
+        member: memberAt(tree, i) ??
+          {
+            clientId: clientIdOf(p.leafNode),
+            credential: credentialInfo(p.leafNode.credential),
+            leafIndex: i,
+          },
+      };
+    }
+    case ProposalType.psk:
+      return {
+        kind: "psk",
+        pskId: p.psk.pskType === PSKType.external
+          ? p.psk.pskId
+          : p.psk.pskGroupId,
+      };
+    case ProposalType.reinit:
+      return { kind: "reinit", cipherSuite: p.cipherSuite };
+    case ProposalType.externalInit:
+      return { kind: "external_init" };
+    case ProposalType.groupContextExtensions:
+      return { kind: "group_context_extensions" };
+  }
+}
+
+const blank: CredentialInfo = {
+  type: "credential",
+  credentialType: "basic",
+  identity: new Uint8Array(0),
+};
+
+/** Message inputs: raw MLSMessage bytes or an output that wraps them. */
+export type MessageInput =
+  | Uint8Array
+  | CommitOutput
+  | ProposalOutput
+  | KeyPackageOutput;
+
+/** The bytes of a message input; `which` picks a field of a CommitOutput. */
+export function messageBytes(
+  input: MessageInput,
+  which: "commit" | "welcome" | "groupInfo" = "commit",
+): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  switch (input.type) {
+    case "commit": {
+      const b = input[which];
+      if (!b) {
+        throw new MlsError("invalid_argument", `this commit has no ${which}`);
+      }
+      return b;
+    }
+    case "proposal":
+      return input.proposal;
+    case "keyPackage":
+      return input.bytes;
+  }
+  throw new MlsError("invalid_argument", "not an MLS message");
+}
+
+/** Decodes an MLSMessage, with `field` naming the input in errors. */
+export function decodeMessage(bytes: Uint8Array, field: string): MLSMessage {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new MlsError("invalid_argument", "expected MLS message bytes", field);
+  }
+  return decode(mlsMessageCodec, bytes, field);
+}
+
+/** A client id from the many ways a member can be named. */
+export function clientIdFrom(
+  who: string | Identity | Member | { clientId: string },
+): string {
+  if (typeof who === "string") return who.toLowerCase();
+  if (who && typeof who.clientId === "string") return who.clientId;
+  throw new MlsError("invalid_argument", "expected a client id or identity");
+}

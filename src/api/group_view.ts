@@ -1,0 +1,703 @@
+/**
+ * `GroupView`: one member's live view of one group, the object the
+ * explainer's examples call methods on. Every method either succeeds and
+ * persists the new state atomically, or throws an `MlsError` and leaves the
+ * stored (and in-memory) state as it was.
+ *
+ * @module
+ */
+
+import { encode } from "../codec/codec.ts";
+import { mlsMessageCodec as mlsCodec } from "../framing/mls_message.ts";
+import { MlsError } from "../errors.ts";
+import { WireFormat } from "../framing/wire_format.ts";
+import {
+  type CommitOptions,
+  createCommit,
+  type CreatedCommit,
+  groupInfoMessage,
+  pendingProposals,
+  welcomeMessage,
+} from "../group/commit.ts";
+import { groupInfoFor } from "../group/group_info.ts";
+import { propose, proposeUpdate, sendApplication } from "../group/propose.ts";
+import type { Authorize } from "../group/receive.ts";
+import { receiveMessage } from "../group/receive.ts";
+import type { GroupState, GroupStatus } from "../group/state.ts";
+import type { PskLookup } from "../group/psks.ts";
+import { type Proposal, ProposalType } from "../messages/proposal.ts";
+import { ratchetTreeCodec } from "../messages/ratchet_tree.ts";
+import { mlsExporter } from "../schedule/exporter.ts";
+import type {
+  CryptoProvider,
+  SignaturePrivateKey,
+} from "../../providers/provider.ts";
+import { bytesEqual, toHex, utf8Decode, utf8Encode } from "../util/bytes.ts";
+import {
+  clientIdFrom,
+  decodeMessage,
+  memberAt,
+  membersOf,
+  type MessageInput,
+  proposalInfo,
+  senderInfo,
+} from "./convert.ts";
+import {
+  deserializeWhole,
+  loadState,
+  ratchetsKey,
+  ratchetsWrite,
+  serializeWhole,
+  stateWrites,
+} from "./persist.ts";
+import {
+  groupKey,
+  pendingKey,
+  type PendingRecord,
+  pendingRecord,
+} from "./records.ts";
+import { retireState } from "./retire.ts";
+import {
+  getBytes,
+  type Storage,
+  type StorageWrite,
+} from "./storage/storage.ts";
+import type {
+  AuthorizeHook,
+  CommitOutput,
+  GroupDetails,
+  Identity,
+  KeyPackageOutput,
+  Member,
+  ProposalOutput,
+  Received,
+} from "./types.ts";
+
+/** What a view needs from its `MLS` instance. */
+export interface ViewEnvironment {
+  /** Where states live. */
+  storage: Storage;
+  /** Crypto. */
+  provider: CryptoProvider;
+  /** The application's policy for incoming proposals and commits. */
+  authorize?: AuthorizeHook;
+  /** Commit received proposals right away (default true). */
+  autoCommit: boolean;
+  /** External PSKs. */
+  psks?: PskLookup;
+}
+
+/** A member named by client id, identity or member object. */
+export type MemberRef = string | Identity | Member;
+
+/** A key package given as bytes or as the output of `generateKeyPackage`. */
+export type KeyPackageInput = Uint8Array | KeyPackageOutput;
+
+interface Pending {
+  record: PendingRecord;
+  state: GroupState;
+}
+
+/** One member's view of one group. */
+export class GroupView {
+  /** The group id, hex. */
+  readonly groupId: string;
+  /** This member's client id. */
+  readonly clientId: string;
+  #env: ViewEnvironment;
+  #signer: SignaturePrivateKey;
+  #state: GroupState;
+  #pending: Pending | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #deleted = false;
+
+  /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
+  constructor(
+    env: ViewEnvironment,
+    clientId: string,
+    signer: SignaturePrivateKey,
+    state: GroupState,
+    pending?: Pending,
+  ) {
+    this.#env = env;
+    this.clientId = clientId;
+    this.#signer = signer;
+    this.#state = state;
+    this.#pending = pending;
+    this.groupId = toHex(state.context.groupId);
+  }
+
+  /** @internal Loads a stored view, or `null`. */
+  static async load(
+    env: ViewEnvironment,
+    groupId: string,
+    clientId: string,
+    signer: SignaturePrivateKey,
+  ): Promise<GroupView | null> {
+    const state = await loadState(
+      env.storage,
+      env.provider,
+      groupKey(groupId, clientId),
+      groupId,
+      clientId,
+      signer,
+    );
+    if (!state) return null;
+    let pending: Pending | undefined;
+    const p = await getBytes(env.storage, pendingKey(groupId, clientId));
+    if (p) {
+      const record = pendingRecord.decode(p);
+      pending = {
+        record,
+        state: await deserializeWhole(record.state, env.provider, signer),
+      };
+    }
+    return new GroupView(env, clientId, signer, state, pending);
+  }
+
+  /** @internal Persists a fresh state (create, join) and returns its view. */
+  static async store(
+    env: ViewEnvironment,
+    clientId: string,
+    signer: SignaturePrivateKey,
+    state: GroupState,
+    extra: StorageWrite[] = [],
+  ): Promise<GroupView> {
+    const groupId = toHex(state.context.groupId);
+    await env.storage.batch([
+      ...stateWrites(state, groupKey(groupId, clientId), groupId, clientId),
+      { key: pendingKey(groupId, clientId) },
+      ...extra,
+    ]);
+    return new GroupView(env, clientId, signer, state);
+  }
+
+  /** The current epoch. */
+  get epoch(): bigint {
+    return this.#state.context.epoch;
+  }
+
+  /** The cipher suite. */
+  get cipherSuite(): number {
+    return this.#state.context.cipherSuite;
+  }
+
+  /** The members, by leaf index. */
+  get members(): Member[] {
+    return membersOf(this.#state.tree);
+  }
+
+  /** `"active"`, `"removed"` (a commit removed us) or `"reinit"`. */
+  get status(): GroupStatus {
+    return this.#state.status;
+  }
+
+  /** Whether a commit of ours awaits confirmation. */
+  get hasPendingCommit(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /**
+   * Group id, epoch, suite and members. Synchronous, so both
+   * `await group.details()` and `group.details().members` work.
+   */
+  details(): GroupDetails {
+    return {
+      type: "groupDetails",
+      groupId: this.groupId,
+      epoch: this.epoch,
+      cipherSuite: this.cipherSuite,
+      members: this.members,
+    };
+  }
+
+  // Operations on one view run one at a time, in call order.
+  #exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.#deleted) {
+        throw new MlsError("group_deleted", "this group's state was deleted");
+      }
+      return f();
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #keys(): { group: string; pending: string; ratchets: string } {
+    return {
+      group: groupKey(this.groupId, this.clientId),
+      pending: pendingKey(this.groupId, this.clientId),
+      ratchets: ratchetsKey(this.groupId, this.clientId),
+    };
+  }
+
+  /** Writes, then swaps; on a storage failure reloads what is stored. */
+  async #persist(
+    writes: StorageWrite[],
+    next: GroupState,
+    pending: Pending | undefined,
+  ): Promise<void> {
+    try {
+      await this.#env.storage.batch(writes);
+    } catch (e) {
+      await this.#reload();
+      throw e instanceof MlsError ? e : new MlsError(
+        "storage_failure",
+        "could not persist the group state",
+        undefined,
+        { cause: e },
+      );
+    }
+    const old = this.#state;
+    this.#state = next;
+    if (old !== next) retireState(old, next);
+    this.#pending = pending;
+  }
+
+  async #reload(): Promise<void> {
+    const fresh = await GroupView.load(
+      this.#env,
+      this.groupId,
+      this.clientId,
+      this.#signer,
+    );
+    if (fresh) {
+      this.#state = fresh.#state;
+      this.#pending = fresh.#pending;
+    }
+  }
+
+  /** Persists only the ratchets (after sending or receiving data). */
+  #saveRatchets(): Promise<void> {
+    return this.#persist(
+      [ratchetsWrite(this.#state, this.groupId, this.clientId)],
+      this.#state,
+      this.#pending,
+    );
+  }
+
+  #fullWrites(state: GroupState): StorageWrite[] {
+    return stateWrites(state, this.#keys().group, this.groupId, this.clientId);
+  }
+
+  #output(c: CreatedCommit): CommitOutput {
+    return {
+      type: "commit",
+      commit: encode(mlsCodec, c.message),
+      welcome: c.welcome
+        ? encode(mlsCodec, welcomeMessage(c.welcome))
+        : undefined,
+      groupInfo: encode(mlsCodec, groupInfoMessage(c.groupInfo)),
+      ratchetTree: encode(ratchetTreeCodec, c.state.tree.toNodes()),
+      epoch: c.state.context.epoch,
+    };
+  }
+
+  async #commit(options: CommitOptions): Promise<CommitOutput> {
+    if (this.#pending) {
+      throw new MlsError(
+        "commit_pending",
+        "a commit is pending: receive it back, applyPendingCommit() or clearPendingCommit()",
+      );
+    }
+    const c = await createCommit(this.#state, {
+      ...options,
+      psks: this.#env.psks,
+    });
+    return await this.#holdPending(this.#state, c);
+  }
+
+  async #holdPending(
+    base: GroupState,
+    c: CreatedCommit,
+  ): Promise<CommitOutput> {
+    const out = this.#output(c);
+    const record: PendingRecord = {
+      epoch: base.context.epoch,
+      commit: out.commit,
+      welcome: out.welcome,
+      groupInfo: out.groupInfo,
+      state: serializeWhole(c.state, this.clientId),
+    };
+    // The commit consumed a handshake key of the current epoch: save the
+    // ratchets with the pending record.
+    const writes = base === this.#state
+      ? [ratchetsWrite(base, this.groupId, this.clientId)]
+      : this.#fullWrites(base);
+    await this.#persist(
+      [...writes, {
+        key: this.#keys().pending,
+        value: pendingRecord.encode(record),
+      }],
+      base,
+      { record, state: c.state },
+    );
+    return out;
+  }
+
+  #keyPackage(input: KeyPackageInput): Proposal {
+    const bytes = input instanceof Uint8Array ? input : input.bytes;
+    const msg = decodeMessage(bytes, "keyPackage");
+    if (msg.wireFormat !== WireFormat.mlsKeyPackage) {
+      throw new MlsError(
+        "invalid_argument",
+        "not a KeyPackage message",
+        "keyPackage",
+      );
+    }
+    return { proposalType: ProposalType.add, keyPackage: msg.keyPackage };
+  }
+
+  #leafOf(who: MemberRef): number {
+    const id = clientIdFrom(who);
+    const m = this.members.find((x) => x.clientId === id);
+    if (!m) {
+      throw new MlsError(
+        "unknown_member",
+        "no such member in this group",
+        "member",
+      );
+    }
+    return m.leafIndex;
+  }
+
+  /** Adds one or more members in one commit (their key packages). */
+  add(keyPackages: KeyPackageInput | KeyPackageInput[]): Promise<CommitOutput> {
+    return this.#exclusive(() => {
+      const list = Array.isArray(keyPackages) ? keyPackages : [keyPackages];
+      return this.#commit({ proposals: list.map((k) => this.#keyPackage(k)) });
+    });
+  }
+
+  /** Removes one or more members in one commit. */
+  remove(members: MemberRef | MemberRef[]): Promise<CommitOutput> {
+    return this.#exclusive(() => {
+      const list = Array.isArray(members) ? members : [members];
+      return this.#commit({
+        proposals: list.map((m) => ({
+          proposalType: ProposalType.remove,
+          removed: this.#leafOf(m),
+        })),
+      });
+    });
+  }
+
+  /** A self-update: fresh keys on this member's path (post-compromise security). */
+  update(): Promise<CommitOutput> {
+    return this.#exclusive(() => this.#commit({ path: true }));
+  }
+
+  /** Commits the proposals received this epoch. */
+  commit(): Promise<CommitOutput> {
+    return this.#exclusive(() => this.#commit({}));
+  }
+
+  /** Removes every other member. */
+  close(): Promise<CommitOutput> {
+    return this.#exclusive(() =>
+      this.#commit({
+        proposals: this.members
+          .filter((m) => m.clientId !== this.clientId)
+          .map((m) => ({
+            proposalType: ProposalType.remove,
+            removed: m.leafIndex,
+          })),
+      })
+    );
+  }
+
+  async #propose(
+    make: (s: GroupState) => ReturnType<typeof propose>,
+  ): Promise<ProposalOutput> {
+    const sent = await make(this.#state);
+    await this.#persist(
+      this.#fullWrites(sent.state),
+      sent.state,
+      this.#pending,
+    );
+    return {
+      type: "proposal",
+      proposal: encode(mlsCodec, sent.message),
+      ref: toHex(sent.ref),
+    };
+  }
+
+  /** Proposes adding a member. */
+  proposeAdd(keyPackage: KeyPackageInput): Promise<ProposalOutput> {
+    return this.#exclusive(() =>
+      this.#propose((s) => propose(s, this.#keyPackage(keyPackage)))
+    );
+  }
+
+  /** Proposes removing a member. */
+  proposeRemove(member: MemberRef): Promise<ProposalOutput> {
+    return this.#exclusive(() =>
+      this.#propose((s) =>
+        propose(s, {
+          proposalType: ProposalType.remove,
+          removed: this.#leafOf(member),
+        })
+      )
+    );
+  }
+
+  /** Proposes an update of this member's leaf. */
+  proposeUpdate(): Promise<ProposalOutput> {
+    return this.#exclusive(() => this.#propose((s) => proposeUpdate(s)));
+  }
+
+  /** Encrypts application data (a string is sent as UTF-8) as a PrivateMessage. */
+  send(message: string | Uint8Array): Promise<Uint8Array> {
+    return this.#exclusive(async () => {
+      const data = typeof message === "string" ? utf8Encode(message) : message;
+      if (!(data instanceof Uint8Array)) {
+        throw new MlsError(
+          "invalid_argument",
+          "send() takes a string or bytes",
+        );
+      }
+      const msg = await sendApplication(this.#state, data);
+      // The ratchet step must be stored before the ciphertext leaves, or a
+      // restart could reuse the key and nonce.
+      await this.#saveRatchets();
+      return encode(mlsCodec, msg);
+    });
+  }
+
+  /** Applies our pending commit (without waiting for it to come back). */
+  applyPendingCommit(): Promise<Received> {
+    return this.#exclusive(() => this.#applyPending());
+  }
+
+  async #applyPending(): Promise<Received> {
+    const p = this.#pending;
+    if (!p) {
+      throw new MlsError("no_pending_commit", "there is no pending commit");
+    }
+    const prev = this.#state;
+    const next = p.state;
+    await this.#persist(
+      [...this.#fullWrites(next), { key: this.#keys().pending }],
+      next,
+      undefined,
+    );
+    const before = new Set(membersOf(prev.tree).map((m) => m.clientId));
+    const after = new Set(membersOf(next.tree).map((m) => m.clientId));
+    const added = membersOf(next.tree).filter((m) => !before.has(m.clientId));
+    const removed = membersOf(prev.tree).filter((m) => !after.has(m.clientId));
+    const me = memberAt(next.tree, next.priv.leafIndex)!;
+    return {
+      type: "commit",
+      epoch: next.context.epoch,
+      added,
+      removed,
+      updated: [],
+      sender: { kind: "member", member: me },
+    };
+  }
+
+  /** Drops our pending commit (the delivery service rejected it). */
+  clearPendingCommit(): Promise<void> {
+    return this.#exclusive(async () => {
+      const p = this.#pending;
+      if (!p) return;
+      await this.#persist(
+        [{ key: this.#keys().pending }],
+        this.#state,
+        undefined,
+      );
+      retireState(p.state);
+    });
+  }
+
+  #authorize(): Authorize | undefined {
+    const hook = this.#env.authorize;
+    if (!hook) return undefined;
+    return (req) => {
+      const tree = this.#state.tree;
+      return hook({
+        kind: req.kind,
+        groupId: this.groupId,
+        sender: senderInfo(
+          tree,
+          req.sender,
+          req.senderCredential?.credentialType
+            ? req.senderCredential
+            : undefined,
+        ),
+        proposals: req.proposals.map((p) =>
+          proposalInfo(tree, p.proposal, p.sender)
+        ),
+      });
+    };
+  }
+
+  /**
+   * Processes a message from the group: application data, a proposal, a
+   * commit (ours coming back applies our pending commit), or our removal.
+   */
+  receive(message: MessageInput): Promise<Received> {
+    return this.#exclusive(() => this.#receive(message));
+  }
+
+  async #receive(input: MessageInput): Promise<Received> {
+    const bytes = input instanceof Uint8Array || input.type !== "commit"
+      ? decodeInputBytes(input)
+      : input.commit;
+    if (this.#pending && bytesEqual(bytes, this.#pending.record.commit)) {
+      return await this.#applyPending();
+    }
+    const msg = decodeMessage(bytes, "message");
+    if (
+      msg.wireFormat !== WireFormat.mlsPublicMessage &&
+      msg.wireFormat !== WireFormat.mlsPrivateMessage
+    ) {
+      throw new MlsError(
+        "invalid_wire_format",
+        "receive() takes group messages; use MLS.groupJoin for a Welcome",
+        "message",
+      );
+    }
+    const before = this.#state;
+    const r = await receiveMessage(before, msg, {
+      authorize: this.#authorize(),
+      psks: this.#env.psks,
+    });
+    switch (r.kind) {
+      case "application": {
+        await this.#saveRatchets();
+        const sender = memberAt(
+          before.context.epoch === r.epoch
+            ? before.tree
+            : before.past.find((p) => p.context.epoch === r.epoch)!.tree,
+          r.sender,
+        )!;
+        const content = r.data;
+        return {
+          type: "application",
+          content,
+          text: () => utf8Decode(content),
+          sender,
+          epoch: r.epoch,
+        };
+      }
+      case "proposal": {
+        const info = proposalInfo(before.tree, r.proposal, r.sender);
+        const sender = senderInfo(before.tree, r.sender);
+        if (
+          this.#env.autoCommit && !this.#pending &&
+          r.state.status === "active" && pendingProposals(r.state).length > 0
+        ) {
+          // Commit it right away (§12.4: proposals must be committed before
+          // more application data); the commit stays pending as usual.
+          const c = await createCommit(r.state, { psks: this.#env.psks }).catch(
+            () => undefined,
+          );
+          if (c) {
+            const commitOutput = await this.#holdPending(r.state, c);
+            return { type: "proposal", proposal: info, sender, commitOutput };
+          }
+        }
+        await this.#persist(this.#fullWrites(r.state), r.state, this.#pending);
+        return { type: "proposal", proposal: info, sender };
+      }
+      case "commit": {
+        // Another commit for this epoch won: ours is void.
+        const lost = this.#pending;
+        await this.#persist(
+          [...this.#fullWrites(r.state), { key: this.#keys().pending }],
+          r.state,
+          undefined,
+        );
+        if (lost) retireState(lost.state);
+        const sender = senderInfo(
+          r.state.tree,
+          r.sender,
+        );
+        return {
+          type: "commit",
+          epoch: r.state.context.epoch,
+          added: r.summary.added.map((a) =>
+            memberAt(r.state.tree, a.leafIndex)!
+          ),
+          removed: r.summary.removed.map((i) => memberAt(before.tree, i)!),
+          updated: r.summary.updated
+            .map((i) => memberAt(r.state.tree, i))
+            .filter((m): m is Member => m !== undefined),
+          sender,
+        };
+      }
+      case "removed": {
+        await this.#persist(
+          [...this.#fullWrites(r.state), { key: this.#keys().pending }],
+          r.state,
+          undefined,
+        );
+        return {
+          type: "removed",
+          epoch: before.context.epoch + 1n,
+          sender: senderInfo(before.tree, r.sender),
+        };
+      }
+    }
+  }
+
+  /**
+   * MLS-Exporter (RFC 9420 §8.5): a secret for `label` and `context`, equal
+   * across members in the same epoch, different across epochs and labels.
+   */
+  exportSecret(
+    label: string,
+    context: string | Uint8Array,
+    length: number,
+  ): Promise<Uint8Array> {
+    return this.#exclusive(() => {
+      const ctx = typeof context === "string" ? utf8Encode(context) : context;
+      return mlsExporter(
+        this.#state.cs,
+        this.#state.keys.exporterSecret,
+        label,
+        ctx,
+        length,
+      );
+    });
+  }
+
+  /** A signed GroupInfo MLSMessage of the current epoch, for external joins. */
+  groupInfo(options: { ratchetTree?: boolean } = {}): Promise<Uint8Array> {
+    return this.#exclusive(async () => {
+      const gi = await groupInfoFor(this.#state, options);
+      return encode(mlsCodec, groupInfoMessage(gi));
+    });
+  }
+
+  /** The ratchet tree of the current epoch (`optional<Node> ratchet_tree<V>`). */
+  ratchetTree(): Uint8Array {
+    return encode(ratchetTreeCodec, this.#state.tree.toNodes());
+  }
+
+  /** Deletes this member's state of the group; the view becomes unusable. */
+  deleteState(): Promise<void> {
+    return this.#exclusive(async () => {
+      const k = this.#keys();
+      await this.#env.storage.batch([
+        { key: k.group },
+        { key: k.pending },
+        { key: k.ratchets },
+      ]);
+      retireState(this.#state);
+      if (this.#pending) retireState(this.#pending.state);
+      this.#deleted = true;
+    });
+  }
+}
+
+function decodeInputBytes(input: MessageInput): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input.type === "proposal") return input.proposal;
+  throw new MlsError(
+    "invalid_argument",
+    "receive() takes an MLS message",
+    "message",
+  );
+}

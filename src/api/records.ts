@@ -1,0 +1,137 @@
+/**
+ * The records the Web API keeps in {@link Storage}, their keys and their
+ * binary encodings. Every record starts with a format version so that the
+ * layout can evolve.
+ *
+ * Keys:
+ * - `identity/<clientId>`: {@link IdentityRecord}
+ * - `signer/<clientId>`: the signature private key (bytes or a CryptoKey)
+ * - `keypackage/<clientId>/<ref>`: {@link KeyPackageRecord}
+ * - `group/<groupId>/<clientId>`: the serialized group state
+ * - `pending/<groupId>/<clientId>`: {@link PendingRecord}
+ *
+ * @module
+ */
+
+import {
+  type Codec,
+  decode,
+  encode,
+  opaque,
+  optional,
+  struct,
+  uint16,
+  uint64,
+  uint8,
+} from "../codec/codec.ts";
+import { MlsError } from "../errors.ts";
+
+/** `identity/<clientId>` */
+export const identityKey = (clientId: string): string => `identity/${clientId}`;
+/** `signer/<clientId>` */
+export const signerKey = (clientId: string): string => `signer/${clientId}`;
+/** `keypackage/<clientId>/` */
+export const keyPackagePrefix = (clientId: string): string =>
+  `keypackage/${clientId}/`;
+/** `keypackage/<clientId>/<ref>` */
+export const keyPackageKey = (clientId: string, ref: string): string =>
+  `keypackage/${clientId}/${ref}`;
+/** `group/<groupId>/<clientId>` */
+export const groupKey = (groupId: string, clientId: string): string =>
+  `group/${groupId}/${clientId}`;
+/** `pending/<groupId>/<clientId>` */
+export const pendingKey = (groupId: string, clientId: string): string =>
+  `pending/${groupId}/${clientId}`;
+
+/** A stored identity's public part. */
+export interface IdentityRecord {
+  /** The cipher suite. */
+  cipherSuite: number;
+  /** The signature public key. */
+  signaturePublicKey: Uint8Array;
+}
+
+/** A stored key package and its private keys (deleted once used). */
+export interface KeyPackageRecord {
+  /** The KeyPackage MLSMessage. */
+  keyPackage: Uint8Array;
+  /** HPKE private key of `init_key`. */
+  initPrivateKey: Uint8Array;
+  /** HPKE private key of the leaf `encryption_key`. */
+  encryptionPrivateKey: Uint8Array;
+  /** 1 for a last-resort package (kept after use). */
+  lastResort: number;
+}
+
+/** A commit this member made that is not applied yet. */
+export interface PendingRecord {
+  /** The epoch the commit was made in. */
+  epoch: bigint;
+  /** The Commit MLSMessage. */
+  commit: Uint8Array;
+  /** The Welcome MLSMessage, if any. */
+  welcome: Uint8Array | undefined;
+  /** The GroupInfo MLSMessage of the new epoch. */
+  groupInfo: Uint8Array;
+  /** The serialized state of the new epoch. */
+  state: Uint8Array;
+}
+
+function versioned<T extends object>(name: string, body: Codec<T>): {
+  encode(v: T): Uint8Array;
+  decode(b: Uint8Array): T;
+} {
+  const c = struct<{ version: number; body: T }>({ version: uint8, body });
+  return {
+    encode: (v) => encode(c, { version: 1, body: v }),
+    decode: (b) => {
+      const r = decode(c, b, name);
+      if (r.version !== 1) {
+        throw new MlsError(
+          "unsupported_state_version",
+          `unknown ${name} version ${r.version}`,
+          `${name}.version`,
+        );
+      }
+      return r.body;
+    },
+  };
+}
+
+/** Encoding of {@link IdentityRecord}. */
+export const identityRecord: {
+  encode(v: IdentityRecord): Uint8Array;
+  decode(b: Uint8Array): IdentityRecord;
+} = versioned(
+  "IdentityRecord",
+  struct<IdentityRecord>({ cipherSuite: uint16, signaturePublicKey: opaque }),
+);
+
+/** Encoding of {@link KeyPackageRecord}. */
+export const keyPackageRecord: {
+  encode(v: KeyPackageRecord): Uint8Array;
+  decode(b: Uint8Array): KeyPackageRecord;
+} = versioned(
+  "KeyPackageRecord",
+  struct<KeyPackageRecord>({
+    keyPackage: opaque,
+    initPrivateKey: opaque,
+    encryptionPrivateKey: opaque,
+    lastResort: uint8,
+  }),
+);
+
+/** Encoding of {@link PendingRecord}. */
+export const pendingRecord: {
+  encode(v: PendingRecord): Uint8Array;
+  decode(b: Uint8Array): PendingRecord;
+} = versioned(
+  "PendingRecord",
+  struct<PendingRecord>({
+    epoch: uint64,
+    commit: opaque,
+    welcome: optional(opaque),
+    groupInfo: opaque,
+    state: opaque,
+  }),
+);

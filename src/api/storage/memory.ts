@@ -1,0 +1,51 @@
+/**
+ * In-memory {@link Storage}: the default. State lasts as long as the
+ * object; values are copied in and out so callers cannot alias them.
+ *
+ * @module
+ */
+
+import type { Storage, StorageValue, StorageWrite } from "./storage.ts";
+
+function copy(v: StorageValue): StorageValue {
+  return v instanceof Uint8Array ? v.slice() : v;
+}
+
+/**
+ * A {@link Storage} in a `Map`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "@webmls/mls";
+ * const storage = new MemoryStorage();
+ * await storage.batch([{ key: "a", value: new Uint8Array([1]) }]);
+ * console.log(await storage.get("a"));
+ * ```
+ */
+export class MemoryStorage implements Storage {
+  /** Memory can hold `CryptoKey` objects. */
+  readonly canStoreCryptoKeys = true;
+  #data = new Map<string, StorageValue>();
+
+  /** Reads one key. */
+  get(key: string): Promise<StorageValue | undefined> {
+    const v = this.#data.get(key);
+    return Promise.resolve(v === undefined ? undefined : copy(v));
+  }
+
+  /** Applies all writes (a synchronous loop: trivially atomic). */
+  batch(writes: readonly StorageWrite[]): Promise<void> {
+    for (const w of writes) {
+      if (w.value === undefined) this.#data.delete(w.key);
+      else this.#data.set(w.key, copy(w.value));
+    }
+    return Promise.resolve();
+  }
+
+  /** Keys with `prefix`, sorted. */
+  list(prefix: string): Promise<string[]> {
+    return Promise.resolve(
+      [...this.#data.keys()].filter((k) => k.startsWith(prefix)).sort(),
+    );
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The values the Web API hands out and takes back. Every output says what
+ * it is with a `type` field; inputs accept either those objects or the raw
+ * MLS bytes they wrap.
+ *
+ * @module
+ */
+
+/**
+ * A client: an identifier and a signature key pair kept in storage. The id
+ * is the hex signature public key, which every member can see in the
+ * group's tree, so it names the client in `remove()` and in `details()`.
+ */
+export interface Identity {
+  /** `"identity"` */
+  readonly type: "identity";
+  /** The client id: hex of the signature public key. */
+  readonly clientId: string;
+  /** The cipher suite the keys belong to. */
+  readonly cipherSuite: number;
+  /** The signature public key. */
+  readonly signaturePublicKey: Uint8Array;
+}
+
+/** A basic credential (RFC 9420 §5.3): a name the application vouches for. */
+export interface BasicCredential {
+  /** `"credential"` */
+  readonly type: "credential";
+  /** `"basic"` */
+  readonly credentialType: "basic";
+  /** The identity bytes (UTF-8 of the name). */
+  readonly identity: Uint8Array;
+  /** The identity as text, when it is valid UTF-8. */
+  readonly name?: string;
+}
+
+/** An X.509 credential: a certificate chain, leaf first. */
+export interface X509Credential {
+  /** `"credential"` */
+  readonly type: "credential";
+  /** `"x509"` */
+  readonly credentialType: "x509";
+  /** DER certificates, leaf first. */
+  readonly certificates: Uint8Array[];
+}
+
+/** A credential of either kind. */
+export type CredentialInfo = BasicCredential | X509Credential;
+
+/** A KeyPackage to hand to others (via a directory or delivery service). */
+export interface KeyPackageOutput {
+  /** `"keyPackage"` */
+  readonly type: "keyPackage";
+  /** The KeyPackage as an MLSMessage. */
+  readonly bytes: Uint8Array;
+  /** Its KeyPackageRef, hex. */
+  readonly ref: string;
+  /** The owner's client id. */
+  readonly clientId: string;
+}
+
+/** One member of a group, as a group view sees it. */
+export interface Member {
+  /** The member's client id (hex signature public key). */
+  readonly clientId: string;
+  /** The member's credential. */
+  readonly credential: CredentialInfo;
+  /** The member's leaf index in the ratchet tree. */
+  readonly leafIndex: number;
+}
+
+/** A group's state as seen by one member. */
+export interface GroupDetails {
+  /** `"groupDetails"` */
+  readonly type: "groupDetails";
+  /** Group id, hex. */
+  readonly groupId: string;
+  /** The epoch. */
+  readonly epoch: bigint;
+  /** The cipher suite. */
+  readonly cipherSuite: number;
+  /** The members, by leaf index. */
+  readonly members: Member[];
+}
+
+/**
+ * The result of a commit made by this member. Send `commit` to the group
+ * (through the delivery service), `welcome` to the added members. The
+ * commit stays pending until it is received back or applied.
+ */
+export interface CommitOutput {
+  /** `"commit"` */
+  readonly type: "commit";
+  /** The Commit MLSMessage. */
+  readonly commit: Uint8Array;
+  /** The Welcome MLSMessage, when members were added. */
+  readonly welcome?: Uint8Array;
+  /** A GroupInfo MLSMessage of the new epoch (for external joins). */
+  readonly groupInfo: Uint8Array;
+  /** The new epoch's ratchet tree (`optional<Node> ratchet_tree<V>`). */
+  readonly ratchetTree: Uint8Array;
+  /** The epoch the commit leads to. */
+  readonly epoch: bigint;
+}
+
+/** A proposal made by this member, to send to the group. */
+export interface ProposalOutput {
+  /** `"proposal"` */
+  readonly type: "proposal";
+  /** The proposal MLSMessage. */
+  readonly proposal: Uint8Array;
+  /** Its ProposalRef, hex. */
+  readonly ref: string;
+}
+
+/** A summary of a proposal, for applications and `authorize` hooks. */
+export type ProposalInfo =
+  | { readonly kind: "add"; readonly member: Omit<Member, "leafIndex"> }
+  | { readonly kind: "remove"; readonly member: Member }
+  | { readonly kind: "update"; readonly member: Member }
+  | { readonly kind: "psk"; readonly pskId: Uint8Array }
+  | { readonly kind: "reinit"; readonly cipherSuite: number }
+  | { readonly kind: "external_init" }
+  | { readonly kind: "group_context_extensions" };
+
+/** Who sent a message. */
+export type SenderInfo =
+  | { readonly kind: "member"; readonly member: Member }
+  | { readonly kind: "external"; readonly index: number }
+  | { readonly kind: "new_member"; readonly credential?: CredentialInfo };
+
+/** Application data from a member. */
+export interface ApplicationReceived {
+  /** `"application"` */
+  readonly type: "application";
+  /** The data. */
+  readonly content: Uint8Array;
+  /** The data as UTF-8 text (throws `invalid_value` if it is not). */
+  text(): string;
+  /** The sending member. */
+  readonly sender: Member;
+  /** The epoch it was sent in. */
+  readonly epoch: bigint;
+}
+
+/** A proposal from someone else, now pending in the group view. */
+export interface ProposalReceived {
+  /** `"proposal"` */
+  readonly type: "proposal";
+  /** What it proposes. */
+  readonly proposal: ProposalInfo;
+  /** Who proposed it. */
+  readonly sender: SenderInfo;
+  /**
+   * The pending commit this member made covering it, when the view commits
+   * received proposals automatically (the default).
+   */
+  readonly commitOutput?: CommitOutput;
+}
+
+/** A commit that moved the group to a new epoch. */
+export interface CommitReceived {
+  /** `"commit"` */
+  readonly type: "commit";
+  /** The new epoch. */
+  readonly epoch: bigint;
+  /** Members added. */
+  readonly added: Member[];
+  /** Members removed. */
+  readonly removed: Member[];
+  /** Members who updated their keys (by proposal or by committing). */
+  readonly updated: Member[];
+  /** Who committed. */
+  readonly sender: SenderInfo;
+}
+
+/** This member was removed from the group. */
+export interface RemovedReceived {
+  /** `"removed"` */
+  readonly type: "removed";
+  /** The epoch of the commit that removed us. */
+  readonly epoch: bigint;
+  /** Who removed us. */
+  readonly sender: SenderInfo;
+}
+
+/** What `receive()` returns: a union on `type`. */
+export type Received =
+  | ApplicationReceived
+  | ProposalReceived
+  | CommitReceived
+  | RemovedReceived;
+
+/** An application's decision on an incoming proposal or commit. */
+export interface AuthorizeRequest {
+  /** `"proposal"` or `"commit"`. */
+  readonly kind: "proposal" | "commit";
+  /** Who sent it. */
+  readonly sender: SenderInfo;
+  /** The proposals it carries. */
+  readonly proposals: ProposalInfo[];
+  /** The group, hex id. */
+  readonly groupId: string;
+}
+
+/**
+ * Decides whether an incoming proposal or commit is allowed; returning
+ * false rejects it with `MlsError("unauthorized")` and leaves the group
+ * unchanged.
+ */
+export type AuthorizeHook = (
+  request: AuthorizeRequest,
+) => boolean | Promise<boolean>;
