@@ -506,7 +506,7 @@ export class GroupView {
         this.#state,
         undefined,
       );
-      retireState(p.state);
+      retireState(p.state, this.#state);
     });
   }
 
@@ -609,7 +609,7 @@ export class GroupView {
           r.state,
           undefined,
         );
-        if (lost) retireState(lost.state);
+        if (lost) retireState(lost.state, r.state);
         const sender = senderInfo(
           r.state.tree,
           r.sender,
@@ -685,8 +685,8 @@ export class GroupView {
         { key: k.pending },
         { key: k.ratchets },
       ]);
+      if (this.#pending) retireState(this.#pending.state, this.#state);
       retireState(this.#state);
-      if (this.#pending) retireState(this.#pending.state);
       this.#deleted = true;
     });
   }

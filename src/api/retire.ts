@@ -1,34 +1,38 @@
 /**
  * Forward secrecy at the API boundary: when a state is replaced by the
- * next epoch's (or a pending state is dropped), the secrets only it held
- * are overwritten (RFC 9420 §9.2, §16.6). Values the successor still
- * shares — retained past-epoch keys, resumption PSKs — are left alone.
+ * next epoch's, or a pending state is dropped, the secrets only it held
+ * are overwritten (RFC 9420 §9.2, §16.6). Values the state that lives on
+ * still shares — retained past-epoch keys, resumption PSKs, the current
+ * secret tree — are left alone.
  *
  * @module
  */
 
 import type { GroupState } from "../group/state.ts";
+import type { SecretTree } from "../schedule/secret_tree.ts";
 import { wipe } from "../util/bytes.ts";
 
-/** Wipes what `old` holds and `next` (if given) does not share. */
-export function retireState(old: GroupState, next?: GroupState): void {
-  if (!next || next.priv !== old.priv) old.priv.wipe();
-  const keep = new Set<Uint8Array>();
-  if (next) {
-    for (const p of next.past) keep.add(p.senderDataSecret);
-    for (const psk of next.resumptionPsks.values()) keep.add(psk);
-    for (const v of Object.values(next.keys)) keep.add(v);
+/** Wipes what `old` holds and `live` (the state kept, if any) does not share. */
+export function retireState(old: GroupState, live?: GroupState): void {
+  const keepBytes = new Set<Uint8Array>();
+  const keepTrees = new Set<SecretTree>();
+  if (live) {
+    keepTrees.add(live.secretTree);
+    for (const p of live.past) {
+      keepTrees.add(p.secretTree);
+      keepBytes.add(p.senderDataSecret);
+    }
+    for (const psk of live.resumptionPsks.values()) keepBytes.add(psk);
+    for (const v of Object.values(live.keys)) keepBytes.add(v);
+    for (const k of live.updateKeys.values()) keepBytes.add(k);
   }
-  for (const v of Object.values(old.keys)) if (!keep.has(v)) wipe(v);
-  if (!next || !next.past.some((p) => p.secretTree === old.secretTree)) {
-    if (next?.secretTree !== old.secretTree) old.secretTree.wipe();
+  if (live?.priv !== old.priv) old.priv.wipe();
+  for (const v of Object.values(old.keys)) if (!keepBytes.has(v)) wipe(v);
+  for (const t of [old.secretTree, ...old.past.map((p) => p.secretTree)]) {
+    if (!keepTrees.has(t)) t.wipe();
   }
   for (const p of old.past) {
-    if (next?.past.some((q) => q.secretTree === p.secretTree)) continue;
-    p.secretTree.wipe();
-    if (!keep.has(p.senderDataSecret)) wipe(p.senderDataSecret);
+    if (!keepBytes.has(p.senderDataSecret)) wipe(p.senderDataSecret);
   }
-  for (const [, k] of old.updateKeys) {
-    if (!next || ![...next.updateKeys.values()].includes(k)) wipe(k);
-  }
+  for (const k of old.updateKeys.values()) if (!keepBytes.has(k)) wipe(k);
 }

@@ -1,0 +1,229 @@
+// API-level bad input: each is a specific MlsError, nothing stored changes,
+// and the conversation goes on afterwards.
+import assert from "node:assert/strict";
+import { type GroupView, MLS, MlsError } from "../../mod.ts";
+
+async function conversation(
+  options: ConstructorParameters<typeof MLS>[0] = {},
+) {
+  const mls = new MLS(options);
+  const [alice, bob, charlie] = await Promise.all([
+    mls.generateIdentity(),
+    mls.generateIdentity(),
+    mls.generateIdentity(),
+  ]);
+  const a = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+  const kpB = await mls.generateKeyPackage(
+    bob,
+    await mls.generateCredential("bob"),
+  );
+  const kpC = await mls.generateKeyPackage(
+    charlie,
+    await mls.generateCredential("charlie"),
+  );
+  const add = await a.add([kpB, kpC]);
+  await a.receive(add);
+  const b = await mls.groupJoin(bob, add);
+  const c = await mls.groupJoin(charlie, add);
+  return { mls, alice, bob, charlie, a, b, c };
+}
+
+async function storedBytes(mls: MLS, g: GroupView): Promise<Uint8Array[]> {
+  const keys = await mls.storage.list("");
+  const mine = keys.filter((k) =>
+    k.includes(g.groupId) && k.endsWith(g.clientId)
+  );
+  return await Promise.all(
+    mine.map(async (k) => (await mls.storage.get(k)) as Uint8Array),
+  );
+}
+
+/** Asserts `f` fails with `code` and leaves `g`'s stored state unchanged. */
+async function rejects(
+  mls: MLS,
+  g: GroupView,
+  f: () => Promise<unknown>,
+  code: string,
+) {
+  const before = await storedBytes(mls, g);
+  const epoch = g.epoch;
+  await assert.rejects(f, (e) => {
+    assert.ok(e instanceof MlsError, `not an MlsError: ${e}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+  assert.deepEqual(await storedBytes(mls, g), before, "stored state changed");
+  assert.equal(g.epoch, epoch);
+}
+
+/** A message from `from` reaches `to`, proving the group still works. */
+async function stillTalks(from: GroupView, to: GroupView) {
+  const r = await to.receive(await from.send("still here"));
+  assert.equal(r.type, "application");
+  if (r.type === "application") assert.equal(r.text(), "still here");
+}
+
+Deno.test("api: garbage bytes are rejected and nothing changes", async () => {
+  const { mls, a, b } = await conversation();
+  await rejects(
+    mls,
+    b,
+    () => b.receive(new Uint8Array([1, 2, 3])),
+    "unknown_enum",
+  );
+  await rejects(mls, b, () => b.receive(new Uint8Array(0)), "truncated");
+  const msg = await a.send("x");
+  await rejects(
+    mls,
+    b,
+    () => b.receive(msg.subarray(0, msg.length - 1)),
+    "truncated",
+  );
+  const flipped = msg.slice();
+  flipped[flipped.length - 5] ^= 1;
+  await rejects(mls, b, () => b.receive(flipped), "crypto_failure");
+  // The genuine message still decrypts: the failed attempt burned no key.
+  const r = await b.receive(msg);
+  assert.equal(r.type, "application");
+  await stillTalks(a, b);
+});
+
+Deno.test("api: a message for another group", async () => {
+  const one = await conversation();
+  const two = await conversation();
+  const msg = await two.a.send("for group two");
+  await rejects(one.mls, one.b, () => one.b.receive(msg), "wrong_group");
+  await stillTalks(one.a, one.b);
+});
+
+Deno.test("api: an old-epoch handshake and a duplicate delivery", async () => {
+  const { mls, a, b, c } = await conversation({
+    groupConfig: { maxPastEpochs: 1 },
+  });
+  const old = await a.send("epoch 1");
+  const upd = await b.update();
+  await b.receive(upd);
+  await a.receive(upd);
+  await c.receive(upd);
+  // A late application message from the previous epoch is still readable...
+  assert.equal((await c.receive(old)).type, "application");
+  // ...but only once.
+  await rejects(mls, c, () => c.receive(old), "generation_too_old");
+  // A commit for a past epoch is refused.
+  await rejects(mls, a, () => a.receive(upd), "wrong_epoch");
+  // Two epochs later the old epoch's keys are gone.
+  const upd2 = await a.update();
+  for (const g of [a, b, c]) await g.receive(upd2);
+  const upd3 = await a.update();
+  for (const g of [a, b, c]) await g.receive(upd3);
+  const stale = await b.send("in epoch 4");
+  const upd4 = await c.update();
+  for (const g of [a, b, c]) await g.receive(upd4);
+  const upd5 = await c.update();
+  for (const g of [a, b, c]) await g.receive(upd5);
+  await rejects(mls, a, () => a.receive(stale), "wrong_epoch");
+  await stillTalks(c, a);
+  assert.deepEqual(
+    await a.exportSecret("x", "y", 16),
+    await b.exportSecret("x", "y", 16),
+  );
+});
+
+Deno.test("api: authorize hook rejects Bob removing Charlie", async () => {
+  const mls = new MLS({ autoCommit: false });
+  const names = new Map<string, string>();
+  // Alice's view of the rules: only alice may remove members.
+  const aliceRules = new MLS({
+    storage: mls.storage,
+    autoCommit: false,
+    authorize: (req) =>
+      !(req.kind === "commit" &&
+        req.proposals.some((p) => p.kind === "remove") &&
+        (req.sender.kind !== "member" ||
+          names.get(req.sender.member.clientId) !== "alice")),
+  });
+  const [alice, bob, charlie] = await Promise.all([
+    mls.generateIdentity(),
+    mls.generateIdentity(),
+    mls.generateIdentity(),
+  ]);
+  names.set(alice.clientId, "alice").set(bob.clientId, "bob").set(
+    charlie.clientId,
+    "charlie",
+  );
+  const a0 = await mls.groupCreate(
+    alice,
+    await mls.generateCredential("alice"),
+  );
+  const add = await a0.add([
+    await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+    await mls.generateKeyPackage(
+      charlie,
+      await mls.generateCredential("charlie"),
+    ),
+  ]);
+  await a0.receive(add);
+  const b = await mls.groupJoin(bob, add);
+  const c = await mls.groupJoin(charlie, add);
+  // Alice's view with her rules, loaded from the same storage.
+  const a = (await aliceRules.groupGet(a0.groupId, alice))!;
+
+  const bobRemoves = await b.remove(charlie);
+  await rejects(mls, a, () => a.receive(bobRemoves), "unauthorized");
+  await b.clearPendingCommit(); // the delivery service refused it too
+  // Bob proposes instead; Alice commits.
+  const prop = await b.proposeRemove(charlie);
+  await a.receive(prop);
+  await c.receive(prop);
+  const commit = await a.commit();
+  await a.receive(commit);
+  await b.receive(commit);
+  assert.equal((await c.receive(commit)).type, "removed");
+  assert.deepEqual(a.members.map((m) => names.get(m.clientId)), [
+    "alice",
+    "bob",
+  ]);
+  await stillTalks(a, b);
+  await stillTalks(b, a);
+});
+
+Deno.test("api: removed members cannot send; unknown members cannot be removed", async () => {
+  const { mls, charlie, a, b, c } = await conversation();
+  const rm = await a.remove(charlie);
+  await a.receive(rm);
+  await b.receive(rm);
+  assert.equal((await c.receive(rm)).type, "removed");
+  await rejects(mls, c, () => c.send("hello?"), "removed");
+  await rejects(mls, a, () => a.remove(charlie), "unknown_member");
+  await stillTalks(a, b);
+});
+
+Deno.test("api: a second commit while one is pending is refused", async () => {
+  const { mls, a, b } = await conversation();
+  const first = await a.update();
+  await rejects(mls, a, () => a.update(), "commit_pending");
+  await a.receive(first);
+  await b.receive(first);
+  await stillTalks(a, b);
+});
+
+Deno.test("api: a Welcome for someone else", async () => {
+  const mls = new MLS();
+  const [alice, bob, eve] = await Promise.all([
+    mls.generateIdentity(),
+    mls.generateIdentity(),
+    mls.generateIdentity(),
+  ]);
+  await mls.generateKeyPackage(eve, await mls.generateCredential("eve"));
+  const a = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+  const add = await a.add(
+    await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+  );
+  await assert.rejects(
+    () => mls.groupJoin(eve, add),
+    (e) => e instanceof MlsError && e.code === "welcome_not_for_us",
+  );
+  const b = await mls.groupJoin(bob, add);
+  await a.receive(add);
+  await stillTalks(a, b);
+});
