@@ -28,6 +28,7 @@ import { ProtocolVersion } from "../messages/protocol_version.ts";
 import type { UpdatePath } from "../messages/update_path.ts";
 import type { Welcome } from "../messages/welcome.ts";
 import type { LeafNodeChanges } from "../tree/treekem.ts";
+import { toHex } from "../util/bytes.ts";
 import { prepareUpdatePath } from "../tree/treekem.ts";
 
 import { advanceState } from "./advance.ts";
@@ -42,6 +43,7 @@ import { groupInfoFor } from "./group_info.ts";
 import {
   applyProposals,
   pathRequired,
+  pskIdKey,
   type SentProposal,
   validateProposalList,
 } from "./proposals.ts";
@@ -96,23 +98,98 @@ export interface CreatedCommit {
   summary: CommitSummary;
 }
 
-/** The pending proposals a committer includes (§12.4: all valid ones). */
-function pendingProposals(state: GroupState): SentProposal[] {
+/**
+ * The pending proposals a committer includes: all valid ones, "as long as
+ * this results in a valid proposal list" (§12.4). Our own Update is
+ * superseded by the path, and a Remove of us cannot be ours to commit.
+ * Where proposals conflict (§12.2), one is chosen and the rest left out:
+ * for one leaf, a Remove (the first; none if `explicit` removes it) over
+ * any Update, else the most recent Update; for one client (signature
+ * key) or one PSK, the first Add or PreSharedKey (none if `explicit` has
+ * one); the most recent GroupContextExtensions (none if `explicit` has
+ * one); a ReInit only when nothing else is committed (§12.2 prefers the
+ * other proposals).
+ */
+export function pendingProposals(
+  state: GroupState,
+  explicit: readonly Proposal[] = [],
+): SentProposal[] {
   const me = state.priv.leafIndex;
-  const out: SentProposal[] = [];
-  for (const p of state.proposals.values()) {
-    const { proposal, sender } = p;
-    // Our own Update is superseded by the path; a Remove of us cannot be
-    // committed by us.
-    const fromMe = sender.senderType === SenderType.member &&
-      sender.leafIndex === me;
-    if (proposal.proposalType === ProposalType.update && fromMe) continue;
-    if (
-      proposal.proposalType === ProposalType.remove && proposal.removed === me
-    ) {
-      continue;
+  const all = [...state.proposals.values()];
+  const removedLeaves = new Set<number>();
+  const addKeys = new Set<string>();
+  const pskKeys = new Set<string>();
+  let gce = false;
+  for (const p of explicit) {
+    if (p.proposalType === ProposalType.remove) removedLeaves.add(p.removed);
+    if (p.proposalType === ProposalType.add) {
+      addKeys.add(toHex(p.keyPackage.leafNode.signatureKey));
     }
-    out.push(p);
+    if (p.proposalType === ProposalType.psk) pskKeys.add(pskIdKey(p.psk));
+    if (p.proposalType === ProposalType.groupContextExtensions) gce = true;
+  }
+  // Leaves some pending Remove targets; the last Update and GCE.
+  const removeTargets = new Set(removedLeaves);
+  const lastUpdate = new Map<number, SentProposal>();
+  let lastGce: SentProposal | undefined;
+  for (const p of all) {
+    const { proposal, sender } = p;
+    if (proposal.proposalType === ProposalType.remove) {
+      removeTargets.add(proposal.removed);
+    } else if (
+      proposal.proposalType === ProposalType.update &&
+      sender.senderType === SenderType.member
+    ) {
+      lastUpdate.set(sender.leafIndex, p);
+    } else if (proposal.proposalType === ProposalType.groupContextExtensions) {
+      lastGce = p;
+    }
+  }
+  const out: SentProposal[] = [];
+  const reinits: SentProposal[] = [];
+  for (const p of all) {
+    const { proposal, sender } = p;
+    switch (proposal.proposalType) {
+      case ProposalType.update: {
+        if (sender.senderType !== SenderType.member) break;
+        const leaf = sender.leafIndex;
+        if (leaf === me || removeTargets.has(leaf)) break;
+        if (lastUpdate.get(leaf) === p) out.push(p);
+        break;
+      }
+      case ProposalType.remove:
+        if (proposal.removed === me || removedLeaves.has(proposal.removed)) {
+          break;
+        }
+        removedLeaves.add(proposal.removed);
+        out.push(p);
+        break;
+      case ProposalType.add: {
+        const key = toHex(proposal.keyPackage.leafNode.signatureKey);
+        if (addKeys.has(key)) break;
+        addKeys.add(key);
+        out.push(p);
+        break;
+      }
+      case ProposalType.psk: {
+        const key = pskIdKey(proposal.psk);
+        if (pskKeys.has(key)) break;
+        pskKeys.add(key);
+        out.push(p);
+        break;
+      }
+      case ProposalType.groupContextExtensions:
+        if (!gce && lastGce === p) out.push(p);
+        break;
+      case ProposalType.reinit:
+        reinits.push(p);
+        break;
+      default:
+        out.push(p);
+    }
+  }
+  if (out.length === 0 && explicit.length === 0 && reinits.length > 0) {
+    return [reinits[0]];
   }
   return out;
 }
@@ -127,7 +204,9 @@ export async function createCommit(
   const me = state.priv.leafIndex;
   const self = { senderType: SenderType.member, leafIndex: me } as const;
   const list: SentProposal[] = [
-    ...(options.includePending === false ? [] : pendingProposals(state)),
+    ...(options.includePending === false
+      ? []
+      : pendingProposals(state, options.proposals)),
     ...(options.proposals ?? []).map((proposal) => ({
       proposal,
       sender: self,

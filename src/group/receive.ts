@@ -126,11 +126,22 @@ function signatureKeyOf(
   };
 }
 
-/** Unprotects a Public/PrivateMessage with the keys of its epoch. */
+/**
+ * Unprotects a Public/PrivateMessage with the keys of its epoch. A
+ * handshake PrivateMessage is opened with a copy of the secret tree, which
+ * is returned: its key is consumed only in the state that results once the
+ * proposal or commit is fully processed, so one that fails later (a
+ * proposal not received yet, a missing PSK, the application's refusal)
+ * leaves `state` exactly as it was and can be retried.
+ */
 async function unprotect(
   state: GroupState,
   msg: MLSMessage,
-): Promise<{ content: AuthenticatedContent; past?: PastEpoch }> {
+): Promise<{
+  content: AuthenticatedContent;
+  past?: PastEpoch;
+  secretTree: GroupState["secretTree"];
+}> {
   const cs = state.cs;
   if (msg.wireFormat === WireFormat.mlsPublicMessage) {
     const content = await unprotectPublic(cs, msg.publicMessage, {
@@ -138,7 +149,7 @@ async function unprotect(
       membershipKey: state.keys.membershipKey,
       signaturePublicKey: signatureKeyOf(state),
     });
-    return { content };
+    return { content, secretTree: state.secretTree };
   }
   if (msg.wireFormat !== WireFormat.mlsPrivateMessage) {
     throw new MlsError(
@@ -181,14 +192,18 @@ async function unprotect(
     }
     epochState = past;
   }
+  // Only the current epoch's handshake messages get here.
+  const secretTree = pm.contentType === ContentType.application
+    ? epochState.secretTree
+    : epochState.secretTree.clone();
   const content = await unprotectPrivate(cs, pm, {
     groupContext: epochState.context,
-    secretTree: epochState.secretTree,
+    secretTree,
     senderDataSecret: epochState.senderDataSecret,
     signaturePublicKey: signatureKeyOf(epochState),
     isMember: (leaf) => epochState.tree.getLeaf(leaf) !== undefined,
   });
-  return { content, past };
+  return { content, past, secretTree };
 }
 
 /**
@@ -204,7 +219,8 @@ export async function receiveMessage(
   if (state.status === "removed") {
     throw new MlsError("removed", "this member was removed from the group");
   }
-  const { content: auth } = await unprotect(state, msg);
+  const unprotected = await unprotect(state, msg);
+  const auth = unprotected.content;
   const content = auth.content;
   switch (content.contentType) {
     case ContentType.application:
@@ -222,9 +238,15 @@ export async function receiveMessage(
         authenticatedData: content.authenticatedData,
       };
     case ContentType.proposal:
-      return await receiveProposal(state, auth, options);
-    case ContentType.commit:
-      return await processCommit(state, auth, options);
+    case ContentType.commit: {
+      // The state with this message's handshake key consumed, if any.
+      const current = unprotected.secretTree === state.secretTree
+        ? state
+        : { ...state, secretTree: unprotected.secretTree };
+      return content.contentType === ContentType.proposal
+        ? await receiveProposal(current, auth, options)
+        : await processCommit(current, auth, options);
+    }
   }
 }
 
