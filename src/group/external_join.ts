@@ -23,22 +23,16 @@ import { ProtocolVersion } from "../messages/protocol_version.ts";
 import type { PreSharedKeyID } from "../messages/psk.ts";
 import type { RatchetTree as WireTree } from "../messages/ratchet_tree.ts";
 import { interimTranscriptHash } from "../schedule/transcript.ts";
-import { RatchetTree } from "../tree/ratchet_tree.ts";
 import { prepareUpdatePath } from "../tree/treekem.ts";
-import { validateRatchetTree } from "../tree/validation.ts";
 import type {
   CryptoProvider,
   SignatureKeyPair,
 } from "../../providers/provider.ts";
-import { bytesEqual, utf8Encode } from "../util/bytes.ts";
-import { requiredCapabilities } from "./capabilities.ts";
+import { utf8Encode } from "../util/bytes.ts";
 import { type GroupConfig, groupConfig } from "./config.ts";
 import { type NextEpoch, nextEpoch } from "./epoch.ts";
-import {
-  externalPubFromExtensions,
-  ratchetTreeFromExtensions,
-  verifyGroupInfo,
-} from "./group_info.ts";
+import { externalPubFromExtensions } from "./group_info.ts";
+import { verifiedGroupTree } from "./group_tree.ts";
 import { defaultCapabilities, type KeyPackageOptions } from "./key_package.ts";
 import { type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
@@ -88,14 +82,6 @@ export async function joinExternal(
   const info = input.groupInfo;
   const ctx = info.groupContext;
   const cs = await provider.suite(ctx.cipherSuite);
-  const wire = ratchetTreeFromExtensions(info.extensions) ?? input.ratchetTree;
-  if (!wire) {
-    throw new MlsError(
-      "missing_ratchet_tree",
-      "no ratchet tree in the GroupInfo and none supplied",
-      "ratchetTree",
-    );
-  }
   const externalPub = externalPubFromExtensions(info.extensions);
   if (!externalPub) {
     throw new MlsError(
@@ -104,28 +90,7 @@ export async function joinExternal(
       "GroupInfo.extensions",
     );
   }
-  const tree = RatchetTree.fromNodes(wire);
-  const signerLeaf = tree.getLeaf(info.signer);
-  if (!signerLeaf) {
-    throw new MlsError(
-      "invalid_signer",
-      "GroupInfo signer is not a member",
-      "GroupInfo.signer",
-    );
-  }
-  await verifyGroupInfo(cs, info, signerLeaf.signatureKey);
-  if (!bytesEqual(await tree.treeHash(cs), ctx.treeHash)) {
-    throw new MlsError(
-      "tree_hash_mismatch",
-      "the ratchet tree does not match the GroupInfo's tree hash",
-      "ratchetTree",
-    );
-  }
-  await validateRatchetTree(cs, tree, {
-    groupId: ctx.groupId,
-    now: input.now,
-    requiredCapabilities: requiredCapabilities(ctx.extensions),
-  });
+  const tree = await verifiedGroupTree(cs, info, input.ratchetTree, input.now);
   const { kemOutput, secret: initSecret } = await cs.hpkeExportSender(
     externalPub,
     new Uint8Array(0),

@@ -36,22 +36,15 @@ import {
   verifyConfirmationTag,
 } from "../schedule/transcript.ts";
 import { PrivateTree } from "../tree/private_tree.ts";
-import { RatchetTree } from "../tree/ratchet_tree.ts";
 import { commonAncestor, leafToNode } from "../tree/tree_math.ts";
-import { validateRatchetTree } from "../tree/validation.ts";
 import type {
   SignaturePrivateKey,
   SuiteCrypto,
 } from "../../providers/provider.ts";
 import { bytesEqual, wipe } from "../util/bytes.ts";
 import { type GroupConfig, groupConfig } from "./config.ts";
-import { requiredCapabilities } from "./capabilities.ts";
 import { epochKeys } from "./epoch.ts";
-import {
-  checkUniqueExtensions,
-  ratchetTreeFromExtensions,
-  verifyGroupInfo,
-} from "./group_info.ts";
+import { verifiedGroupTree } from "./group_tree.ts";
 import { keyPackageRef } from "./key_package.ts";
 import { type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
@@ -228,38 +221,7 @@ export async function joinFromWelcome(
       "GroupInfo.groupContext",
     );
   }
-  checkUniqueExtensions(ctx.extensions, "GroupInfo.groupContext.extensions");
-  checkUniqueExtensions(info.extensions, "GroupInfo.extensions");
-  const wire = ratchetTreeFromExtensions(info.extensions) ?? input.ratchetTree;
-  if (!wire) {
-    throw new MlsError(
-      "missing_ratchet_tree",
-      "no ratchet tree in the Welcome and none supplied",
-      "ratchetTree",
-    );
-  }
-  const tree = RatchetTree.fromNodes(wire);
-  const signerLeaf = tree.getLeaf(info.signer);
-  if (!signerLeaf) {
-    throw new MlsError(
-      "invalid_signer",
-      "GroupInfo signer is not a member",
-      "GroupInfo.signer",
-    );
-  }
-  await verifyGroupInfo(cs, info, signerLeaf.signatureKey);
-  if (!bytesEqual(await tree.treeHash(cs), ctx.treeHash)) {
-    throw new MlsError(
-      "tree_hash_mismatch",
-      "the ratchet tree does not match the GroupInfo's tree hash",
-      "ratchetTree",
-    );
-  }
-  await validateRatchetTree(cs, tree, {
-    groupId: ctx.groupId,
-    now: input.now,
-    requiredCapabilities: requiredCapabilities(ctx.extensions),
-  });
+  const tree = await verifiedGroupTree(cs, info, input.ratchetTree, input.now);
   const myLeafBytes = encode(leafNodeCodec, input.keyPackage.leafNode);
   const myIndex = tree.findLeafBySignatureKey(
     input.keyPackage.leafNode.signatureKey,

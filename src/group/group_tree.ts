@@ -1,0 +1,69 @@
+/**
+ * The checks a joiner makes on a GroupInfo and the ratchet tree that comes
+ * with it (RFC 9420 §12.4.3.1, shared by Welcome and external joins): the
+ * tree from the `ratchet_tree` extension or from elsewhere, the GroupInfo
+ * signature by its signer's leaf, the tree hash, and full tree validation.
+ *
+ * @module
+ */
+
+import { MlsError } from "../errors.ts";
+import type { GroupInfo } from "../messages/group_info.ts";
+import type { RatchetTree as WireTree } from "../messages/ratchet_tree.ts";
+import { RatchetTree } from "../tree/ratchet_tree.ts";
+import { validateRatchetTree } from "../tree/validation.ts";
+import type { SuiteCrypto } from "../../providers/provider.ts";
+import { bytesEqual } from "../util/bytes.ts";
+import { requiredCapabilities } from "./capabilities.ts";
+import {
+  checkUniqueExtensions,
+  ratchetTreeFromExtensions,
+  verifyGroupInfo,
+} from "./group_info.ts";
+
+/**
+ * Returns the group's tree after verifying it and the GroupInfo against
+ * each other; throws `missing_ratchet_tree`, `invalid_signer`,
+ * `invalid_signature`, `tree_hash_mismatch` or a tree validation error.
+ */
+export async function verifiedGroupTree(
+  cs: SuiteCrypto,
+  info: GroupInfo,
+  supplied: WireTree | undefined,
+  now?: Date,
+): Promise<RatchetTree> {
+  const ctx = info.groupContext;
+  checkUniqueExtensions(ctx.extensions, "GroupInfo.groupContext.extensions");
+  checkUniqueExtensions(info.extensions, "GroupInfo.extensions");
+  const wire = ratchetTreeFromExtensions(info.extensions) ?? supplied;
+  if (!wire) {
+    throw new MlsError(
+      "missing_ratchet_tree",
+      "no ratchet tree in the GroupInfo and none supplied",
+      "ratchetTree",
+    );
+  }
+  const tree = RatchetTree.fromNodes(wire);
+  const signerLeaf = tree.getLeaf(info.signer);
+  if (!signerLeaf) {
+    throw new MlsError(
+      "invalid_signer",
+      "GroupInfo signer is not a member",
+      "GroupInfo.signer",
+    );
+  }
+  await verifyGroupInfo(cs, info, signerLeaf.signatureKey);
+  if (!bytesEqual(await tree.treeHash(cs), ctx.treeHash)) {
+    throw new MlsError(
+      "tree_hash_mismatch",
+      "the ratchet tree does not match the GroupInfo's tree hash",
+      "ratchetTree",
+    );
+  }
+  await validateRatchetTree(cs, tree, {
+    groupId: ctx.groupId,
+    now,
+    requiredCapabilities: requiredCapabilities(ctx.extensions),
+  });
+  return tree;
+}
