@@ -11,6 +11,7 @@
 
 import type { GroupContext } from "../messages/group_context.ts";
 import type { ReInit } from "../messages/proposal.ts";
+import type { EpochSecrets } from "../schedule/key_schedule.ts";
 import type { SecretTree } from "../schedule/secret_tree.ts";
 import type { PrivateTree } from "../tree/private_tree.ts";
 import type { RatchetTree } from "../tree/ratchet_tree.ts";
@@ -21,25 +22,15 @@ import type {
 import type { GroupConfig } from "./config.ts";
 import type { SentProposal } from "./proposals.ts";
 
-/** The epoch secrets a member keeps after the key schedule (§8). */
-export interface EpochKeys {
-  /** `sender_data_secret` */
-  senderDataSecret: Uint8Array;
-  /** `exporter_secret` */
-  exporterSecret: Uint8Array;
-  /** `external_secret` */
-  externalSecret: Uint8Array;
-  /** `confirmation_key` */
-  confirmationKey: Uint8Array;
-  /** `membership_key` */
-  membershipKey: Uint8Array;
-  /** `resumption_psk` */
-  resumptionPsk: Uint8Array;
-  /** `epoch_authenticator` */
-  epochAuthenticator: Uint8Array;
-  /** `init_secret` of the next epoch. */
-  initSecret: Uint8Array;
-}
+/**
+ * The epoch secrets a member keeps after the key schedule (§8): all but
+ * the joiner and welcome secrets (used once, for Welcomes) and the
+ * encryption secret (consumed by the secret tree).
+ */
+export type EpochKeys = Omit<
+  EpochSecrets,
+  "joinerSecret" | "welcomeSecret" | "encryptionSecret"
+>;
 
 /** What is kept of a past epoch to read its late application messages. */
 export interface PastEpoch {
