@@ -1,0 +1,46 @@
+/**
+ * webmls delivery: the client binding of the webmls delivery service.
+ * {@link DeliveryClient} connects an `MLS` instance to the service (see
+ * `server/README.md` for the HTTP protocol): it registers, publishes key
+ * packages, creates groups, sends commits in the service's order (retrying
+ * after `409 epoch_conflict`), and feeds every inbox message to the group's
+ * `receive()`.
+ *
+ * @example Two clients, one group
+ * ```ts ignore
+ * import { MLS } from "@webmls/mls";
+ * import { DeliveryClient } from "@webmls/mls/delivery";
+ *
+ * const url = "http://127.0.0.1:8080";
+ * const alice = await DeliveryClient.register(url, new MLS(), { name: "alice" });
+ * const bob = await DeliveryClient.register(url, new MLS(), { name: "bob" });
+ * const group = await alice.createGroup();
+ * await alice.add(group.groupId, [bob.clientId]);
+ * await bob.sync();                        // joins from the Welcome
+ * await alice.send(group.groupId, "hello");
+ * bob.onEvent = (e) => {
+ *   if (e.type === "received" && e.received.type === "application") {
+ *     console.log(e.received.text());
+ *   }
+ * };
+ * await bob.sync();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  commitBundle,
+  DeliveryClient,
+  type DeliveryClientOptions,
+  type DeliveryEvent,
+  type Listener,
+  type RegisterOptions,
+} from "./server/client/delivery_client.ts";
+export {
+  DeliveryError,
+  DeliveryHttp,
+  type InboxEntry,
+  type InboxPage,
+} from "./server/client/http.ts";
+export { MLS_MEDIA_TYPE } from "./server/shared/wire.ts";

@@ -1,0 +1,452 @@
+/**
+ * `DeliveryClient`: connects an {@link MLS} instance to the delivery
+ * service. It registers, publishes key packages, creates groups, sends
+ * commits as bundles (commit, Welcome, GroupInfo of the new epoch), and
+ * processes the inbox in order, feeding every message to the group's
+ * `receive()` and every Welcome to `groupJoin()`.
+ *
+ * Commits follow the service's order: a commit stays pending until it comes
+ * back through the inbox. When the service answers `409 epoch_conflict`
+ * (another member committed first), the client clears the pending commit,
+ * processes what is new (the winning commit), and tries again on the new
+ * epoch.
+ *
+ * @module
+ */
+
+import type {
+  CommitOutput,
+  CredentialInfo,
+  GroupView,
+  Identity,
+  MLS,
+  Received,
+} from "../../mod.ts";
+import {
+  DeliveryError,
+  DeliveryHttp,
+  type InboxEntry,
+  inboxEntry,
+} from "./http.ts";
+
+/** What the client reports while it processes its inbox. */
+export type DeliveryEvent =
+  | {
+    /** Joined a group from a Welcome. */
+    readonly type: "joined";
+    /** The group id, hex. */
+    readonly groupId: string;
+    /** The new group view. */
+    readonly group: GroupView;
+  }
+  | {
+    /** Processed a group message. */
+    readonly type: "received";
+    /** The group id, hex. */
+    readonly groupId: string;
+    /** The group view. */
+    readonly group: GroupView;
+    /** What `receive()` returned. */
+    readonly received: Received;
+  }
+  | {
+    /** A message could not be processed (it is skipped). */
+    readonly type: "error";
+    /** The group id, hex. */
+    readonly groupId: string;
+    /** The message's kind. */
+    readonly kind: InboxEntry["kind"];
+    /** What was thrown. */
+    readonly error: unknown;
+  };
+
+/** Options of {@link DeliveryClient.connect}. */
+export interface DeliveryClientOptions {
+  /** Base URL of the service. */
+  url: string;
+  /** The MLS instance (its storage keeps identity, groups, the cursor). */
+  mls: MLS;
+  /** This client's identity (or its client id). */
+  identity: Identity | string;
+  /** The credential used for new groups and external joins. */
+  credential: CredentialInfo;
+  /** The bearer token from registration. */
+  token: string;
+  /** Called for each processed inbox message. */
+  onEvent?: (event: DeliveryEvent) => void;
+  /** How often a commit is retried after `epoch_conflict` (default 8). */
+  maxRetries?: number;
+}
+
+/** Options of {@link DeliveryClient.register}. */
+export interface RegisterOptions {
+  /** Name for a new basic credential (default: the client id). */
+  name?: string;
+  /** An existing identity (default: a new one). */
+  identity?: Identity;
+  /** An existing credential. */
+  credential?: CredentialInfo;
+  /** Key packages to publish after registering (default 3). */
+  keyPackages?: number;
+  /** See {@link DeliveryClientOptions.onEvent}. */
+  onEvent?: (event: DeliveryEvent) => void;
+  /** See {@link DeliveryClientOptions.maxRetries}. */
+  maxRetries?: number;
+}
+
+/** Handle of a running {@link DeliveryClient.listen}. */
+export interface Listener {
+  /** Stops listening. */
+  close(): void;
+}
+
+const utf8 = new TextEncoder();
+
+function concat(parts: (Uint8Array | undefined)[]): Uint8Array {
+  const list = parts.filter((p): p is Uint8Array => p !== undefined);
+  const out = new Uint8Array(list.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of list) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The commit bundle the service expects: commit, Welcome?, GroupInfo. */
+export function commitBundle(out: CommitOutput): Uint8Array {
+  return concat([out.commit, out.welcome, out.groupInfo]);
+}
+
+/** Connects an `MLS` instance to a delivery service. */
+export class DeliveryClient {
+  /** The HTTP API. */
+  readonly http: DeliveryHttp;
+  /** The MLS instance. */
+  readonly mls: MLS;
+  /** This client's id (hex signature key). */
+  readonly clientId: string;
+  /** The credential for new groups and external joins. */
+  readonly credential: CredentialInfo;
+  #onEvent: (event: DeliveryEvent) => void;
+  #maxRetries: number;
+  #cursor: string | undefined;
+  #cursorLoaded = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(o: DeliveryClientOptions) {
+    this.http = new DeliveryHttp(o.url, o.token);
+    this.mls = o.mls;
+    this.clientId = typeof o.identity === "string"
+      ? o.identity
+      : o.identity.clientId;
+    this.credential = o.credential;
+    this.#onEvent = o.onEvent ?? (() => {});
+    this.#maxRetries = o.maxRetries ?? 8;
+  }
+
+  /** A client for an identity that is registered already. */
+  static connect(options: DeliveryClientOptions): DeliveryClient {
+    return new DeliveryClient(options);
+  }
+
+  /**
+   * Registers a client (a new identity unless one is given) and publishes
+   * key packages. Keep `token` to {@link connect} again later.
+   */
+  static async register(
+    url: string,
+    mls: MLS,
+    options: RegisterOptions = {},
+  ): Promise<DeliveryClient> {
+    const identity = options.identity ?? await mls.generateIdentity();
+    const credential = options.credential ??
+      await mls.generateCredential(options.name ?? identity);
+    const http = new DeliveryHttp(url);
+    const kp = await mls.generateKeyPackage(identity, credential);
+    const { token } = await http.register(kp.bytes);
+    const client = new DeliveryClient({
+      url,
+      mls,
+      identity,
+      credential,
+      token,
+      onEvent: options.onEvent,
+      maxRetries: options.maxRetries,
+    });
+    await client.publishKeyPackages(options.keyPackages ?? 3);
+    return client;
+  }
+
+  /** The bearer token. */
+  get token(): string {
+    return this.http.token!;
+  }
+
+  /** Sets the event callback. */
+  set onEvent(f: (event: DeliveryEvent) => void) {
+    this.#onEvent = f;
+  }
+
+  // Inbox processing and commits run one at a time, in call order.
+  #exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(f);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Generates and uploads `count` key packages (last resort: kept on claim). */
+  async publishKeyPackages(
+    count: number,
+    options: { lastResort?: boolean } = {},
+  ): Promise<void> {
+    if (count <= 0) return;
+    const kps = [];
+    for (let i = 0; i < count; i++) {
+      kps.push(
+        (await this.mls.generateKeyPackage(this.clientId, this.credential, {
+          lastResort: options.lastResort,
+        })).bytes,
+      );
+    }
+    await this.http.uploadKeyPackages(concat(kps));
+  }
+
+  /** This client's view of a group, or `null`. */
+  group(groupId: string): Promise<GroupView | null> {
+    return this.mls.groupGet(groupId, this.clientId);
+  }
+
+  async #mustGroup(groupId: string): Promise<GroupView> {
+    const g = await this.group(groupId);
+    if (!g) throw new DeliveryError(404, "unknown_group", "not in this group");
+    return g;
+  }
+
+  /** Creates a group and registers it with the service. */
+  async createGroup(
+    options: { externalJoins?: boolean; groupId?: string } = {},
+  ): Promise<GroupView> {
+    const g = await this.mls.groupCreate(this.clientId, this.credential, {
+      groupId: options.groupId,
+    });
+    try {
+      await this.http.createGroup(
+        await g.groupInfo({ ratchetTree: true }),
+        options.externalJoins ?? false,
+      );
+    } catch (e) {
+      await g.deleteState();
+      throw e;
+    }
+    return g;
+  }
+
+  /** Adds clients (claiming one key package of each) in one commit. */
+  async add(groupId: string, clientIds: string[]): Promise<GroupView> {
+    const kps: Uint8Array[] = [];
+    for (const id of clientIds) kps.push(await this.http.claimKeyPackage(id));
+    return await this.commit(groupId, (g) => g.add(kps));
+  }
+
+  /** Removes members in one commit. */
+  remove(groupId: string, clientIds: string[]): Promise<GroupView> {
+    return this.commit(groupId, (g) => g.remove(clientIds));
+  }
+
+  /** A self-update commit (fresh keys: post-compromise security). */
+  update(groupId: string): Promise<GroupView> {
+    return this.commit(groupId, (g) => g.update());
+  }
+
+  /**
+   * Makes a commit with `make` and sends it; on `epoch_conflict` clears it,
+   * processes the inbox and makes it again on the new epoch. Resolves once
+   * the commit came back and is applied.
+   */
+  commit(
+    groupId: string,
+    make: (group: GroupView) => Promise<CommitOutput>,
+  ): Promise<GroupView> {
+    return this.#exclusive(async () => {
+      for (let attempt = 0;; attempt++) {
+        await this.#sync();
+        const g = await this.#mustGroup(groupId);
+        // A commit left pending (e.g. an automatic one whose post failed).
+        if (g.hasPendingCommit) await g.clearPendingCommit();
+        const out = await make(g);
+        try {
+          await this.http.post(groupId, commitBundle(out));
+        } catch (e) {
+          await g.clearPendingCommit();
+          const retry = e instanceof DeliveryError &&
+            e.code === "epoch_conflict" && attempt < this.#maxRetries;
+          if (!retry) throw e;
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+          continue;
+        }
+        await this.#sync(); // our commit comes back: now applied
+        return g;
+      }
+    });
+  }
+
+  /** Encrypts and sends an application message. */
+  async send(
+    groupId: string,
+    message: string | Uint8Array,
+  ): Promise<{ epoch: number; seq: number }> {
+    const g = await this.#mustGroup(groupId);
+    const bytes = await g.send(
+      typeof message === "string" ? utf8.encode(message) : message,
+    );
+    return await this.http.post(groupId, bytes);
+  }
+
+  /**
+   * Joins a group by external commit from its published GroupInfo; retries
+   * with a fresh GroupInfo when another commit got in first.
+   */
+  joinExternal(
+    groupId: string,
+    options: { resync?: boolean } = {},
+  ): Promise<GroupView> {
+    return this.#exclusive(async () => {
+      for (let attempt = 0;; attempt++) {
+        const info = await this.http.groupInfo(groupId);
+        const { group, commit } = await this.mls.groupJoinExternal(
+          this.clientId,
+          this.credential,
+          info,
+          { resync: options.resync },
+        );
+        const gi = await group.groupInfo({ ratchetTree: true });
+        try {
+          await this.http.post(groupId, concat([commit, gi]));
+          return group;
+        } catch (e) {
+          await group.deleteState();
+          const retry = e instanceof DeliveryError &&
+            e.code === "epoch_conflict" && attempt < this.#maxRetries;
+          if (!retry) throw e;
+        }
+      }
+    });
+  }
+
+  /**
+   * Fetches and processes everything in the inbox (with `wait`, long-polls
+   * up to that many seconds when it is empty). Returns how many messages
+   * were processed.
+   */
+  sync(options: { wait?: number } = {}): Promise<number> {
+    return this.#exclusive(() => this.#sync(options.wait));
+  }
+
+  async #loadCursor(): Promise<void> {
+    if (this.#cursorLoaded) return;
+    const v = await this.mls.storage.get(`delivery/cursor/${this.clientId}`);
+    if (v instanceof Uint8Array) this.#cursor = new TextDecoder().decode(v);
+    this.#cursorLoaded = true;
+  }
+
+  async #saveCursor(cursor: string): Promise<void> {
+    this.#cursor = cursor;
+    await this.mls.storage.batch([{
+      key: `delivery/cursor/${this.clientId}`,
+      value: utf8.encode(cursor),
+    }]);
+  }
+
+  async #sync(wait?: number): Promise<number> {
+    await this.#loadCursor();
+    let n = 0;
+    for (;;) {
+      const page = await this.http.inbox(this.#cursor, {
+        limit: 100,
+        wait: n === 0 ? wait : undefined,
+      });
+      for (const m of page.messages) await this.#process(m);
+      n += page.messages.length;
+      if (page.messages.length > 0) await this.http.ack(this.#cursor!);
+      if (page.messages.length < 100) return n;
+    }
+  }
+
+  async #process(m: InboxEntry): Promise<void> {
+    await this.#loadCursor();
+    if (this.#cursor !== undefined && m.cursor <= this.#cursor) return;
+    try {
+      if (m.kind === "welcome") await this.#welcome(m);
+      else await this.#receive(m);
+    } catch (error) {
+      this.#onEvent({ type: "error", groupId: m.groupId, kind: m.kind, error });
+    }
+    await this.#saveCursor(m.cursor);
+  }
+
+  async #welcome(m: InboxEntry): Promise<void> {
+    const old = await this.group(m.groupId);
+    // Re-added after a removal: the old state is of no use.
+    if (old && old.status !== "active") await old.deleteState();
+    const group = await this.mls.groupJoin(this.clientId, m.bytes);
+    this.#onEvent({ type: "joined", groupId: m.groupId, group });
+  }
+
+  async #receive(m: InboxEntry): Promise<void> {
+    const group = await this.#mustGroup(m.groupId);
+    const received = await group.receive(m.bytes);
+    this.#onEvent({ type: "received", groupId: m.groupId, group, received });
+    if (received.type === "proposal" && received.commitOutput) {
+      // The view committed the proposal: send that commit. If another
+      // member's commit wins, it arrives next and voids ours.
+      try {
+        await this.http.post(m.groupId, commitBundle(received.commitOutput));
+      } catch (e) {
+        await group.clearPendingCommit();
+        if (!(e instanceof DeliveryError && e.code === "epoch_conflict")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /**
+   * Processes messages as the service pushes them (a WebSocket), and
+   * reconnects after a drop. Commits and `sync()` keep working meanwhile.
+   */
+  listen(): Listener {
+    let closed = false;
+    let socket: WebSocket | undefined;
+    let delay = 100;
+    const open = async () => {
+      if (closed) return;
+      await this.#exclusive(() => this.#loadCursor());
+      const ws = socket = this.http.stream(this.#cursor);
+      ws.onopen = () => delay = 100;
+      ws.onmessage = (e) => {
+        const m = JSON.parse(String(e.data));
+        if (m.type === "ping" || typeof m.cursor !== "string") return;
+        this.#exclusive(async () => {
+          await this.#process(inboxEntry(m));
+          if (ws.readyState === WebSocket.OPEN) {
+            ws.send(JSON.stringify({ type: "ack", cursor: this.#cursor }));
+          }
+        });
+      };
+      ws.onclose = () => {
+        if (closed) return;
+        setTimeout(() => open(), delay);
+        delay = Math.min(delay * 2, 5000);
+      };
+      ws.onerror = () => {};
+    };
+    open();
+    return {
+      close: () => {
+        closed = true;
+        socket?.close();
+      },
+    };
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A thin typed wrapper over the delivery service's HTTP API (one method per
+ * route). {@link DeliveryClient} builds on it; it is exported for apps that
+ * want to drive the protocol themselves.
+ *
+ * @module
+ */
+
+import { fromBase64 } from "../shared/base64.ts";
+import {
+  MLS_MEDIA_TYPE,
+  STREAM_AUTH_PREFIX,
+  STREAM_PROTOCOL,
+  type WireError,
+  type WireInbox,
+} from "../shared/wire.ts";
+
+/** An error response of the delivery service. */
+export class DeliveryError extends Error {
+  /** HTTP status. */
+  readonly status: number;
+  /** The service's stable error code (e.g. `epoch_conflict`). */
+  readonly code: string;
+  /** For `epoch_conflict`: the group's current epoch. */
+  readonly epoch?: number;
+
+  /**
+   * @param status HTTP status
+   * @param code stable code
+   * @param message explanation
+   * @param epoch the group's epoch, for conflicts
+   */
+  constructor(status: number, code: string, message: string, epoch?: number) {
+    super(message);
+    this.name = "DeliveryError";
+    this.status = status;
+    this.code = code;
+    this.epoch = epoch;
+  }
+}
+
+/** A message from an inbox, bytes decoded. */
+export interface InboxEntry {
+  /** Position in the inbox. */
+  readonly cursor: string;
+  /** Group id, hex. */
+  readonly groupId: string;
+  /** `welcome`, `commit`, `proposal` or `application`. */
+  readonly kind: "welcome" | "commit" | "proposal" | "application";
+  /** The epoch it was sent in. */
+  readonly epoch: number;
+  /** The MLSMessage. */
+  readonly bytes: Uint8Array;
+}
+
+/** A page of inbox messages. */
+export interface InboxPage {
+  /** The messages, oldest first. */
+  readonly messages: InboxEntry[];
+  /** Where the page ends (pass as `after` next time). */
+  readonly cursor: string | null;
+}
+
+/** Decodes one JSON inbox message. */
+export function inboxEntry(m: WireInbox["messages"][number]): InboxEntry {
+  return {
+    cursor: m.cursor,
+    groupId: m.groupId,
+    kind: m.kind,
+    epoch: m.epoch,
+    bytes: fromBase64(m.message),
+  };
+}
+
+/** The HTTP API of the delivery service. */
+export class DeliveryHttp {
+  /** Base URL, without a trailing slash. */
+  readonly url: string;
+  /** The bearer token, once registered. */
+  token: string | undefined;
+
+  /**
+   * @param url base URL of the service, e.g. `http://127.0.0.1:8080`
+   * @param token a bearer token from registration
+   */
+  constructor(url: string, token?: string) {
+    this.url = url.replace(/\/+$/, "");
+    this.token = token;
+  }
+
+  async #call(
+    method: string,
+    path: string,
+    body?: Uint8Array | object,
+  ): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let payload: BodyInit | undefined;
+    if (body instanceof Uint8Array) {
+      headers["content-type"] = MLS_MEDIA_TYPE;
+      payload = body as Uint8Array<ArrayBuffer>;
+    } else if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    const res = await fetch(this.url + path, {
+      method,
+      headers,
+      body: payload,
+    });
+    if (res.ok) return res;
+    let err: WireError["error"] = {
+      code: "http_error",
+      message: res.statusText,
+    };
+    try {
+      err = ((await res.json()) as WireError).error ?? err;
+    } catch { /* not JSON */ }
+    throw new DeliveryError(res.status, err.code, err.message, err.epoch);
+  }
+
+  async #bytes(res: Response): Promise<Uint8Array> {
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /** `POST /v1/clients`: registers with a key package; keeps the token. */
+  async register(
+    keyPackage: Uint8Array,
+  ): Promise<{ clientId: string; token: string }> {
+    const r = await (await this.#call("POST", "/v1/clients", keyPackage))
+      .json() as { clientId: string; token: string };
+    this.token = r.token;
+    return r;
+  }
+
+  /** `GET /v1/clients/me`. */
+  async me(): Promise<
+    { clientId: string; keyPackages: number; groups: string[] }
+  > {
+    return await (await this.#call("GET", "/v1/clients/me")).json();
+  }
+
+  /** `POST /v1/key-packages`: uploads concatenated KeyPackage messages. */
+  async uploadKeyPackages(bytes: Uint8Array): Promise<void> {
+    await (await this.#call("POST", "/v1/key-packages", bytes)).body?.cancel();
+  }
+
+  /** `POST /v1/clients/:id/key-packages/claim`. */
+  async claimKeyPackage(clientId: string): Promise<Uint8Array> {
+    return await this.#bytes(
+      await this.#call("POST", `/v1/clients/${clientId}/key-packages/claim`),
+    );
+  }
+
+  /** `POST /v1/groups`: registers a group from its creator's GroupInfo. */
+  async createGroup(
+    groupInfo: Uint8Array,
+    externalJoins = false,
+  ): Promise<{ groupId: string; epoch: number }> {
+    const q = externalJoins ? "?external=true" : "";
+    return await (await this.#call("POST", `/v1/groups${q}`, groupInfo)).json();
+  }
+
+  /** `GET /v1/groups/:id`. */
+  async group(
+    groupId: string,
+  ): Promise<{ groupId: string; epoch: number; members: string[] }> {
+    return await (await this.#call("GET", `/v1/groups/${groupId}`)).json();
+  }
+
+  /** `POST /v1/groups/:id/messages`: a message or a commit bundle. */
+  async post(
+    groupId: string,
+    bytes: Uint8Array,
+  ): Promise<{ epoch: number; seq: number }> {
+    return await (await this.#call(
+      "POST",
+      `/v1/groups/${groupId}/messages`,
+      bytes,
+    )).json();
+  }
+
+  /** `GET /v1/groups/:id/group-info`. */
+  async groupInfo(groupId: string): Promise<Uint8Array> {
+    return await this.#bytes(
+      await this.#call("GET", `/v1/groups/${groupId}/group-info`),
+    );
+  }
+
+  /** `GET /v1/inbox`: a page after `after`, long-polling up to `wait` s. */
+  async inbox(
+    after?: string,
+    options: { limit?: number; wait?: number } = {},
+  ): Promise<InboxPage> {
+    const q = new URLSearchParams();
+    if (after) q.set("after", after);
+    if (options.limit) q.set("limit", String(options.limit));
+    if (options.wait) q.set("wait", String(options.wait));
+    const r = await (await this.#call("GET", `/v1/inbox?${q}`))
+      .json() as WireInbox;
+    return { messages: r.messages.map(inboxEntry), cursor: r.cursor };
+  }
+
+  /** `POST /v1/inbox/ack`. */
+  async ack(cursor: string): Promise<number> {
+    return (await (await this.#call("POST", "/v1/inbox/ack", { cursor }))
+      .json()).acked;
+  }
+
+  /** Opens the inbox stream (`GET /v1/inbox/stream`, a WebSocket). */
+  stream(after?: string): WebSocket {
+    const u = new URL(this.url + "/v1/inbox/stream");
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    if (after) u.searchParams.set("after", after);
+    return new WebSocket(u, [STREAM_PROTOCOL, STREAM_AUTH_PREFIX + this.token]);
+  }
+}

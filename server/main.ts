@@ -1,0 +1,65 @@
+/**
+ * `deno task start`: the delivery service with the chat page, on a Deno KV
+ * file (default `.data/webmls.kv`), on loopback port 8080 unless told
+ * otherwise. Prints the URL.
+ *
+ * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
+ * `--memory` (no persistence), `--no-page` (API only, no bundling).
+ *
+ * @module
+ */
+
+import { createApp } from "./app.ts";
+import { buildChatBundle, STATIC_DIR } from "./chat/build.ts";
+import { KvStore } from "./store/kv.ts";
+import { MemoryStore } from "./store/memory.ts";
+import type { DeliveryStore } from "./store/store.ts";
+
+function flag(name: string): string | undefined {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
+const port = Number(flag("port") ?? Deno.env.get("PORT") ?? 8080);
+const hostname = flag("hostname") ?? "127.0.0.1";
+const page = !Deno.args.includes("--no-page");
+
+let store: DeliveryStore;
+let where: string;
+if (Deno.args.includes("--memory")) {
+  store = new MemoryStore();
+  where = "memory";
+} else {
+  const path = flag("kv") ?? ".data/webmls.kv";
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  store = await KvStore.open(path);
+  where = `Deno KV ${path}`;
+}
+
+const bundlePath = page ? await buildChatBundle() : undefined;
+const app = createApp(store, {
+  staticDir: page ? STATIC_DIR : false,
+  bundlePath,
+});
+
+const ac = new AbortController();
+const server = Deno.serve({
+  hostname,
+  port,
+  signal: ac.signal,
+  onListen: (addr) => {
+    const host = addr.hostname.includes(":")
+      ? `[${addr.hostname}]`
+      : addr.hostname;
+    console.log(
+      `webmls delivery service (${where}): http://${host}:${addr.port}/`,
+    );
+  },
+}, app.fetch);
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, () => ac.abort());
+}
+await server.finished;
+await store.close();

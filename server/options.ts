@@ -1,0 +1,64 @@
+/**
+ * Options of {@link createApp}, with their defaults.
+ *
+ * @module
+ */
+
+import { defaultProvider } from "../providers/mod.ts";
+import type { CryptoProvider } from "../providers/provider.ts";
+
+/** Token-bucket rate limit: `burst` requests, refilled at `perSecond`. */
+export interface RateLimit {
+  /** Bucket size. */
+  burst: number;
+  /** Refill rate, requests per second. */
+  perSecond: number;
+}
+
+/** Options of the delivery service app; all optional. */
+export interface AppOptions {
+  /** Crypto for validating key packages and GroupInfos. */
+  provider?: CryptoProvider;
+  /** Accepted cipher suites (default: all seven). */
+  cipherSuites?: readonly number[];
+  /** Largest group post (commit bundle or message), bytes (default 512 KiB). */
+  maxMessageBytes?: number;
+  /** Largest key-package upload, bytes (default 64 KiB). */
+  maxKeyPackageBytes?: number;
+  /** Key packages a client may keep in the directory (default 100). */
+  maxKeyPackagesPerClient?: number;
+  /** Per-token rate limit (default 200 burst, 100/s); `false` disables. */
+  rateLimit?: RateLimit | false;
+  /** Rate limit of unauthenticated requests per remote address (default 20 burst, 2/s). */
+  anonymousRateLimit?: RateLimit | false;
+  /** Longest long poll, seconds (default 30). */
+  maxWaitSeconds?: number;
+  /** Directory of the chat page; `false`: no page (default: none). */
+  staticDir?: string | false;
+  /** The browser bundle served at `/static/webmls.mjs` (default: none). */
+  bundlePath?: string;
+  /** The clock (tests). */
+  now?: () => Date;
+}
+
+/** Options with defaults filled in. */
+export type ResolvedOptions = Required<Omit<AppOptions, "bundlePath">> & {
+  bundlePath?: string;
+};
+
+/** Fills in defaults. */
+export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
+  return {
+    provider: o.provider ?? defaultProvider(),
+    cipherSuites: o.cipherSuites ?? [1, 2, 3, 4, 5, 6, 7],
+    maxMessageBytes: o.maxMessageBytes ?? 512 * 1024,
+    maxKeyPackageBytes: o.maxKeyPackageBytes ?? 64 * 1024,
+    maxKeyPackagesPerClient: o.maxKeyPackagesPerClient ?? 100,
+    rateLimit: o.rateLimit ?? { burst: 200, perSecond: 100 },
+    anonymousRateLimit: o.anonymousRateLimit ?? { burst: 20, perSecond: 2 },
+    maxWaitSeconds: o.maxWaitSeconds ?? 30,
+    staticDir: o.staticDir ?? false,
+    bundlePath: o.bundlePath,
+    now: o.now ?? (() => new Date()),
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Groups:
+ *
+ * - `POST /v1/groups[?external=true]` (the creator's GroupInfo, with the
+ *   ratchet tree): create; members are the tree's leaves.
+ * - `GET /v1/groups`: the caller's groups. `GET /v1/groups/:groupId`:
+ *   epoch and members (members only).
+ * - `POST /v1/groups/:groupId/messages`: a group message, or a commit
+ *   bundle (commit, optional Welcome, GroupInfo of the next epoch); see
+ *   `mls/post.ts`. A handshake message for epoch E is accepted only while
+ *   the group is at E: `409 epoch_conflict` with the current `epoch`
+ *   otherwise.
+ * - `GET /v1/groups/:groupId/group-info`, `PUT` the same: the latest
+ *   GroupInfo (fetch: members, or anyone when external joins are allowed).
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import { WireFormat } from "../../src/framing/wire_format.ts";
+import type { AppEnv, Ctx, Services } from "../context.ts";
+import { ApiError, badRequest } from "../errors.ts";
+import { hexParam, readMls } from "../http.ts";
+import { inspectGroupInfo, parseMessages } from "../mls/inspect.ts";
+import { checkPost, isExternalCommit } from "../mls/post.ts";
+import { MLS_MEDIA_TYPE } from "../shared/wire.ts";
+import type { AcceptResult, GroupRecord } from "../store/store.ts";
+
+function rejected(r: Extract<AcceptResult, { ok: false }>): ApiError {
+  switch (r.reason) {
+    case "unknown_group":
+      return new ApiError(404, "unknown_group", "no such group");
+    case "not_member":
+      return new ApiError(403, "not_member", "not a member of this group");
+    case "external_joins_disabled":
+      return new ApiError(
+        403,
+        "external_joins_disabled",
+        "this group does not allow external joins",
+      );
+    case "group_too_large":
+      return new ApiError(413, "group_too_large", "too many recipients");
+    case "epoch_conflict":
+      return new ApiError(
+        409,
+        "epoch_conflict",
+        `the group is at epoch ${r.epoch}`,
+        { epoch: r.epoch },
+      );
+  }
+}
+
+async function group(s: Services, c: Ctx): Promise<GroupRecord> {
+  const gid = hexParam(c.req.param("groupId"), "groupId");
+  const g = await s.store.getGroup(gid);
+  if (!g) throw new ApiError(404, "unknown_group", "no such group");
+  return g;
+}
+
+function isMember(g: GroupRecord, clientId: string): boolean {
+  return g.members.some((m) => m.clientId === clientId);
+}
+
+async function groupInfoOf(s: Services, body: Uint8Array) {
+  const [p] = parseMessages(body, 1);
+  if (p.msg.wireFormat !== WireFormat.mlsGroupInfo) {
+    throw badRequest("unexpected_message", "expected a GroupInfo");
+  }
+  const facts = await inspectGroupInfo(
+    p.msg.groupInfo,
+    s.opts.provider,
+    s.opts.cipherSuites,
+  );
+  return { facts, bytes: p.bytes };
+}
+
+/** Adds the group routes. */
+export function groupRoutes(app: Hono<AppEnv>, s: Services): void {
+  app.post("/v1/groups", s.auth, async (c) => {
+    const me = c.get("clientId");
+    const body = await readMls(c.req.raw, s.opts.maxMessageBytes);
+    const { facts, bytes } = await groupInfoOf(s, body);
+    if (facts.signer !== me) {
+      throw new ApiError(403, "signer_mismatch", "sign the GroupInfo yourself");
+    }
+    const ok = await s.store.createGroup({
+      groupId: facts.groupId,
+      epoch: facts.epoch,
+      members: facts.members,
+      groupInfo: bytes,
+      externalJoins: c.req.query("external") === "true",
+    });
+    if (!ok) throw new ApiError(409, "group_exists", "the group id is taken");
+    return c.json({
+      groupId: facts.groupId,
+      epoch: facts.epoch,
+      members: facts.members,
+    }, 201);
+  });
+
+  app.get("/v1/groups", s.auth, async (c) => {
+    return c.json({ groups: await s.store.groupsOf(c.get("clientId")) });
+  });
+
+  app.get("/v1/groups/:groupId", s.auth, async (c) => {
+    const g = await group(s, c);
+    if (!isMember(g, c.get("clientId"))) {
+      throw new ApiError(403, "not_member", "not a member of this group");
+    }
+    return c.json({
+      groupId: g.groupId,
+      epoch: g.epoch,
+      externalJoins: g.externalJoins,
+      members: g.members.map((m) => m.clientId),
+    });
+  });
+
+  app.post("/v1/groups/:groupId/messages", s.auth, async (c) => {
+    const gid = hexParam(c.req.param("groupId"), "groupId");
+    const body = await readMls(c.req.raw, s.opts.maxMessageBytes);
+    const parts = parseMessages(body, 3);
+    // Cheap refusals first: unknown group 404, non-member 403.
+    const g = await s.store.getGroup(gid);
+    if (!g) throw new ApiError(404, "unknown_group", "no such group");
+    const me = c.get("clientId");
+    if (!isMember(g, me) && !isExternalCommit(parts[0])) {
+      throw new ApiError(403, "not_member", "not a member of this group");
+    }
+    const req = await checkPost(parts, {
+      groupId: gid,
+      poster: me,
+      provider: s.opts.provider,
+      suites: s.opts.cipherSuites,
+      store: s.store,
+    });
+    const r = await s.store.accept(req);
+    if (!r.ok) throw rejected(r);
+    return c.json({ epoch: r.epoch, seq: r.seq }, 201);
+  });
+
+  app.get("/v1/groups/:groupId/group-info", s.auth, async (c) => {
+    const g = await group(s, c);
+    if (!g.externalJoins && !isMember(g, c.get("clientId"))) {
+      throw new ApiError(403, "not_member", "not a member of this group");
+    }
+    const gi = await s.store.getGroupInfo(g.groupId);
+    if (!gi) throw new ApiError(404, "not_found", "no GroupInfo");
+    return c.body(gi.bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": MLS_MEDIA_TYPE,
+      "mls-epoch": String(gi.epoch),
+    });
+  });
+
+  app.put("/v1/groups/:groupId/group-info", s.auth, async (c) => {
+    const g = await group(s, c);
+    const me = c.get("clientId");
+    if (!isMember(g, me)) {
+      throw new ApiError(403, "not_member", "not a member of this group");
+    }
+    const body = await readMls(c.req.raw, s.opts.maxMessageBytes);
+    const { facts, bytes } = await groupInfoOf(s, body);
+    if (facts.groupId !== g.groupId) {
+      throw badRequest("group_mismatch", "a GroupInfo of another group");
+    }
+    if (facts.signer !== me) {
+      throw new ApiError(403, "signer_mismatch", "sign the GroupInfo yourself");
+    }
+    const same = new Set(g.members.map((m) => m.clientId));
+    if (
+      facts.members.length !== same.size ||
+      facts.members.some((m) => !same.has(m))
+    ) {
+      throw badRequest("group_mismatch", "the GroupInfo's members differ");
+    }
+    const r = await s.store.putGroupInfo(g.groupId, facts.epoch, bytes);
+    if (!r.ok) throw rejected(r);
+    return c.json({ epoch: facts.epoch });
+  });
+}

@@ -1,0 +1,365 @@
+/**
+ * {@link DeliveryStore} on Deno KV: a local SQLite file for `deno task
+ * start`, the distributed KV on Deno Deploy, the same code for both. Epoch
+ * ordering uses atomic operations checked against the group record's
+ * versionstamp (see `kv_accept.ts`), so several server processes can share
+ * one database. Inbox order is the versionstamp order of the writes, which
+ * the database makes total.
+ *
+ * @module
+ */
+
+import {
+  type AcceptContext,
+  groupInfoWrites,
+  kvAccept,
+  readGroup,
+} from "./kv_accept.ts";
+import { chunks, readChunks } from "./kv_chunks.ts";
+import {
+  type GroupMeta,
+  type InboxValue,
+  Keys,
+  type KpValue,
+} from "./kv_keys.ts";
+import { unlocked } from "./kv_retry.ts";
+import { Notifier } from "./notifier.ts";
+import type {
+  AcceptRequest,
+  AcceptResult,
+  ClientRecord,
+  DeliveryStore,
+  GroupRecord,
+  InboxMessage,
+  InboxSubscription,
+  MessageKind,
+  NewGroup,
+  PutKeyPackageResult,
+  StoredKeyPackage,
+} from "./store.ts";
+
+/** Options of {@link KvStore}. */
+export interface KvStoreOptions {
+  /** Key prefix (default `["webmls"]`). */
+  prefix?: Deno.KvKey;
+  /** How long undelivered messages are kept, ms (default 30 days). */
+  retentionMs?: number;
+  /**
+   * How often a waiting subscriber re-reads its inbox head, ms (default
+   * 250): wakes long polls for writes made by other processes.
+   */
+  pollIntervalMs?: number;
+  /** Close the database in {@link KvStore.close} (default true). */
+  ownsKv?: boolean;
+}
+
+const DAY = 24 * 3600 * 1000;
+
+function cursorOf(vs: string, key: Deno.KvKey): string {
+  const [gid, seq, kind] = key.slice(-3) as [string, number, string];
+  return `${vs}.${gid}.${seq.toString(16).padStart(12, "0")}.${kind}`;
+}
+
+/** A {@link DeliveryStore} on Deno KV. */
+export class KvStore implements DeliveryStore {
+  readonly #kv: Deno.Kv;
+  readonly #keys: Keys;
+  readonly #ctx: AcceptContext;
+  readonly #poll: number;
+  readonly #owns: boolean;
+  readonly #notifier = new Notifier();
+
+  /** Wraps an open database. */
+  constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
+    this.#kv = kv;
+    this.#keys = new Keys(options.prefix ?? ["webmls"]);
+    this.#ctx = {
+      kv,
+      keys: this.#keys,
+      retentionMs: options.retentionMs ?? 30 * DAY,
+    };
+    this.#poll = options.pollIntervalMs ?? 250;
+    this.#owns = options.ownsKv ?? true;
+  }
+
+  /** Opens a database (a file path; default: Deno's default location). */
+  static async open(
+    path?: string,
+    options: KvStoreOptions = {},
+  ): Promise<KvStore> {
+    return new KvStore(await Deno.openKv(path), options);
+  }
+
+  /** See {@link DeliveryStore.registerClient}. */
+  async registerClient(r: ClientRecord): Promise<boolean> {
+    const k = this.#keys;
+    const op = this.#kv.atomic()
+      .check({ key: k.client(r.clientId), versionstamp: null })
+      .check({ key: k.token(r.tokenHash), versionstamp: null })
+      .set(k.client(r.clientId), {
+        tokenHash: r.tokenHash,
+        createdAt: r.createdAt,
+      })
+      .set(k.token(r.tokenHash), r.clientId);
+    const res = await unlocked(() => op.commit());
+    return res.ok;
+  }
+
+  /** See {@link DeliveryStore.clientByTokenHash}. */
+  async clientByTokenHash(hash: string): Promise<string | null> {
+    return (await this.#kv.get<string>(this.#keys.token(hash))).value;
+  }
+
+  /** See {@link DeliveryStore.hasClient}. */
+  async hasClient(clientId: string): Promise<boolean> {
+    return (await this.#kv.get(this.#keys.client(clientId))).value !== null;
+  }
+
+  /** See {@link DeliveryStore.putKeyPackage}. */
+  async putKeyPackage(
+    owner: string,
+    kp: StoredKeyPackage,
+    max: number,
+  ): Promise<PutKeyPackageResult> {
+    if ((await this.countKeyPackages(owner)) >= max) return "full";
+    const value: KpValue = {
+      bytes: kp.bytes,
+      lastResort: kp.lastResort,
+      notAfter: kp.notAfter,
+    };
+    const op = this.#kv.atomic()
+      .check({ key: this.#keys.kpref(kp.ref), versionstamp: null })
+      .set(this.#keys.kp(owner, kp.ref), value)
+      .set(this.#keys.kpref(kp.ref), owner);
+    const res = await unlocked(() => op.commit());
+    return res.ok ? "stored" : "duplicate";
+  }
+
+  /** See {@link DeliveryStore.claimKeyPackage}. */
+  async claimKeyPackage(
+    owner: string,
+    nowSeconds: number,
+  ): Promise<StoredKeyPackage | null> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      let lastResort: Deno.KvEntry<KpValue> | undefined;
+      let pick: Deno.KvEntry<KpValue> | undefined;
+      const expired: Deno.KvKey[] = [];
+      for await (
+        const e of this.#kv.list<KpValue>({ prefix: this.#keys.kp(owner) })
+      ) {
+        if (e.value.notAfter < nowSeconds) expired.push(e.key);
+        else if (e.value.lastResort) lastResort ??= e;
+        else {
+          pick = e;
+          break;
+        }
+      }
+      if (expired.length > 0) {
+        const op = this.#kv.atomic();
+        for (const k of expired.slice(0, 500)) op.delete(k);
+        await unlocked(() => op.commit());
+      }
+      const ref = (e: Deno.KvEntry<KpValue>): StoredKeyPackage => ({
+        ref: e.key[e.key.length - 1] as string,
+        ...e.value,
+      });
+      if (!pick) return lastResort ? ref(lastResort) : null;
+      const op = this.#kv.atomic().check(pick).delete(pick.key);
+      const res = await unlocked(() => op.commit());
+      if (res.ok) return ref(pick);
+    }
+    return null;
+  }
+
+  /** See {@link DeliveryStore.countKeyPackages}. */
+  async countKeyPackages(owner: string): Promise<number> {
+    let n = 0;
+    for await (const _ of this.#kv.list({ prefix: this.#keys.kp(owner) })) n++;
+    return n;
+  }
+
+  /** See {@link DeliveryStore.keyPackageOwners}. */
+  async keyPackageOwners(refs: readonly string[]): Promise<(string | null)[]> {
+    const out: (string | null)[] = [];
+    for (let i = 0; i < refs.length; i += 10) {
+      const got = await this.#kv.getMany<string[]>(
+        refs.slice(i, i + 10).map((r) => this.#keys.kpref(r)),
+      );
+      out.push(...got.map((e) => e.value));
+    }
+    return out;
+  }
+
+  /** See {@link DeliveryStore.createGroup}. */
+  async createGroup(g: NewGroup): Promise<boolean> {
+    const k = this.#keys;
+    const op = this.#kv.atomic()
+      .check({ key: k.group(g.groupId), versionstamp: null });
+    groupInfoWrites(this.#ctx, op, g.groupId, null, g.epoch, g.groupInfo);
+    const meta: GroupMeta = {
+      epoch: g.epoch,
+      seq: 0,
+      externalJoins: g.externalJoins,
+      giEpoch: g.epoch,
+      giParts: chunks(g.groupInfo).length,
+    };
+    op.set(k.group(g.groupId), meta);
+    for (const m of g.members) {
+      op.set(k.member(g.groupId, m), g.epoch);
+      op.set(k.groups(m, g.groupId), true);
+    }
+    return (await unlocked(() => op.commit())).ok;
+  }
+
+  /** See {@link DeliveryStore.getGroup}. */
+  async getGroup(groupId: string): Promise<GroupRecord | null> {
+    return (await readGroup(this.#ctx, groupId))?.record ?? null;
+  }
+
+  /** See {@link DeliveryStore.groupsOf}. */
+  async groupsOf(clientId: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (
+      const e of this.#kv.list({ prefix: this.#keys.groups(clientId) })
+    ) {
+      out.push(e.key[e.key.length - 1] as string);
+    }
+    return out;
+  }
+
+  /** See {@link DeliveryStore.accept}. */
+  accept(req: AcceptRequest): Promise<AcceptResult> {
+    return kvAccept(this.#ctx, req, (ids) => this.#notifier.notify(ids));
+  }
+
+  /** See {@link DeliveryStore.putGroupInfo}. */
+  async putGroupInfo(
+    groupId: string,
+    epoch: number,
+    groupInfo: Uint8Array,
+  ): Promise<AcceptResult> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const e = await this.#kv.get<GroupMeta>(this.#keys.group(groupId));
+      if (!e.value) return { ok: false, reason: "unknown_group" };
+      if (e.value.epoch !== epoch) {
+        return { ok: false, reason: "epoch_conflict", epoch: e.value.epoch };
+      }
+      const op = this.#kv.atomic().check(e);
+      groupInfoWrites(this.#ctx, op, groupId, e.value, epoch, groupInfo);
+      op.set(this.#keys.group(groupId), {
+        ...e.value,
+        giEpoch: epoch,
+        giParts: chunks(groupInfo).length,
+      });
+      if ((await unlocked(() => op.commit())).ok) {
+        return { ok: true, epoch, seq: e.value.seq };
+      }
+    }
+    throw new Error("group record contention: too many retries");
+  }
+
+  /** See {@link DeliveryStore.getGroupInfo}. */
+  async getGroupInfo(
+    groupId: string,
+  ): Promise<{ epoch: number; bytes: Uint8Array } | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const e = await this.#kv.get<GroupMeta>(this.#keys.group(groupId));
+      if (!e.value) return null;
+      const { giEpoch, giParts } = e.value;
+      const bytes = await readChunks(
+        this.#kv,
+        this.#keys.gi(groupId, giEpoch),
+        giParts,
+      );
+      if (bytes) return { epoch: giEpoch, bytes };
+    }
+    return null;
+  }
+
+  async #entries(
+    clientId: string,
+  ): Promise<{ cursor: string; entry: Deno.KvEntry<InboxValue> }[]> {
+    const out: { cursor: string; entry: Deno.KvEntry<InboxValue> }[] = [];
+    for await (
+      const e of this.#kv.list<InboxValue>({
+        prefix: this.#keys.inbox(clientId),
+      })
+    ) {
+      out.push({ cursor: cursorOf(e.versionstamp, e.key), entry: e });
+    }
+    return out.sort((a, b) => a.cursor < b.cursor ? -1 : 1);
+  }
+
+  /** See {@link DeliveryStore.fetchInbox}. */
+  async fetchInbox(
+    clientId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<InboxMessage[]> {
+    const all = await this.#entries(clientId);
+    const out: InboxMessage[] = [];
+    for (const { cursor, entry } of all) {
+      if (out.length >= limit) break;
+      if (after !== undefined && cursor <= after) continue;
+      const [gid, seq, kind] = entry.key.slice(-3) as [string, number, string];
+      const v = entry.value;
+      const bytes = v.inline ?? await readChunks(
+        this.#kv,
+        this.#keys.blob(gid, seq, v.part),
+        v.parts ?? 0,
+      );
+      if (!bytes) continue; // expired
+      out.push({
+        cursor,
+        groupId: gid,
+        kind: kind as MessageKind,
+        epoch: v.epoch,
+        seq,
+        bytes,
+      });
+    }
+    return out;
+  }
+
+  /** See {@link DeliveryStore.ack}. */
+  async ack(clientId: string, cursor: string): Promise<number> {
+    const done = (await this.#entries(clientId))
+      .filter((e) => e.cursor <= cursor);
+    for (let i = 0; i < done.length; i += 500) {
+      const op = this.#kv.atomic();
+      for (const e of done.slice(i, i + 500)) op.delete(e.entry.key);
+      await unlocked(() => op.commit());
+    }
+    return done.length;
+  }
+
+  /** See {@link DeliveryStore.subscribe}. */
+  async subscribe(clientId: string): Promise<InboxSubscription> {
+    const key = this.#keys.head(clientId);
+    let head = (await this.#kv.get<Deno.KvU64>(key)).value?.value ?? 0n;
+    const poll: { timer?: ReturnType<typeof setInterval> } = {};
+    const sub = this.#notifier.subscribe(
+      clientId,
+      () => clearInterval(poll.timer),
+    );
+    // Writes by other processes: re-read the head now and then.
+    poll.timer = setInterval(async () => {
+      try {
+        const now = (await this.#kv.get<Deno.KvU64>(key)).value?.value ?? 0n;
+        if (now !== head) {
+          head = now;
+          sub.signal();
+        }
+      } catch {
+        sub.close(); // the database was closed
+      }
+    }, this.#poll);
+    return sub;
+  }
+
+  /** See {@link DeliveryStore.close}. */
+  close(): void {
+    this.#notifier.closeAll();
+    if (this.#owns) this.#kv.close();
+  }
+}

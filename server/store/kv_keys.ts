@@ -1,0 +1,119 @@
+/**
+ * Key layout and value shapes of the Deno KV store, under a configurable
+ * prefix (default `["webmls"]`):
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `client, id` | `{ tokenHash, createdAt }` |
+ * | `token, hash` | client id |
+ * | `kp, owner, ref` | {@link KpValue} |
+ * | `kpref, ref` | owner (kept after a claim: routes Welcomes) |
+ * | `group, gid` | {@link GroupMeta}: the versionstamp-checked record |
+ * | `member, gid, id` | first epoch as a member |
+ * | `groups, id, gid` | `true` (a client's groups) |
+ * | `blob, gid, seq, part, i` | chunk `i` of a message (`m`) or Welcome (`w`) |
+ * | `gi, gid, epoch, i` | chunk `i` of the GroupInfo of `epoch` |
+ * | `inbox, id, gid, seq, kind` | {@link InboxValue} |
+ * | `head, id` | `Deno.KvU64` bumped on every delivery (wakes pollers) |
+ *
+ * @module
+ */
+
+/** A key package in the directory. */
+export interface KpValue {
+  /** The KeyPackage MLSMessage. */
+  bytes: Uint8Array;
+  /** Carries `last_resort`. */
+  lastResort: boolean;
+  /** Lifetime end, seconds. */
+  notAfter: number;
+}
+
+/** The group record every accepted message rewrites (and checks). */
+export interface GroupMeta {
+  /** Current epoch. */
+  epoch: number;
+  /** Last sequence number. */
+  seq: number;
+  /** External joins allowed. */
+  externalJoins: boolean;
+  /** Epoch of the stored GroupInfo. */
+  giEpoch: number;
+  /** Its chunk count. */
+  giParts: number;
+}
+
+/** An inbox entry: the message inline, or a pointer to its blob. */
+export interface InboxValue {
+  /** Epoch of the message. */
+  epoch: number;
+  /** `m`: the group message; `w`: the Welcome. */
+  part: "m" | "w";
+  /** The bytes, when small enough to copy into each inbox. */
+  inline?: Uint8Array;
+  /** Otherwise the blob's chunk count. */
+  parts?: number;
+}
+
+/** Builds keys under one prefix. */
+export class Keys {
+  readonly #p: Deno.KvKey;
+
+  /** @param prefix the store's key prefix */
+  constructor(prefix: Deno.KvKey) {
+    this.#p = prefix;
+  }
+
+  /** `client, id` */
+  client(id: string): Deno.KvKey {
+    return [...this.#p, "client", id];
+  }
+  /** `token, hash` */
+  token(hash: string): Deno.KvKey {
+    return [...this.#p, "token", hash];
+  }
+  /** `kp, owner[, ref]` */
+  kp(owner: string, ref?: string): Deno.KvKey {
+    return ref === undefined
+      ? [...this.#p, "kp", owner]
+      : [...this.#p, "kp", owner, ref];
+  }
+  /** `kpref, ref` */
+  kpref(ref: string): Deno.KvKey {
+    return [...this.#p, "kpref", ref];
+  }
+  /** `group, gid` */
+  group(gid: string): Deno.KvKey {
+    return [...this.#p, "group", gid];
+  }
+  /** `member, gid[, id]` */
+  member(gid: string, id?: string): Deno.KvKey {
+    return id === undefined
+      ? [...this.#p, "member", gid]
+      : [...this.#p, "member", gid, id];
+  }
+  /** `groups, id[, gid]` */
+  groups(id: string, gid?: string): Deno.KvKey {
+    return gid === undefined
+      ? [...this.#p, "groups", id]
+      : [...this.#p, "groups", id, gid];
+  }
+  /** `blob, gid, seq, part` (chunk index appended by the caller) */
+  blob(gid: string, seq: number, part: "m" | "w"): Deno.KvKey {
+    return [...this.#p, "blob", gid, seq, part];
+  }
+  /** `gi, gid, epoch` (chunk index appended by the caller) */
+  gi(gid: string, epoch: number): Deno.KvKey {
+    return [...this.#p, "gi", gid, epoch];
+  }
+  /** `inbox, id[, gid, seq, kind]` */
+  inbox(id: string, gid?: string, seq?: number, kind?: string): Deno.KvKey {
+    return gid === undefined
+      ? [...this.#p, "inbox", id]
+      : [...this.#p, "inbox", id, gid, seq!, kind!];
+  }
+  /** `head, id` */
+  head(id: string): Deno.KvKey {
+    return [...this.#p, "head", id];
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The storage interface of the delivery service. Two implementations:
+ * {@link MemoryStore} (tests, one process) and {@link KvStore} (Deno KV: a
+ * local file for `deno task start`, the distributed KV on Deno Deploy).
+ *
+ * The store owns every rule that needs atomicity: a handshake message for
+ * epoch E is accepted only while the group is at E, and acceptance, the
+ * membership change and the fan-out to every recipient's inbox happen in
+ * one atomic step, so no inbox ever sees a group's messages out of order
+ * and no two commits are accepted for one epoch.
+ *
+ * @module
+ */
+
+/** A registered client. */
+export interface ClientRecord {
+  /** The client id: hex of its MLS signature public key. */
+  readonly clientId: string;
+  /** SHA-256 of the bearer token, hex; the token itself is never stored. */
+  readonly tokenHash: string;
+  /** Registration time, ms since the epoch. */
+  readonly createdAt: number;
+}
+
+/** A KeyPackage in the directory. */
+export interface StoredKeyPackage {
+  /** KeyPackageRef, hex. */
+  readonly ref: string;
+  /** The KeyPackage MLSMessage as uploaded. */
+  readonly bytes: Uint8Array;
+  /** Whether it carries `last_resort` (kept when claimed). */
+  readonly lastResort: boolean;
+  /** End of its lifetime, seconds since the epoch. */
+  readonly notAfter: number;
+}
+
+/** What is in an inbox entry. */
+export type MessageKind = "welcome" | "commit" | "proposal" | "application";
+
+/** A group member as the service tracks it (for routing only). */
+export interface MemberRecord {
+  /** Client id. */
+  readonly clientId: string;
+  /** The first epoch the client is a member in. */
+  readonly since: number;
+}
+
+/** A group as the service sees it: an epoch, a sequence, a member list. */
+export interface GroupRecord {
+  /** Group id, hex. */
+  readonly groupId: string;
+  /** The current epoch. */
+  readonly epoch: number;
+  /** Messages accepted so far (the last message's sequence number). */
+  readonly seq: number;
+  /** Whether non-members may fetch the GroupInfo and join by external commit. */
+  readonly externalJoins: boolean;
+  /** The members of the current epoch. */
+  readonly members: readonly MemberRecord[];
+}
+
+/** A message delivered to an inbox. */
+export interface InboxMessage {
+  /** Opaque, totally ordered position in the inbox. */
+  readonly cursor: string;
+  /** The group it belongs to (hex). */
+  readonly groupId: string;
+  /** Its kind. */
+  readonly kind: MessageKind;
+  /** The epoch it was sent in (for a Welcome: the epoch it joins). */
+  readonly epoch: number;
+  /** The group's sequence number of the message. */
+  readonly seq: number;
+  /** The MLSMessage bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/** A group to create. */
+export interface NewGroup {
+  /** Group id, hex. */
+  readonly groupId: string;
+  /** Its epoch (0 for a fresh group). */
+  readonly epoch: number;
+  /** The creator and any other leaves of its tree. */
+  readonly members: readonly string[];
+  /** The GroupInfo of that epoch. */
+  readonly groupInfo: Uint8Array;
+  /** Allow external joins. */
+  readonly externalJoins: boolean;
+}
+
+/** A message to accept into a group and fan out. */
+export interface AcceptRequest {
+  /** Group id, hex. */
+  readonly groupId: string;
+  /** The authenticated client posting it. */
+  readonly poster: string;
+  /** Commit, proposal or application message. */
+  readonly kind: "commit" | "proposal" | "application";
+  /** The epoch the message was sent in. */
+  readonly epoch: number;
+  /** The MLSMessage. */
+  readonly message: Uint8Array;
+  /** Commits: the members of the next epoch (from the signed GroupInfo). */
+  readonly nextMembers?: readonly string[];
+  /** Commits: the GroupInfo of the next epoch. */
+  readonly groupInfo?: Uint8Array;
+  /** Commits: the Welcome and the clients it is for. */
+  readonly welcome?: {
+    readonly bytes: Uint8Array;
+    readonly recipients: readonly string[];
+  };
+  /** An external commit: the poster need not be a member. */
+  readonly external?: boolean;
+}
+
+/** Why a message was not accepted. */
+export type RejectReason =
+  | "unknown_group"
+  | "not_member"
+  | "epoch_conflict"
+  | "external_joins_disabled"
+  | "group_too_large";
+
+/** The outcome of {@link DeliveryStore.accept}. */
+export type AcceptResult =
+  | { readonly ok: true; readonly epoch: number; readonly seq: number }
+  | {
+    readonly ok: false;
+    readonly reason: RejectReason;
+    /** The group's current epoch, when the group exists. */
+    readonly epoch?: number;
+  };
+
+/** The outcome of {@link DeliveryStore.putKeyPackage}. */
+export type PutKeyPackageResult = "stored" | "duplicate" | "full";
+
+/** A live subscription to one inbox's changes. */
+export interface InboxSubscription {
+  /**
+   * Resolves `true` as soon as something was added to the inbox since the
+   * subscription started or since the previous call returned `true`;
+   * `false` after `timeoutMs` or when the subscription is closed.
+   */
+  changed(timeoutMs: number): Promise<boolean>;
+  /** Ends the subscription. */
+  close(): void;
+}
+
+/** The delivery service's storage. */
+export interface DeliveryStore {
+  /** Adds a client; false if the id is taken. */
+  registerClient(record: ClientRecord): Promise<boolean>;
+  /** The client a token hash belongs to. */
+  clientByTokenHash(tokenHash: string): Promise<string | null>;
+  /** Whether a client is registered. */
+  hasClient(clientId: string): Promise<boolean>;
+
+  /** Stores a key package for `owner` (at most `max` per client). */
+  putKeyPackage(
+    owner: string,
+    keyPackage: StoredKeyPackage,
+    max: number,
+  ): Promise<PutKeyPackageResult>;
+  /**
+   * Takes one of `owner`'s key packages that is valid at `nowSeconds`:
+   * a regular one is removed atomically (two claims never get the same
+   * one); a last-resort one is handed out and kept.
+   */
+  claimKeyPackage(
+    owner: string,
+    nowSeconds: number,
+  ): Promise<StoredKeyPackage | null>;
+  /** How many key packages `owner` has in the directory. */
+  countKeyPackages(owner: string): Promise<number>;
+  /** The owners of KeyPackageRefs (claimed ones included), `null` if unknown. */
+  keyPackageOwners(refs: readonly string[]): Promise<(string | null)[]>;
+
+  /** Creates a group; false if the id is taken. */
+  createGroup(group: NewGroup): Promise<boolean>;
+  /** A group, or `null`. */
+  getGroup(groupId: string): Promise<GroupRecord | null>;
+  /** The groups a client is a member of. */
+  groupsOf(clientId: string): Promise<string[]>;
+  /** Accepts a message and fans it out, atomically; see {@link AcceptRequest}. */
+  accept(request: AcceptRequest): Promise<AcceptResult>;
+  /** Replaces the GroupInfo of the current epoch (checked: same epoch). */
+  putGroupInfo(
+    groupId: string,
+    epoch: number,
+    groupInfo: Uint8Array,
+  ): Promise<AcceptResult>;
+  /** The latest GroupInfo. */
+  getGroupInfo(
+    groupId: string,
+  ): Promise<{ epoch: number; bytes: Uint8Array } | null>;
+
+  /** Up to `limit` inbox messages after `after` (from the start if absent). */
+  fetchInbox(
+    clientId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<InboxMessage[]>;
+  /** Deletes the inbox messages up to and including `cursor`; returns how many. */
+  ack(clientId: string, cursor: string): Promise<number>;
+  /** Subscribes to additions to an inbox (for long polling and streams). */
+  subscribe(clientId: string): Promise<InboxSubscription>;
+
+  /** Releases resources. */
+  close(): void | Promise<void>;
+}
