@@ -39,6 +39,7 @@ export function staticRoutes(app: Hono<AppEnv>, s: Services): void {
   const dir = s.opts.staticDir;
   if (!dir) return;
   app.get("/", () => file(`${dir}/index.html`, "index.html"));
+  app.get("/favicon.ico", () => new Response(null, { status: 204 }));
   app.get("/static/:name", (c) => {
     const name = c.req.param("name");
     if (name === "webmls.mjs" && s.opts.bundlePath) {
