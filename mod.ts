@@ -64,6 +64,14 @@ export type {
   StorageWrite,
 } from "./src/api/storage/storage.ts";
 export { MemoryStorage } from "./src/api/storage/memory.ts";
+export {
+  DenoKvStorage,
+  type DenoKvStorageOptions,
+} from "./src/api/storage/deno_kv.ts";
+export {
+  IndexedDbStorage,
+  type IndexedDbStorageOptions,
+} from "./src/api/storage/indexeddb.ts";
 export type { GroupConfig } from "./src/group/config.ts";
 export type { PskLookup } from "./src/group/psks.ts";
 export type { GroupStatus } from "./src/group/state.ts";

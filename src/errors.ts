@@ -8,28 +8,56 @@
 
 /**
  * Stable error codes. New codes may be added; existing ones never change
- * meaning.
+ * meaning. By area:
  *
- * - `truncated`: the input ended before a field was complete.
- * - `trailing_bytes`: bytes were left after a complete structure.
- * - `invalid_varint`: a variable-length header used the reserved `11` prefix.
- * - `non_minimal_varint`: a variable-length header was not minimally encoded
- *   (RFC 9420 §2.1.2).
- * - `unknown_enum`: an enumerated field held a value this implementation does
- *   not know.
- * - `invalid_value`: a field held a value the protocol forbids.
- * - `unsupported_cipher_suite`: the cipher suite is not offered by the
- *   crypto provider.
- * - `crypto_failure`: a cryptographic operation failed (bad key, bad
- *   ciphertext, failed authentication).
- * - `invalid_signature`: a signature did not verify.
- * - `invalid_membership_tag`: a PublicMessage membership tag did not verify.
- * - `invalid_confirmation_tag`: a confirmation tag did not verify.
- * - `wrong_content_type`: the content type cannot be used with this framing.
- * - `generation_too_old`, `generation_too_far`: a secret-tree generation was
- *   already consumed or is beyond the allowed look-ahead window (RFC 9420 §9).
- * - `invalid_leaf_index`: a leaf index was outside the tree.
- * - `invalid_argument`: an API argument was not acceptable.
+ * Decoding (with `field` naming the failing field):
+ * `truncated`, `trailing_bytes`, `invalid_varint` (reserved `11` prefix),
+ * `non_minimal_varint` (§2.1.2), `unknown_enum`, `invalid_value`,
+ * `invalid_wire_format` (a message of the wrong kind for the call).
+ *
+ * Cryptography: `unsupported_cipher_suite`, `cipher_suite_mismatch`,
+ * `crypto_failure` (bad key, ciphertext or authentication tag),
+ * `invalid_signature`, `invalid_membership_tag`, `invalid_confirmation_tag`.
+ *
+ * Framing (§6): `wrong_group`, `wrong_epoch`, `wrong_content_type`,
+ * `invalid_sender`, `invalid_padding`, `generation_too_old` (key already
+ * used or deleted: a replay), `generation_too_far` (beyond the window).
+ *
+ * Trees (§7): `invalid_tree_shape`, `invalid_leaf_index`,
+ * `invalid_parent_hash`, `invalid_unmerged_leaves`, `tree_hash_mismatch`,
+ * `duplicate_encryption_key`, `duplicate_signature_key`,
+ * `invalid_leaf_node_source`, `invalid_lifetime`, `unsupported_credential`,
+ * `unsupported_capability`, `unsupported_capabilities`,
+ * `unsupported_extension`, `invalid_update_path`, `invalid_path_public_key`,
+ * `invalid_path_secret`, `no_decryption_key`, `inconsistent_private_key`.
+ *
+ * Key packages (§10): `unsupported_version`, `init_key_reused`,
+ * `welcome_not_for_us`.
+ *
+ * Proposals and commits (§12.1, §12.2), one code per rule:
+ * `add_wrong_suite`, `duplicate_add`, `add_existing_member`,
+ * `invalid_update_sender`, `update_by_committer`, `update_same_key`,
+ * `remove_blank_leaf`, `remove_committer`, `duplicate_update_remove`,
+ * `invalid_psk_nonce`, `invalid_psk_usage`, `duplicate_psk`, `missing_psk`,
+ * `invalid_reinit`, `reinit_not_alone`, `external_init_in_commit`,
+ * `invalid_external_commit`, `duplicate_gce`, `duplicate_extension`,
+ * `unsupported_proposal`, `invalid_proposal`,
+ * `external_proposal_not_allowed`, `unknown_proposal`, `missing_path`,
+ * `own_commit`.
+ *
+ * Joining (§12.4.3): `missing_ratchet_tree`, `missing_external_pub`,
+ * `invalid_signer`, `invalid_resumption`, `not_reinitialized`.
+ *
+ * Group state and the Web API: `unauthorized` (the `authorize` hook said
+ * no), `removed` (this member was removed), `group_reinitialized`,
+ * `commit_pending`, `no_pending_commit`, `unknown_member`,
+ * `unknown_identity`, `group_exists`, `group_deleted`,
+ * `unsupported_state_version`, `invalid_state_format`, `signer_required`,
+ * `signer_mismatch`, `invalid_argument`.
+ *
+ * Storage: `storage_limit` (a batch too large for the backend),
+ * `storage_conflict` (another writer kept interfering), `storage_closed`,
+ * `storage_failure` (any other backend error; nothing was written).
  */
 export type MlsErrorCode =
   | "truncated"

@@ -27,7 +27,7 @@ Deno.test({
     try {
       const bundle = await build({
         output: `${dir}/webmls.mjs`,
-        entry: "tests/browser/entry.ts",
+        entry: "mod.ts",
       });
       const driver = new URL("browser/driver.ts", import.meta.url);
       const { code, stdout, stderr } = await new Deno.Command(

@@ -85,6 +85,8 @@ export interface ViewEnvironment {
   autoCommit: boolean;
   /** External PSKs. */
   psks?: PskLookup;
+  /** Called when a view's state is deleted, so caches drop it. */
+  forget?: (groupId: string, clientId: string) => void;
 }
 
 /** A member named by client id, identity or member object. */
@@ -688,6 +690,7 @@ export class GroupView {
       if (this.#pending) retireState(this.#pending.state, this.#state);
       retireState(this.#state);
       this.#deleted = true;
+      this.#env.forget?.(this.groupId, this.clientId);
     });
   }
 }

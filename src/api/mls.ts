@@ -127,6 +127,7 @@ export class MLS {
       authorize: options.authorize,
       autoCommit: options.autoCommit ?? true,
       psks: options.psks,
+      forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
   }
 

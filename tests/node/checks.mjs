@@ -71,10 +71,10 @@ export async function cryptoChecks(mod) {
  * The explainer's flow through `MLS`, if the bundle exports it: Alice
  * creates a group, adds Bob, they exchange messages, agree on an exported
  * secret; then Charlie joins. `storage` is passed to `new MLS` (omitted: the
- * default). Returns a log, or null when `MLS` is not exported.
+ * default). Returns a log.
  */
 export async function mlsFlow(mod, options = {}) {
-  if (!mod.MLS) return null;
+  if (!mod.MLS) throw new Error("the bundle does not export MLS");
   const log = [];
   const mls = new mod.MLS({ storage: options.storage });
   const alice = await mls.generateIdentity();

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { MlsError } from "../../errors.ts";
 import type { Storage, StorageValue, StorageWrite } from "./storage.ts";
 
 function copy(v: StorageValue): StorageValue {
@@ -33,8 +34,25 @@ export class MemoryStorage implements Storage {
     return Promise.resolve(v === undefined ? undefined : copy(v));
   }
 
-  /** Applies all writes (a synchronous loop: trivially atomic). */
+  /**
+   * Applies all writes (checked first, then one synchronous loop: nothing
+   * is applied if any write is invalid).
+   */
   batch(writes: readonly StorageWrite[]): Promise<void> {
+    for (const w of writes) {
+      const ok = typeof w.key === "string" &&
+        (w.value === undefined || w.value instanceof Uint8Array ||
+          (typeof CryptoKey !== "undefined" && w.value instanceof CryptoKey));
+      if (!ok) {
+        return Promise.reject(
+          new MlsError(
+            "invalid_argument",
+            "values are bytes or CryptoKeys",
+            w.key,
+          ),
+        );
+      }
+    }
     for (const w of writes) {
       if (w.value === undefined) this.#data.delete(w.key);
       else this.#data.set(w.key, copy(w.value));
