@@ -4,7 +4,8 @@
  * otherwise. Prints the URL.
  *
  * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
- * `--memory` (no persistence), `--no-page` (API only, no bundling).
+ * `--memory` (no persistence), `--no-page` (API only, no bundling),
+ * `--no-rate-limit` (for load tests on loopback).
  *
  * @module
  */
@@ -41,6 +42,9 @@ const bundlePath = page ? await buildChatBundle() : undefined;
 const app = createApp(store, {
   staticDir: page ? STATIC_DIR : false,
   bundlePath,
+  ...Deno.args.includes("--no-rate-limit")
+    ? { rateLimit: false, anonymousRateLimit: false }
+    : {},
 });
 
 const ac = new AbortController();

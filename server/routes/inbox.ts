@@ -9,7 +9,8 @@
  *   and including `cursor`.
  * - `GET /v1/inbox/stream?after=<cursor>`: a WebSocket (subprotocols
  *   `webmls.v1` and `webmls.auth.<token>`) pushing each message as JSON;
- *   the client may send `{ "type": "ack", "cursor": "…" }`.
+ *   the client sends `{ "type": "ack", "cursor": "…" }` to delete what it
+ *   has processed (the messages this stream sent, up to that cursor).
  *
  * @module
  */
@@ -91,8 +92,9 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
       protocol: offered.includes(STREAM_PROTOCOL) ? STREAM_PROTOCOL : undefined,
       idleTimeout: 60,
     });
+    const sent: string[] = []; // cursors sent and not yet acknowledged
     socket.onopen = () => {
-      pump(s, me, after, socket).catch(() => socket.close(1011));
+      pump(s, me, after, socket, sent).catch(() => socket.close(1011));
     };
     socket.onmessage = (e) => {
       try {
@@ -101,7 +103,11 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
           cursor?: string;
         };
         const cursor = m.type === "ack" ? cursorParam(m.cursor) : undefined;
-        if (cursor) s.store.ack(me, cursor).catch(() => {});
+        if (!cursor) return;
+        let n = 0;
+        while (n < sent.length && sent[n] <= cursor) n++;
+        const done = sent.splice(0, n);
+        if (done.length > 0) s.store.forget(me, done).catch(() => {});
       } catch {
         socket.close(1003, "bad frame");
       }
@@ -116,6 +122,7 @@ async function pump(
   me: string,
   after: string | undefined,
   socket: WebSocket,
+  sent: string[],
 ): Promise<void> {
   const sub = await s.store.subscribe(me);
   socket.addEventListener("close", () => sub.close());
@@ -126,6 +133,7 @@ async function pump(
       for (const m of msgs) {
         if (socket.readyState !== WebSocket.OPEN) return;
         socket.send(JSON.stringify(wireMessage(m)));
+        sent.push(m.cursor);
         cursor = m.cursor;
       }
       if (msgs.length === 100) continue;

@@ -32,7 +32,6 @@ import type {
   GroupRecord,
   InboxMessage,
   InboxSubscription,
-  MessageKind,
   NewGroup,
   PutKeyPackageResult,
   StoredKeyPackage,
@@ -56,8 +55,16 @@ export interface KvStoreOptions {
 const DAY = 24 * 3600 * 1000;
 
 function cursorOf(vs: string, key: Deno.KvKey): string {
-  const [gid, seq, kind] = key.slice(-3) as [string, number, string];
-  return `${vs}.${gid}.${seq.toString(16).padStart(12, "0")}.${kind}`;
+  const [gid, seq, id] = key.slice(-3) as [string, number, string];
+  return `${vs}.${gid}.${seq.toString(16).padStart(12, "0")}.${id}`;
+}
+
+/** The inbox key parts of a cursor made by {@link cursorOf}. */
+function keyOf(cursor: string): [string, number, string] | null {
+  const m = /^[0-9a-f]+\.([0-9a-f]+)\.([0-9a-f]{12})\.([a-z0-9]+)$/.exec(
+    cursor,
+  );
+  return m ? [m[1], parseInt(m[2], 16), m[3]] : null;
 }
 
 /** A {@link DeliveryStore} on Deno KV. */
@@ -68,6 +75,8 @@ export class KvStore implements DeliveryStore {
   readonly #poll: number;
   readonly #owns: boolean;
   readonly #notifier = new Notifier();
+  #forgets: Deno.KvKey[] = [];
+  #flushing: Promise<void> | undefined;
 
   /** Wraps an open database. */
   constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
@@ -301,18 +310,18 @@ export class KvStore implements DeliveryStore {
     for (const { cursor, entry } of all) {
       if (out.length >= limit) break;
       if (after !== undefined && cursor <= after) continue;
-      const [gid, seq, kind] = entry.key.slice(-3) as [string, number, string];
+      const [gid, seq, id] = entry.key.slice(-3) as [string, number, string];
       const v = entry.value;
       const bytes = v.inline ?? await readChunks(
         this.#kv,
-        this.#keys.blob(gid, seq, v.part),
+        this.#keys.blob(gid, seq, id),
         v.parts ?? 0,
       );
       if (!bytes) continue; // expired
       out.push({
         cursor,
         groupId: gid,
-        kind: kind as MessageKind,
+        kind: v.kind,
         epoch: v.epoch,
         seq,
         bytes,
@@ -331,6 +340,29 @@ export class KvStore implements DeliveryStore {
       await unlocked(() => op.commit());
     }
     return done.length;
+  }
+
+  /**
+   * See {@link DeliveryStore.forget}. Deletions from all streams of this
+   * process are batched into one atomic operation every few milliseconds.
+   */
+  forget(clientId: string, cursors: readonly string[]): Promise<void> {
+    for (const c of cursors) {
+      const k = keyOf(c);
+      if (k) this.#forgets.push(this.#keys.inbox(clientId, ...k));
+    }
+    this.#flushing ??= new Promise<void>((r) => setTimeout(r, 10))
+      .then(() => this.#flush());
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = undefined;
+    while (this.#forgets.length > 0) {
+      const op = this.#kv.atomic();
+      for (const k of this.#forgets.splice(0, 1000)) op.delete(k);
+      await unlocked(() => op.commit());
+    }
   }
 
   /** See {@link DeliveryStore.subscribe}. */

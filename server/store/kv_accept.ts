@@ -19,6 +19,7 @@ import type {
   AcceptResult,
   GroupRecord,
   MemberRecord,
+  MessageKind,
 } from "./store.ts";
 
 /** Limits of one atomic operation (Deno KV: 1000 mutations, 800 KiB). */
@@ -70,28 +71,37 @@ class Budget {
   }
 }
 
+/** Where a delivered message lives: group, sequence, entry id, kind. */
+interface Where {
+  gid: string;
+  seq: number;
+  /** Unique within (gid, seq): the kind, or a random id for application data. */
+  id: string;
+  kind: MessageKind;
+  epoch: number;
+}
+
 function deliver(
   ctx: AcceptContext,
   op: Deno.AtomicOperation,
   budget: Budget,
   to: readonly string[],
-  where: { gid: string; seq: number; kind: string; epoch: number },
-  part: "m" | "w",
+  where: Where,
   bytes: Uint8Array,
 ): void {
   if (to.length === 0) return;
   const expireIn = ctx.retentionMs;
-  const value: InboxValue = { epoch: where.epoch, part };
+  const value: InboxValue = { epoch: where.epoch, kind: where.kind };
   if (bytes.length * to.length <= INLINE_TOTAL) value.inline = bytes;
   else {
     const cs = chunks(bytes);
     value.parts = cs.length;
-    const prefix = ctx.keys.blob(where.gid, where.seq, part);
+    const prefix = ctx.keys.blob(where.gid, where.seq, where.id);
     cs.forEach((c, i) => op.set([...prefix, i], c, { expireIn }));
     budget.add(cs.length);
   }
   for (const c of to) {
-    op.set(ctx.keys.inbox(c, where.gid, where.seq, where.kind), value, {
+    op.set(ctx.keys.inbox(c, where.gid, where.seq, where.id), value, {
       expireIn,
     });
     op.sum(ctx.keys.head(c), 1n);
@@ -153,38 +163,41 @@ function build(
 ): { op: Deno.AtomicOperation; budget: Budget; meta: GroupMeta } {
   const { entry, record } = read;
   const gid = req.groupId;
+  const budget = new Budget();
+  if (req.kind === "application") {
+    // Application data changes no group state: no check of the record, so
+    // concurrent messages do not contend; a random id keeps entries apart.
+    // Ordering against commits holds anyway: a message of epoch E+1 is
+    // only made after its sender received commit E+1, which every inbox
+    // got in the same operation that accepted it.
+    const op = ctx.kv.atomic();
+    const id = `a${crypto.randomUUID().replaceAll("-", "")}`;
+    deliver(ctx, op, budget, plan.recipients, {
+      gid,
+      seq: record.seq,
+      id,
+      kind: "application",
+      epoch: req.epoch,
+    }, req.message);
+    return { op, budget, meta: entry.value };
+  }
   const seq = record.seq + 1;
   const op = ctx.kv.atomic().check(entry);
-  const budget = new Budget();
-  deliver(
-    ctx,
-    op,
-    budget,
-    plan.recipients,
-    {
+  deliver(ctx, op, budget, plan.recipients, {
+    gid,
+    seq,
+    id: req.kind,
+    kind: req.kind,
+    epoch: req.epoch,
+  }, req.message);
+  if (req.welcome) {
+    deliver(ctx, op, budget, plan.welcomeRecipients, {
       gid,
       seq,
-      kind: req.kind,
-      epoch: req.epoch,
-    },
-    "m",
-    req.message,
-  );
-  if (req.welcome) {
-    deliver(
-      ctx,
-      op,
-      budget,
-      plan.welcomeRecipients,
-      {
-        gid,
-        seq,
-        kind: "welcome",
-        epoch: plan.epoch,
-      },
-      "w",
-      req.welcome.bytes,
-    );
+      id: "welcome",
+      kind: "welcome",
+      epoch: plan.epoch,
+    }, req.welcome.bytes);
   }
   const meta: GroupMeta = { ...entry.value, seq, epoch: plan.epoch };
   if (plan.members) {

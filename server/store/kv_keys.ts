@@ -11,13 +11,15 @@
  * | `group, gid` | {@link GroupMeta}: the versionstamp-checked record |
  * | `member, gid, id` | first epoch as a member |
  * | `groups, id, gid` | `true` (a client's groups) |
- * | `blob, gid, seq, part, i` | chunk `i` of a message (`m`) or Welcome (`w`) |
+ * | `blob, gid, seq, id, i` | chunk `i` of a message stored once for all inboxes |
  * | `gi, gid, epoch, i` | chunk `i` of the GroupInfo of `epoch` |
- * | `inbox, id, gid, seq, kind` | {@link InboxValue} |
+ * | `inbox, client, gid, seq, id` | {@link InboxValue} |
  * | `head, id` | `Deno.KvU64` bumped on every delivery (wakes pollers) |
  *
  * @module
  */
+
+import type { MessageKind } from "./store.ts";
 
 /** A key package in the directory. */
 export interface KpValue {
@@ -47,8 +49,8 @@ export interface GroupMeta {
 export interface InboxValue {
   /** Epoch of the message. */
   epoch: number;
-  /** `m`: the group message; `w`: the Welcome. */
-  part: "m" | "w";
+  /** What it is. */
+  kind: MessageKind;
   /** The bytes, when small enough to copy into each inbox. */
   inline?: Uint8Array;
   /** Otherwise the blob's chunk count. */
@@ -98,19 +100,19 @@ export class Keys {
       ? [...this.#p, "groups", id]
       : [...this.#p, "groups", id, gid];
   }
-  /** `blob, gid, seq, part` (chunk index appended by the caller) */
-  blob(gid: string, seq: number, part: "m" | "w"): Deno.KvKey {
-    return [...this.#p, "blob", gid, seq, part];
+  /** `blob, gid, seq, id` (chunk index appended by the caller) */
+  blob(gid: string, seq: number, id: string): Deno.KvKey {
+    return [...this.#p, "blob", gid, seq, id];
   }
   /** `gi, gid, epoch` (chunk index appended by the caller) */
   gi(gid: string, epoch: number): Deno.KvKey {
     return [...this.#p, "gi", gid, epoch];
   }
-  /** `inbox, id[, gid, seq, kind]` */
-  inbox(id: string, gid?: string, seq?: number, kind?: string): Deno.KvKey {
+  /** `inbox, client[, gid, seq, id]` */
+  inbox(client: string, gid?: string, seq?: number, id?: string): Deno.KvKey {
     return gid === undefined
-      ? [...this.#p, "inbox", id]
-      : [...this.#p, "inbox", id, gid, seq!, kind!];
+      ? [...this.#p, "inbox", client]
+      : [...this.#p, "inbox", client, gid, seq!, id!];
   }
   /** `head, id` */
   head(id: string): Deno.KvKey {

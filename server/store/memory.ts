@@ -230,6 +230,14 @@ export class MemoryStore implements DeliveryStore {
     return Promise.resolve(inbox.length - keep.length);
   }
 
+  /** See {@link DeliveryStore.forget}. */
+  forget(clientId: string, cursors: readonly string[]): Promise<void> {
+    const gone = new Set(cursors);
+    const inbox = this.#inboxes.get(clientId) ?? [];
+    this.#inboxes.set(clientId, inbox.filter((m) => !gone.has(m.cursor)));
+    return Promise.resolve();
+  }
+
   /** See {@link DeliveryStore.subscribe}. */
   subscribe(clientId: string): Promise<InboxSubscription> {
     return Promise.resolve(this.#notifier.subscribe(clientId));

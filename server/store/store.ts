@@ -203,6 +203,11 @@ export interface DeliveryStore {
   ): Promise<InboxMessage[]>;
   /** Deletes the inbox messages up to and including `cursor`; returns how many. */
   ack(clientId: string, cursor: string): Promise<number>;
+  /**
+   * Deletes exactly these delivered messages (by cursor): the cheap
+   * acknowledgement of a stream that knows what it sent.
+   */
+  forget(clientId: string, cursors: readonly string[]): Promise<void>;
   /** Subscribes to additions to an inbox (for long polling and streams). */
   subscribe(clientId: string): Promise<InboxSubscription>;
 

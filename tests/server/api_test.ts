@@ -4,6 +4,9 @@
 import assert from "node:assert/strict";
 import { DeliveryError, DeliveryHttp } from "../../delivery.ts";
 import { MLS } from "../../mod.ts";
+import { KvStore } from "../../server/store/kv.ts";
+import { MemoryStore } from "../../server/store/memory.ts";
+import type { DeliveryStore } from "../../server/store/store.ts";
 import { client, startServer } from "./helpers.ts";
 
 async function errorOf(p: Promise<unknown>): Promise<DeliveryError> {
@@ -237,8 +240,8 @@ Deno.test("server api: rate limit per token", async () => {
   }
 });
 
-Deno.test("server api: long poll, WebSocket stream, acknowledgement", async () => {
-  const server = await startServer();
+async function inboxMechanics(store: DeliveryStore): Promise<void> {
+  const server = await startServer(store);
   try {
     const a = await client(server.url, "a");
     const b = await client(server.url, "b");
@@ -285,5 +288,18 @@ Deno.test("server api: long poll, WebSocket stream, acknowledgement", async () =
     assert.equal((await raw.inbox()).messages.length, 0);
   } finally {
     await server.close();
+  }
+}
+
+Deno.test("server api: long poll, WebSocket stream, acknowledgement (memory)", async () => {
+  await inboxMechanics(new MemoryStore());
+});
+
+Deno.test("server api: long poll, WebSocket stream, acknowledgement (Deno KV)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "webmls-kv-" });
+  try {
+    await inboxMechanics(await KvStore.open(`${dir}/ds.kv`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

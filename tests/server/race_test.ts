@@ -60,6 +60,15 @@ async function race(urlA: string, urlB: string): Promise<void> {
   await carol.client.sync();
   assert.equal(alice.texts.at(-1), "after the race");
   assert.equal(carol.texts.at(-1), "after the race");
+
+  // A long poll on one server wakes up for a message accepted by the other.
+  const t0 = Date.now();
+  const polled = bob.client.sync({ wait: 10 });
+  await new Promise((r) => setTimeout(r, 100));
+  await alice.client.send(gid, "across servers");
+  assert.equal(await polled, 1);
+  assert.ok(Date.now() - t0 < 3000, "woken promptly");
+  assert.equal(bob.texts.at(-1), "across servers");
 }
 
 Deno.test("server race: one commit per epoch (memory store)", async () => {

@@ -1,0 +1,152 @@
+/**
+ * Load test of the delivery service, bounded and on loopback only: the
+ * server runs in its own process (`server/main.ts --no-rate-limit`, memory
+ * store, or Deno KV with `--kv`); this process registers 100 clients, one
+ * creates a group and adds the other 99 in one commit, then posts a fixed
+ * number of application messages (pre-encrypted PrivateMessages) with a few
+ * requests in flight. The 99 recipients read their inboxes over the
+ * WebSocket stream (acknowledging as they go); one of them also decrypts
+ * every message to check the path end to end.
+ *
+ * Prints messages per second, deliveries (message x recipient) per second,
+ * and p50/p99 delivery latency (POST start to arrival at the recipient).
+ *
+ * `deno run -A bench/server_load.ts [--messages 500] [--members 100]
+ *  [--concurrency 8] [--kv] [--cap-seconds 60]`
+ *
+ * @module
+ */
+
+import { DeliveryClient, DeliveryHttp } from "../delivery.ts";
+import { MLS } from "../mod.ts";
+import { spawnServer } from "../tests/server/helpers.ts";
+
+function flag(name: string, dflt: number): number {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Number(Deno.args[i + 1]) : dflt;
+}
+
+const MESSAGES = flag("messages", 500);
+const MEMBERS = flag("members", 100);
+const CONCURRENCY = flag("concurrency", 8);
+const CAP_MS = flag("cap-seconds", 60) * 1000;
+const KV = Deno.args.includes("--kv");
+const ACK_EVERY = flag("ack-every", 1);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+const dir = await Deno.makeTempDir({ prefix: "webmls-load-" });
+const server = await spawnServer([
+  "--no-rate-limit",
+  ...KV ? ["--kv", `${dir}/load.kv`] : ["--memory"],
+]);
+const cap = setTimeout(() => {
+  console.error(`time cap of ${CAP_MS / 1000} s reached`);
+  server.stop().finally(() => Deno.exit(1));
+}, CAP_MS);
+
+try {
+  const t0 = performance.now();
+  const clients = await Promise.all(
+    Array.from(
+      { length: MEMBERS },
+      (_, i) =>
+        DeliveryClient.register(server.url, new MLS(), {
+          name: `member ${i}`,
+          keyPackages: 0,
+        }),
+    ),
+  );
+  const [sender, checker, ...rest] = clients;
+  const group = await sender.createGroup();
+  const gid = group.groupId;
+  await sender.add(gid, [checker, ...rest].map((c) => c.clientId));
+  await checker.sync(); // joins from the Welcome
+  const checkerGroup = (await checker.group(gid))!;
+  console.log(
+    `setup: ${MEMBERS} members in one group in ${
+      Math.round(performance.now() - t0)
+    } ms (${KV ? "Deno KV" : "memory"} store)`,
+  );
+
+  // Pre-encrypt the messages so that the sender's crypto is not timed.
+  const payloads: Uint8Array[] = [];
+  for (let i = 0; i < MESSAGES; i++) payloads.push(await group.send(`m${i}`));
+  const keyOf = (b: Uint8Array) => b.subarray(b.length - 24).join(",");
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let decrypted = 0;
+  let lastArrival = 0;
+  const expected = MESSAGES * (MEMBERS - 1);
+  const done = Promise.withResolvers<void>();
+  let checking = Promise.resolve();
+
+  // Recipients: raw inbox streams.
+  const receivers = [checker, ...rest];
+  const sockets = await Promise.all(receivers.map((c, i) => {
+    const http = new DeliveryHttp(server.url, c.token);
+    const ws = http.stream();
+    let n = 0;
+    ws.onmessage = (e) => {
+      const m = JSON.parse(String(e.data));
+      if (m.kind !== "application") return;
+      const now = performance.now();
+      const bytes = Uint8Array.from(atob(m.message), (ch) => ch.charCodeAt(0));
+      latencies.push(now - sentAt.get(keyOf(bytes))!);
+      lastArrival = now;
+      if (++n % ACK_EVERY === 0 || n === MESSAGES) {
+        ws.send(JSON.stringify({ type: "ack", cursor: m.cursor }));
+      }
+      if (i === 0) {
+        checking = checking.then(async () => {
+          const r = await checkerGroup.receive(bytes);
+          if (r.type === "application" && r.text().startsWith("m")) decrypted++;
+        });
+      }
+      if (latencies.length === expected) done.resolve();
+    };
+    return new Promise<WebSocket>((resolve) => ws.onopen = () => resolve(ws));
+  }));
+  await new Promise((r) => setTimeout(r, 200)); // the Welcomes drain
+
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < MESSAGES) {
+      const b = payloads[next++];
+      sentAt.set(keyOf(b), performance.now());
+      await sender.http.post(gid, b);
+    }
+  }));
+  const posted = performance.now();
+  await done.promise;
+  await checking;
+  for (const ws of sockets) ws.close();
+
+  const seconds = (lastArrival - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `posted ${MESSAGES} messages in ${
+      Math.round(posted - start)
+    } ms (${CONCURRENCY} in flight)`,
+  );
+  console.log(
+    `fan-out to ${MEMBERS - 1} recipients: ${
+      (MESSAGES / seconds).toFixed(0)
+    } messages/s, ${(expected / seconds).toFixed(0)} deliveries/s`,
+  );
+  console.log(
+    `delivery latency: p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${
+      percentile(latencies, 0.99).toFixed(1)
+    } ms (${latencies.length} deliveries)`,
+  );
+  console.log(`end to end: one recipient decrypted ${decrypted}/${MESSAGES}`);
+  if (decrypted !== MESSAGES) throw new Error("decryption check failed");
+} finally {
+  clearTimeout(cap);
+  await server.stop();
+  await Deno.remove(dir, { recursive: true });
+}
