@@ -44,3 +44,6 @@ export {
   type InboxPage,
 } from "./server/client/http.ts";
 export { MLS_MEDIA_TYPE } from "./server/shared/wire.ts";
+// The library's types that the client's signatures use, so that this entry
+// point documents itself; the values stay in the main entry point.
+export type * from "./mod.ts";

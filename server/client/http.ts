@@ -25,6 +25,8 @@ export class DeliveryError extends Error {
   readonly epoch?: number;
 
   /**
+   * An error from a response.
+   *
    * @param status HTTP status
    * @param code stable code
    * @param message explanation
@@ -80,6 +82,8 @@ export class DeliveryHttp {
   token: string | undefined;
 
   /**
+   * A client of the API at `url`.
+   *
    * @param url base URL of the service, e.g. `http://127.0.0.1:8080`
    * @param token a bearer token from registration
    */

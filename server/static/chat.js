@@ -1,7 +1,10 @@
 // The chat page: the webmls bundle (library + DeliveryClient) in the
 // browser, state in IndexedDB, the session (client id, token, name) in
 // localStorage. Messages arrive over the inbox WebSocket.
-import { DeliveryClient, IndexedDbStorage, MLS } from "/static/webmls.mjs";
+// (A computed specifier: the bundle exists only on the server, so type
+// checkers of this repository must not try to resolve it.)
+const bundle = "/static/webmls.mjs";
+const { DeliveryClient, IndexedDbStorage, MLS } = await import(bundle);
 
 const $ = (id) => document.getElementById(id);
 const SESSION = "webmls-chat-session";

@@ -43,11 +43,11 @@ async function send(page: Page, text: string): Promise<void> {
 }
 
 async function members(page: Page, n: number): Promise<void> {
-  await page.waitForFunction(
-    (n) => document.querySelectorAll("#members li").length === n,
-    n,
-    T,
-  );
+  const until = Date.now() + T.timeout;
+  while ((await page.locator("#members li").count()) !== n) {
+    if (Date.now() > until) throw new Error(`expected ${n} members`);
+    await page.waitForTimeout(50);
+  }
 }
 
 async function scenario(url: string, log: string[]): Promise<void> {
