@@ -18,9 +18,7 @@ import type {
   CommitOutput,
   CredentialInfo,
   GroupView,
-  Identity,
   MLS,
-  Received,
 } from "../../mod.ts";
 import {
   DeliveryError,
@@ -28,77 +26,19 @@ import {
   type InboxEntry,
   inboxEntry,
 } from "./http.ts";
+import type {
+  DeliveryClientOptions,
+  DeliveryEvent,
+  Listener,
+  RegisterOptions,
+} from "./types.ts";
 
-/** What the client reports while it processes its inbox. */
-export type DeliveryEvent =
-  | {
-    /** Joined a group from a Welcome. */
-    readonly type: "joined";
-    /** The group id, hex. */
-    readonly groupId: string;
-    /** The new group view. */
-    readonly group: GroupView;
-  }
-  | {
-    /** Processed a group message. */
-    readonly type: "received";
-    /** The group id, hex. */
-    readonly groupId: string;
-    /** The group view. */
-    readonly group: GroupView;
-    /** What `receive()` returned. */
-    readonly received: Received;
-  }
-  | {
-    /** A message could not be processed (it is skipped). */
-    readonly type: "error";
-    /** The group id, hex. */
-    readonly groupId: string;
-    /** The message's kind. */
-    readonly kind: InboxEntry["kind"];
-    /** What was thrown. */
-    readonly error: unknown;
-  };
-
-/** Options of {@link DeliveryClient.connect}. */
-export interface DeliveryClientOptions {
-  /** Base URL of the service. */
-  url: string;
-  /** The MLS instance (its storage keeps identity, groups, the cursor). */
-  mls: MLS;
-  /** This client's identity (or its client id). */
-  identity: Identity | string;
-  /** The credential used for new groups and external joins. */
-  credential: CredentialInfo;
-  /** The bearer token from registration. */
-  token: string;
-  /** Called for each processed inbox message. */
-  onEvent?: (event: DeliveryEvent) => void;
-  /** How often a commit is retried after `epoch_conflict` (default 8). */
-  maxRetries?: number;
-}
-
-/** Options of {@link DeliveryClient.register}. */
-export interface RegisterOptions {
-  /** Name for a new basic credential (default: the client id). */
-  name?: string;
-  /** An existing identity (default: a new one). */
-  identity?: Identity;
-  /** An existing credential. */
-  credential?: CredentialInfo;
-  /** Key packages to publish after registering (default 3). */
-  keyPackages?: number;
-  /** See {@link DeliveryClientOptions.onEvent}. */
-  onEvent?: (event: DeliveryEvent) => void;
-  /** See {@link DeliveryClientOptions.maxRetries}. */
-  maxRetries?: number;
-}
-
-/** Handle of a running {@link DeliveryClient.listen}. */
-export interface Listener {
-  /** Stops listening. */
-  close(): void;
-}
+export type {
+  DeliveryClientOptions,
+  DeliveryEvent,
+  Listener,
+  RegisterOptions,
+} from "./types.ts";
 
 const utf8 = new TextEncoder();
 
