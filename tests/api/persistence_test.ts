@@ -23,7 +23,7 @@ Deno.test("api: an MLS over Deno KV survives a restart", async () => {
     );
     const added = await a.add(kp);
     await a.receive(added);
-    const b = await mls.groupJoin(bob, added);
+    await mls.groupJoin(bob, added);
     const keysBefore = await storage.list(`keypackage/${bob.clientId}/`);
     assert.deepEqual(keysBefore, [`keypackage/${bob.clientId}/${spare.ref}`]);
     const late = await a.send("sent before the restart");
