@@ -2,10 +2,11 @@
  * The built-in crypto provider: all seven RFC 9420 cipher suites.
  *
  * `crypto.subtle` serves SHA-2, HMAC, HKDF, AES-GCM, ECDSA and (where the
- * runtime has them) Ed25519, X25519 and X448; HPKE runs on `@hpke/core`.
+ * runtime has them) Ed25519, X25519 and X448; HPKE is written directly on
+ * those (`hpke_web.ts`: a third of the WebCrypto calls of `@hpke/core`).
  * ChaCha20-Poly1305 and Ed448 come from `@noble/*`, and so do Ed25519 and
- * X25519/X448 (via `@hpke/dhkem-*`) when feature detection finds WebCrypto
- * without them.
+ * X25519/X448 (with HPKE from `@hpke/core` and `@hpke/dhkem-*`) when
+ * feature detection finds WebCrypto without them.
  *
  * @example Sign and verify with suite 1
  * ```ts
@@ -29,6 +30,7 @@ import {
   type WebCryptoFeatures,
 } from "./detect.ts";
 import { HpkeSuite } from "./hpke.ts";
+import { WEB_KEMS, WebHpke } from "./hpke_web.ts";
 import { NobleChaCha20Poly1305, NobleEdDsa } from "./pure_js.ts";
 import { ComposedSuite, type SignaturePart } from "./suite.ts";
 import { WebAesGcm, WebKdf } from "./webcrypto.ts";
@@ -39,6 +41,7 @@ export type {
   CryptoProvider,
   HpkeExported,
   HpkeKeyPair,
+  HpkeRecipient,
   HpkeSealed,
   SignatureKeyPair,
   SignaturePrivateKey,
@@ -54,6 +57,13 @@ export interface ProviderOptions {
    * WebCrypto has them (for tests, or to avoid a buggy native one).
    */
   forcePureJs?: boolean;
+  /**
+   * HPKE implementation: `"webcrypto"` (default: HPKE written directly on
+   * `crypto.subtle`, with few calls per operation) or
+   * `"hpke-js"` (`@hpke/core` and its KEM modules). KEMs that WebCrypto
+   * lacks in this runtime always use `@hpke/*`.
+   */
+  hpke?: "webcrypto" | "hpke-js";
 }
 
 function signatureFor(
@@ -77,15 +87,29 @@ function signatureFor(
   throw new MlsError("unsupported_cipher_suite", `no signature ${scheme}`);
 }
 
-function buildSuite(id: number, features: WebCryptoFeatures): SuiteCrypto {
+/** Whether WebCrypto in this runtime has the suite's KEM. */
+function nativeKem(kem: number, features: WebCryptoFeatures): boolean {
+  if (kem === 0x0020) return features.x25519;
+  if (kem === 0x0021) return features.x448;
+  return kem in WEB_KEMS;
+}
+
+function buildSuite(
+  id: number,
+  features: WebCryptoFeatures,
+  hpke: "webcrypto" | "hpke-js",
+): SuiteCrypto {
   const info = CIPHER_SUITES[id];
+  const aead = info.aead === 0x0003
+    ? new NobleChaCha20Poly1305()
+    : new WebAesGcm(info.aead === 0x0001 ? 16 : 32);
   return new ComposedSuite(id, {
     kdf: new WebKdf(info.hash),
-    aead: info.aead === 0x0003
-      ? new NobleChaCha20Poly1305()
-      : new WebAesGcm(info.aead === 0x0001 ? 16 : 32),
+    aead,
     signature: signatureFor(info.signature, features),
-    hpke: new HpkeSuite(info, features),
+    hpke: hpke === "webcrypto" && nativeKem(info.kem, features)
+      ? new WebHpke(info, aead)
+      : new HpkeSuite(info, features),
   });
 }
 
@@ -97,11 +121,15 @@ class Provider implements CryptoProvider {
   #features: () => Promise<WebCryptoFeatures>;
   #suites = new Map<CipherSuiteId, Promise<SuiteCrypto>>();
 
-  constructor(forcePureJs: boolean) {
+  #hpke: "webcrypto" | "hpke-js";
+
+  constructor(forcePureJs: boolean, hpke: "webcrypto" | "hpke-js") {
     this.name = forcePureJs ? "webmls (pure-JS fallback)" : "webmls";
+    if (hpke !== "webcrypto") this.name += ` (${hpke} HPKE)`;
     this.#features = forcePureJs
       ? () => Promise.resolve(NO_OPTIONAL_FEATURES)
       : detectWebCryptoFeatures;
+    this.#hpke = hpke;
   }
 
   suite(id: CipherSuiteId): Promise<SuiteCrypto> {
@@ -112,7 +140,7 @@ class Provider implements CryptoProvider {
     }
     let s = this.#suites.get(id);
     if (!s) {
-      s = this.#features().then((f) => buildSuite(id, f));
+      s = this.#features().then((f) => buildSuite(id, f, this.#hpke));
       this.#suites.set(id, s);
     }
     return s;
@@ -127,7 +155,10 @@ class Provider implements CryptoProvider {
  * @returns a new provider
  */
 export function createProvider(options: ProviderOptions = {}): CryptoProvider {
-  return new Provider(options.forcePureJs ?? false);
+  return new Provider(
+    options.forcePureJs ?? false,
+    options.hpke ?? "webcrypto",
+  );
 }
 
 let shared: CryptoProvider | undefined;

@@ -26,6 +26,14 @@ export interface HpkeSealed {
   ciphertext: Uint8Array;
 }
 
+/** One recipient of a batch of HPKE seals under one `info`. */
+export interface HpkeRecipient {
+  /** The recipient's serialized public key. */
+  publicKey: Uint8Array;
+  /** What to encrypt to it. */
+  plaintext: Uint8Array;
+}
+
 /** The outputs of an HPKE sender setup followed by `Export`. */
 export interface HpkeExported {
   /** The encapsulated key `enc`. */
@@ -99,13 +107,29 @@ export interface SuiteCrypto {
     aad: Uint8Array,
     plaintext: Uint8Array,
   ): Promise<HpkeSealed>;
-  /** HPKE base-mode single-shot open; throws on failure. */
+  /**
+   * HPKE base-mode single-shot seals of several plaintexts under one `info`
+   * and `aad`: the same as {@link SuiteCrypto.hpkeSeal} for each recipient,
+   * in order, with work that depends only on `info` done once. Optional:
+   * callers fall back to `hpkeSeal` per recipient.
+   */
+  hpkeSealMany?(
+    recipients: readonly HpkeRecipient[],
+    info: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<HpkeSealed[]>;
+  /**
+   * HPKE base-mode single-shot open; throws on failure. `publicKey`, the
+   * recipient's own public key, saves recomputing it from `privateKey`
+   * (a wrong one makes the open fail).
+   */
   hpkeOpen(
     privateKey: Uint8Array,
     kemOutput: Uint8Array,
     info: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array>;
   /**
    * HPKE base-mode sender setup followed by the secret export (RFC 9180
@@ -117,13 +141,17 @@ export interface SuiteCrypto {
     exporterContext: Uint8Array,
     length: number,
   ): Promise<HpkeExported>;
-  /** The receiver side of {@link SuiteCrypto.hpkeExportSender}. */
+  /**
+   * The receiver side of {@link SuiteCrypto.hpkeExportSender};
+   * `publicKey` as for {@link SuiteCrypto.hpkeOpen}.
+   */
   hpkeExportReceiver(
     privateKey: Uint8Array,
     kemOutput: Uint8Array,
     info: Uint8Array,
     exporterContext: Uint8Array,
     length: number,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array>;
   /** The KEM's `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3). */
   hpkeDeriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair>;

@@ -10,6 +10,7 @@ import type {
   CipherSuiteId,
   HpkeExported,
   HpkeKeyPair,
+  HpkeRecipient,
   HpkeSealed,
   SignatureKeyPair,
   SignaturePrivateKey,
@@ -86,13 +87,23 @@ export interface HpkePart {
     aad: Uint8Array,
     plaintext: Uint8Array,
   ): Promise<HpkeSealed>;
-  /** Single-shot open; throws `MlsError("crypto_failure")`. */
+  /** Single-shot seals under one `info` (optional; else one by one). */
+  sealMany?(
+    recipients: readonly HpkeRecipient[],
+    info: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<HpkeSealed[]>;
+  /**
+   * Single-shot open; throws `MlsError("crypto_failure")`. `publicKey` is
+   * the recipient's own, when the caller knows it.
+   */
   open(
     privateKey: Uint8Array,
     kemOutput: Uint8Array,
     info: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array>;
   /** Sender setup then `Export`. */
   exportSender(
@@ -108,6 +119,7 @@ export interface HpkePart {
     info: Uint8Array,
     exporterContext: Uint8Array,
     length: number,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array>;
   /** `DeriveKeyPair`. */
   deriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair>;
@@ -208,6 +220,21 @@ export class ComposedSuite implements SuiteCrypto {
   ): Promise<HpkeSealed> {
     return this.#hpke.seal(publicKey, info, aad, plaintext);
   }
+  /** HPKE base-mode seals under one `info`, in recipient order. */
+  hpkeSealMany(
+    recipients: readonly HpkeRecipient[],
+    info: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<HpkeSealed[]> {
+    if (this.#hpke.sealMany) {
+      return this.#hpke.sealMany(recipients, info, aad);
+    }
+    return Promise.all(
+      recipients.map((r) =>
+        this.#hpke.seal(r.publicKey, info, aad, r.plaintext)
+      ),
+    );
+  }
   /** HPKE base-mode open; throws `MlsError("crypto_failure")`. */
   hpkeOpen(
     privateKey: Uint8Array,
@@ -215,10 +242,18 @@ export class ComposedSuite implements SuiteCrypto {
     info: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array> {
-    return this.#hpke.open(privateKey, kemOutput, info, aad, ciphertext);
+    return this.#hpke.open(
+      privateKey,
+      kemOutput,
+      info,
+      aad,
+      ciphertext,
+      publicKey,
+    );
   }
-  /** The KEM's `DeriveKeyPair(ikm)`. */
+  /** HPKE sender setup followed by `Export`. */
   hpkeExportSender(
     publicKey: Uint8Array,
     info: Uint8Array,
@@ -228,12 +263,14 @@ export class ComposedSuite implements SuiteCrypto {
     return this.#hpke.exportSender(publicKey, info, exporterContext, length);
   }
 
+  /** HPKE receiver setup followed by `Export`. */
   hpkeExportReceiver(
     privateKey: Uint8Array,
     kemOutput: Uint8Array,
     info: Uint8Array,
     exporterContext: Uint8Array,
     length: number,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array> {
     return this.#hpke.exportReceiver(
       privateKey,
@@ -241,9 +278,10 @@ export class ComposedSuite implements SuiteCrypto {
       info,
       exporterContext,
       length,
+      publicKey,
     );
   }
-
+  /** The KEM's `DeriveKeyPair(ikm)`. */
   hpkeDeriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair> {
     return this.#hpke.deriveKeyPair(ikm);
   }

@@ -8,6 +8,7 @@
 
 import { Writer } from "../codec/writer.ts";
 import type {
+  HpkeRecipient,
   HpkeSealed,
   SignaturePrivateKey,
   SuiteCrypto,
@@ -112,7 +113,29 @@ export function encryptWithLabel(
   return cs.hpkeSeal(publicKey, labeled(label, context), EMPTY, plaintext);
 }
 
-/** `DecryptWithLabel(priv, label, context, kem_output, ciphertext)`. */
+/**
+ * `EncryptWithLabel` of several plaintexts to several public keys under one
+ * label and context (an UpdatePath's secrets, a Welcome's GroupSecrets):
+ * the results of {@link encryptWithLabel} for each, in order, with the
+ * `EncryptContext` built and hashed once.
+ */
+export function encryptWithLabelMany(
+  cs: SuiteCrypto,
+  recipients: readonly HpkeRecipient[],
+  label: string,
+  context: Uint8Array,
+): Promise<HpkeSealed[]> {
+  const info = labeled(label, context);
+  if (cs.hpkeSealMany) return cs.hpkeSealMany(recipients, info, EMPTY);
+  return Promise.all(
+    recipients.map((r) => cs.hpkeSeal(r.publicKey, info, EMPTY, r.plaintext)),
+  );
+}
+
+/**
+ * `DecryptWithLabel(priv, label, context, kem_output, ciphertext)`;
+ * `publicKey`, the key pair's public half, saves the provider computing it.
+ */
 export function decryptWithLabel(
   cs: SuiteCrypto,
   privateKey: Uint8Array,
@@ -120,6 +143,7 @@ export function decryptWithLabel(
   context: Uint8Array,
   kemOutput: Uint8Array,
   ciphertext: Uint8Array,
+  publicKey?: Uint8Array,
 ): Promise<Uint8Array> {
   return cs.hpkeOpen(
     privateKey,
@@ -127,5 +151,6 @@ export function decryptWithLabel(
     labeled(label, context),
     EMPTY,
     ciphertext,
+    publicKey,
   );
 }

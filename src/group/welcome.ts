@@ -6,7 +6,7 @@
  */
 
 import { decode, encode } from "../codec/codec.ts";
-import { decryptWithLabel, encryptWithLabel } from "../crypto/labeled.ts";
+import { decryptWithLabel, encryptWithLabelMany } from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
 import { groupContextCodec } from "../messages/group_context.ts";
 import { type GroupInfo, groupInfoCodec } from "../messages/group_info.ts";
@@ -80,23 +80,30 @@ export async function createWelcome(
     encode(groupInfoCodec, groupInfo),
   );
   wipe(key);
-  const secrets = await Promise.all(recipients.map(async (r) => {
-    const gs: GroupSecrets = {
-      joinerSecret,
-      pathSecret: r.pathSecret ? { pathSecret: r.pathSecret } : undefined,
-      psks: [...psks],
-    };
-    const [newMember, sealed] = await Promise.all([
-      keyPackageRef(cs, r.keyPackage),
-      encryptWithLabel(
-        cs,
-        r.keyPackage.initKey,
-        "Welcome",
-        encryptedGroupInfo,
-        encode(groupSecretsCodec, gs),
-      ),
-    ]);
-    return { newMember, encryptedGroupSecrets: sealed };
+  // Every GroupSecrets is encrypted under the same context (the encrypted
+  // GroupInfo): one batch, whose `info` is built and hashed once.
+  const [refs, sealed] = await Promise.all([
+    Promise.all(recipients.map((r) => keyPackageRef(cs, r.keyPackage))),
+    encryptWithLabelMany(
+      cs,
+      recipients.map((r) => ({
+        publicKey: r.keyPackage.initKey,
+        plaintext: encode(
+          groupSecretsCodec,
+          {
+            joinerSecret,
+            pathSecret: r.pathSecret ? { pathSecret: r.pathSecret } : undefined,
+            psks: [...psks],
+          } satisfies GroupSecrets,
+        ),
+      })),
+      "Welcome",
+      encryptedGroupInfo,
+    ),
+  ]);
+  const secrets = refs.map((newMember, i) => ({
+    newMember,
+    encryptedGroupSecrets: sealed[i],
   }));
   return { cipherSuite: cs.id, secrets, encryptedGroupInfo };
 }
@@ -161,6 +168,7 @@ export async function openGroupSecrets(
     welcome.encryptedGroupInfo,
     mine.encryptedGroupSecrets.kemOutput,
     mine.encryptedGroupSecrets.ciphertext,
+    keyPackage.initKey,
   );
   return decode(groupSecretsCodec, plain, "GroupSecrets");
 }

@@ -22,7 +22,7 @@ import { MlsError } from "../errors.ts";
 import {
   decryptWithLabel,
   deriveSecret,
-  encryptWithLabel,
+  encryptWithLabelMany,
 } from "../crypto/labeled.ts";
 import type { Capabilities } from "../messages/capabilities.ts";
 import type { Credential } from "../messages/credential.ts";
@@ -257,27 +257,28 @@ export async function prepareUpdatePath(
     pathSecretFor: (leaf) =>
       pathSecrets.get(commonAncestor(2 * leafIndex, 2 * leaf)),
     encrypt: async (groupContext) => {
-      const cts = await Promise.all(steps.map((s, k) =>
-        Promise.all(
-          t.resolution(s.copath, excluded).map((r) =>
-            encryptWithLabel(
-              cs,
-              t.encryptionKey(r)!,
-              "UpdatePathNode",
-              groupContext,
-              secrets[k],
-            )
-          ),
-        )
-      ));
+      // One batch for the whole path: every ciphertext has the same context.
+      const counts: number[] = [];
+      const recipients = steps.flatMap((s, k) => {
+        const res = t.resolution(s.copath, excluded);
+        counts.push(res.length);
+        return res.map((r) => ({
+          publicKey: t.encryptionKey(r)!,
+          plaintext: secrets[k],
+        }));
+      });
+      const sealed = await encryptWithLabelMany(
+        cs,
+        recipients,
+        "UpdatePathNode",
+        groupContext,
+      );
+      let at = 0;
       return {
         leafNode,
         nodes: steps.map((_, k) => ({
           encryptionKey: pubs[k],
-          encryptedPathSecret: cts[k].map((c) => ({
-            kemOutput: c.kemOutput,
-            ciphertext: c.ciphertext,
-          })),
+          encryptedPathSecret: sealed.slice(at, at += counts[k]),
         })),
       };
     },
@@ -495,6 +496,7 @@ export async function decryptUpdatePath(
       groupContext,
       ct.kemOutput,
       ct.ciphertext,
+      privateTree.publicKey(holder),
     );
   } catch (cause) {
     throw new MlsError(
