@@ -268,6 +268,7 @@ export class WebHpke implements HpkePart {
   #zeroKey?: Promise<CryptoKey>;
   #secretIkm?: Promise<CryptoKey>;
   #pskIdHash?: Promise<Uint8Array>;
+  #base?: Promise<CryptoKey>;
 
   /**
    * HPKE for `info`'s KEM, KDF and AEAD.
@@ -566,21 +567,51 @@ export class WebHpke implements HpkePart {
   async #encap(
     publicKey: Uint8Array,
   ): Promise<{ shared: Uint8Array; enc: Uint8Array }> {
-    const [eph, pkR] = await Promise.all([
-      crypto.subtle.generateKey(this.#kem.alg, true, [
-        "deriveBits",
-      ]) as Promise<CryptoKeyPair>,
-      this.#public.get(publicKey, this.#importPublic),
-    ]);
-    const [encBuf, dh] = await Promise.all([
-      crypto.subtle.exportKey("raw", eph.publicKey),
-      this.#dh(eph.privateKey, pkR),
-    ]);
-    const enc = new Uint8Array(encBuf);
+    const pkRP = this.#public.get(publicKey, this.#importPublic);
+    let enc: Uint8Array, dh: Uint8Array;
+    if (this.#kem.order) {
+      const [eph, pkR] = await Promise.all([
+        crypto.subtle.generateKey(this.#kem.alg, true, [
+          "deriveBits",
+        ]) as Promise<CryptoKeyPair>,
+        pkRP,
+      ]);
+      let encBuf: ArrayBuffer;
+      [encBuf, dh] = await Promise.all([
+        crypto.subtle.exportKey("raw", eph.publicKey),
+        this.#dh(eph.privateKey, pkR),
+      ]);
+      enc = new Uint8Array(encBuf);
+    } else {
+      // X25519/X448: GenerateKeyPair is Nsk random bytes (RFC 9180 §7.1.3);
+      // the public key is DH with the base point, computed alongside the
+      // DH with the recipient (cheaper than generateKey + exportKey).
+      const sk = crypto.getRandomValues(new Uint8Array(this.#kem.nSk));
+      const [{ key }, pkR, base] = await Promise.all([
+        this.#importPrivate(sk),
+        pkRP,
+        this.#basePoint(),
+      ]);
+      sk.fill(0);
+      [enc, dh] = await Promise.all([
+        this.#dh(key, base),
+        this.#dh(key, pkR),
+      ]);
+    }
     return {
       shared: await this.#extractAndExpand(dh, concat(enc, publicKey)),
       enc,
     };
+  }
+
+  /** The X25519/X448 base point (u = 9 / u = 5) as a public key. */
+  #basePoint(): Promise<CryptoKey> {
+    if (!this.#base) {
+      const u = new Uint8Array(this.#kem.nSk);
+      u[0] = this.#kem.id === 0x0020 ? 9 : 5;
+      this.#base = this.#importPublic(u);
+    }
+    return this.#base;
   }
 
   /** `Decap(enc, skR)`. */

@@ -84,6 +84,17 @@ export interface SuiteCrypto {
     info: Uint8Array,
     length: number,
   ): Promise<Uint8Array>;
+  /**
+   * `HKDF-Expand(HKDF-Extract(salt, ikm), info, length)`: what
+   * {@link SuiteCrypto.kdfExtract} then {@link SuiteCrypto.kdfExpand} give,
+   * in one step (WebCrypto's HKDF). Optional: callers fall back to the two.
+   */
+  kdfExtractExpand?(
+    salt: Uint8Array,
+    ikm: Uint8Array,
+    info: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array>;
 
   /** AEAD encryption; the result carries the tag. */
   aeadSeal(

@@ -33,6 +33,13 @@ export interface KdfPart {
     info: Uint8Array,
     length: number,
   ): Promise<Uint8Array>;
+  /** HKDF-Extract then HKDF-Expand in one step (optional). */
+  extractExpand?(
+    salt: Uint8Array,
+    ikm: Uint8Array,
+    info: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array>;
 }
 
 /** An AEAD. */
@@ -192,6 +199,23 @@ export class ComposedSuite implements SuiteCrypto {
     length: number,
   ): Promise<Uint8Array> {
     return this.#kdf.expand(prk, info, length);
+  }
+  /** HKDF-Extract then HKDF-Expand, in one step where the KDF has it. */
+  async kdfExtractExpand(
+    salt: Uint8Array,
+    ikm: Uint8Array,
+    info: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array> {
+    if (this.#kdf.extractExpand) {
+      return this.#kdf.extractExpand(salt, ikm, info, length);
+    }
+    const prk = await this.#kdf.extract(salt, ikm);
+    try {
+      return await this.#kdf.expand(prk, info, length);
+    } finally {
+      prk.fill(0);
+    }
   }
   /** AEAD encryption. */
   aeadSeal(

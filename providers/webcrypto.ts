@@ -38,6 +38,7 @@ export class WebKdf implements KdfPart {
   #hash: HashName;
   #alg: HmacImportParams;
   #keys = new SecretCache<CryptoKey>();
+  #hkdfKeys = new SecretCache<CryptoKey>();
   #zeroKey: Promise<CryptoKey> | undefined;
 
   /**
@@ -80,6 +81,37 @@ export class WebKdf implements KdfPart {
   /** HKDF-Extract (RFC 5869 §2.2): `HMAC(salt, ikm)`. */
   extract(salt: Uint8Array, ikm: Uint8Array): Promise<Uint8Array> {
     return this.mac(salt, ikm);
+  }
+
+  #importHkdf = (raw: Uint8Array): Promise<CryptoKey> =>
+    crypto.subtle.importKey("raw", buf(raw), "HKDF", false, ["deriveBits"]);
+
+  /**
+   * `HKDF-Expand(HKDF-Extract(salt, ikm), info, length)` as WebCrypto's
+   * HKDF: one import of `ikm` (cached per buffer, so several derivations
+   * from one input share it) and one `deriveBits`, where Extract then
+   * Expand on HMAC take two imports and two signatures in sequence.
+   */
+  async extractExpand(
+    salt: Uint8Array,
+    ikm: Uint8Array,
+    info: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array> {
+    if (
+      !Number.isInteger(length) || length < 0 || length > 255 * this.hashLength
+    ) {
+      throw new MlsError("invalid_argument", "HKDF-Expand length out of range");
+    }
+    if (length === 0) return new Uint8Array(0);
+    const key = await this.#hkdfKeys.get(ikm, this.#importHkdf);
+    return new Uint8Array(
+      await crypto.subtle.deriveBits(
+        { name: "HKDF", hash: this.#hash, salt: buf(salt), info: buf(info) },
+        key,
+        8 * length,
+      ),
+    );
   }
 
   /** HKDF-Expand (RFC 5869 §2.3) on HMAC. */

@@ -19,6 +19,33 @@ import { MlsError } from "../errors.ts";
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
 
+/**
+ * The field name combinators hand to the codecs of their children. Field
+ * paths such as `Commit.path.nodes[3].encryption_key` are built only when
+ * decoding fails: a child decodes under this placeholder, and the
+ * combinator that called it replaces the placeholder at the start of the
+ * error's field with the child's real path (see {@link named}). Decoding a
+ * large structure thus builds no strings.
+ */
+const CHILD = "\u0000";
+
+/**
+ * Rewrites an error a child decoder threw under {@link CHILD} so that its
+ * field starts with `path`; returns anything else unchanged.
+ */
+function named(e: unknown, path: string): unknown {
+  if (e instanceof MlsError && e.field?.startsWith(CHILD)) {
+    const old = e.field;
+    const field = path + old.slice(1);
+    e.field = field;
+    const suffix = ` (${old})`;
+    e.message = e.message.endsWith(suffix)
+      ? `${e.message.slice(0, -suffix.length)} (${field})`
+      : e.message;
+  }
+  return e;
+}
+
 /** An encoder and decoder for values of type `T`. */
 export interface Codec<T> {
   /** Appends the encoding of `value` to `w`. */
@@ -36,10 +63,30 @@ export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
 
 /**
  * Decodes a whole message: the input must hold exactly one value, with no
- * trailing bytes. Any failure is an {@link MlsError}.
+ * trailing bytes. Any failure is an {@link MlsError}. The result never
+ * aliases `bytes`: the input is copied once, and byte fields are copies
+ * (or, for {@link opaqueView} fields, views of that private copy).
  */
 export function decode<T>(codec: Codec<T>, bytes: Uint8Array, name: string): T {
-  const r = new Reader(bytes);
+  const r = new Reader(bytes.slice());
+  const value = codec.decode(r, name);
+  r.end(name);
+  return value;
+}
+
+/**
+ * Like {@link decode}, but the byte fields of the result are views of one
+ * private copy of `bytes` rather than one copy each: much faster for large
+ * structures (a ratchet tree, a stored group state), whose fields then keep
+ * that copy alive as long as any of them lives.
+ */
+export function decodeShared<T>(
+  codec: Codec<T>,
+  bytes: Uint8Array,
+  name: string,
+): T {
+  const own = bytes.slice();
+  const r = new Reader(own, 0, own.length, true);
   const value = codec.decode(r, name);
   r.end(name);
   return value;
@@ -75,6 +122,16 @@ export const opaque: Codec<Uint8Array> = {
   decode: (r, f) => r.opaque(f),
 };
 
+/**
+ * `opaque data<V>` decoded as a view of the input (see `Reader.view`): for
+ * transient fields such as ciphertexts, which are read once, never kept in
+ * a group state and never modified.
+ */
+export const opaqueView: Codec<Uint8Array> = {
+  encode: (w, v) => w.opaque(v),
+  decode: (r, f) => r.opaqueView(f),
+};
+
 /** `opaque data[n]`: exactly `n` bytes, no length prefix. */
 export function fixed(n: number): Codec<Uint8Array> {
   return {
@@ -98,8 +155,10 @@ export function vector<T>(item: Codec<T>): Codec<T[]> {
     decode: (r, f) => {
       const body = r.vector(f);
       const out: T[] = [];
-      while (body.remaining > 0) {
-        out.push(item.decode(body, `${f}[${out.length}]`));
+      try {
+        while (body.remaining > 0) out.push(item.decode(body, CHILD));
+      } catch (e) {
+        throw named(e, `${f}[${out.length}]`);
       }
       return out;
     },
@@ -178,7 +237,14 @@ export function struct<T extends object>(fields: Fields<T>): Codec<T> {
     },
     decode: (r, f) => {
       const out = {} as Record<string, unknown>;
-      for (const [k, c] of entries) out[k] = c.decode(r, `${f}.${k}`);
+      let i = 0;
+      try {
+        for (; i < entries.length; i++) {
+          out[entries[i][0]] = entries[i][1].decode(r, CHILD);
+        }
+      } catch (e) {
+        throw named(e, `${f}.${entries[i][0]}`);
+      }
       return out as T;
     },
   };
@@ -264,7 +330,12 @@ export function variant<T extends object, K extends keyof T & string>(
       arm.encode(w, v);
     },
     decode: (r, f) => {
-      const t = tag.decode(r, `${f}.${key}`);
+      let t: number;
+      try {
+        t = tag.decode(r, CHILD);
+      } catch (e) {
+        throw named(e, `${f}.${key}`);
+      }
       const arm = table.get(t);
       if (!arm) {
         throw new MlsError("unknown_enum", `unknown value ${t}`, `${f}.${key}`);

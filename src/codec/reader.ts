@@ -14,6 +14,7 @@ export class Reader {
   readonly #view: DataView;
   #pos: number;
   readonly #end: number;
+  readonly #share: boolean;
 
   /**
    * Creates a reader over `buf[start, end)`.
@@ -21,12 +22,25 @@ export class Reader {
    * @param buf input bytes
    * @param start first readable offset
    * @param end offset one past the last readable byte
+   * @param share make {@link Reader.bytes} return views of `buf` instead
+   *   of copies: for a buffer the caller owns and never changes, so that
+   *   decoding a large structure allocates no buffer per field (the values
+   *   then keep `buf` alive as long as any of them lives)
+   * @param view a DataView of all of `buf`, when the caller has one
    */
-  constructor(buf: Uint8Array, start = 0, end: number = buf.length) {
+  constructor(
+    buf: Uint8Array,
+    start = 0,
+    end: number = buf.length,
+    share = false,
+    view?: DataView,
+  ) {
     this.#buf = buf;
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.#view = view ??
+      new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#pos = start;
     this.#end = end;
+    this.#share = share;
   }
 
   /** Bytes left before the end of this reader's range. */
@@ -72,10 +86,24 @@ export class Reader {
     return this.#view.getBigUint64(this.#take(8, field));
   }
 
-  /** Reads `n` raw bytes (a copy, so results never alias the input). */
+  /**
+   * Reads `n` raw bytes: a copy, so results never alias the input (a view
+   * when the reader was made with `share`).
+   */
   bytes(n: number, field: string): Uint8Array {
     const at = this.#take(n, field);
-    return this.#buf.slice(at, at + n);
+    return this.#share
+      ? this.#buf.subarray(at, at + n)
+      : this.#buf.slice(at, at + n);
+  }
+
+  /**
+   * Reads `n` raw bytes as a view of the input, never a copy: for transient
+   * fields (ciphertexts) that are read once and neither kept nor changed.
+   */
+  view(n: number, field: string): Uint8Array {
+    const at = this.#take(n, field);
+    return this.#buf.subarray(at, at + n);
   }
 
   /**
@@ -110,6 +138,11 @@ export class Reader {
     return this.bytes(this.varint(field), field);
   }
 
+  /** Reads `opaque<V>` as a view of the input (see {@link Reader.view}). */
+  opaqueView(field: string): Uint8Array {
+    return this.view(this.varint(field), field);
+  }
+
   /**
    * Reads a varint-prefixed vector header and returns a reader confined to
    * the vector's body, advancing this reader past it.
@@ -117,7 +150,7 @@ export class Reader {
   vector(field: string): Reader {
     const n = this.varint(field);
     const at = this.#take(n, field);
-    return new Reader(this.#buf, at, at + n);
+    return new Reader(this.#buf, at, at + n, this.#share, this.#view);
   }
 
   /** Throws `trailing_bytes` unless the range has been fully consumed. */

@@ -15,21 +15,26 @@ export const MAX_VARINT = 0x3fffffff;
 export class Writer {
   #buf: Uint8Array;
   #view: DataView;
-  #len = 0;
+  #head: number;
+  #len: number;
 
   /**
    * Creates an empty writer.
    *
    * @param capacity initial buffer size in bytes
+   * @param headroom bytes kept free before the output, so that a header
+   *   computed once the output is known can be put in front of it without
+   *   copying (see {@link Writer.withHeader})
    */
-  constructor(capacity = 256) {
-    this.#buf = new Uint8Array(capacity);
+  constructor(capacity = 256, headroom = 0) {
+    this.#buf = new Uint8Array(capacity + headroom);
     this.#view = new DataView(this.#buf.buffer);
+    this.#head = this.#len = headroom;
   }
 
   /** Number of bytes written so far. */
   get length(): number {
-    return this.#len;
+    return this.#len - this.#head;
   }
 
   // Callers must call #reserve before reading #buf/#view: it may replace them.
@@ -37,8 +42,9 @@ export class Writer {
     const at = this.#len;
     const need = at + n;
     if (need > this.#buf.length) {
-      let cap = Math.max(this.#buf.length * 2, 64);
-      while (cap < need) cap *= 2;
+      // Double, but a single large write gets what it needs plus an eighth
+      // (not up to twice its size, zero-filled).
+      const cap = Math.max(this.#buf.length * 2, 64, need + (need >>> 3));
       const next = new Uint8Array(cap);
       next.set(this.#buf.subarray(0, at));
       this.#buf = next;
@@ -117,6 +123,18 @@ export class Writer {
 
   /** Returns a copy-free view of the bytes written. */
   finish(): Uint8Array {
-    return this.#buf.subarray(0, this.#len);
+    return this.#buf.subarray(this.#head, this.#len);
+  }
+
+  /**
+   * Puts `header` into the headroom right before the output and returns a
+   * copy-free view of both; `undefined` when the headroom is too small. The
+   * output itself ({@link Writer.finish}) is unchanged.
+   */
+  withHeader(header: Uint8Array): Uint8Array | undefined {
+    const at = this.#head - header.length;
+    if (at < 0) return undefined;
+    this.#buf.set(header, at);
+    return this.#buf.subarray(at, this.#len);
   }
 }

@@ -43,6 +43,24 @@ export function refHash(
   return cs.hash(w.finish());
 }
 
+/**
+ * `KDFLabel` (§8): `struct { uint16 length; opaque label<V>; opaque
+ * context<V>; }` with the MLS prefix on the label, the `info` of
+ * ExpandWithLabel.
+ */
+export function kdfLabel(
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Uint8Array {
+  const l = utf8Encode(PREFIX + label);
+  const w = new Writer(l.length + context.length + 10);
+  w.u16(length);
+  w.opaque(l);
+  w.opaque(context);
+  return w.finish();
+}
+
 /** `ExpandWithLabel(secret, label, context, length)` (§8). */
 export function expandWithLabel(
   cs: SuiteCrypto,
@@ -51,12 +69,7 @@ export function expandWithLabel(
   context: Uint8Array,
   length: number,
 ): Promise<Uint8Array> {
-  const l = utf8Encode(PREFIX + label);
-  const w = new Writer(l.length + context.length + 10);
-  w.u16(length);
-  w.opaque(l);
-  w.opaque(context);
-  return cs.kdfExpand(secret, w.finish(), length);
+  return cs.kdfExpand(secret, kdfLabel(label, context, length), length);
 }
 
 /** `DeriveSecret(secret, label) = ExpandWithLabel(secret, label, "", Nh)`. */
@@ -79,6 +92,52 @@ export function deriveTreeSecret(
   const g = new Uint8Array(4);
   new DataView(g.buffer).setUint32(0, generation);
   return expandWithLabel(cs, secret, label, g, length);
+}
+
+/**
+ * Headroom for a {@link Writer} whose output is signed or verified with
+ * {@link signWithLabelIn} / {@link verifyWithLabelIn}: the longest
+ * `SignContent` header of the labels MLS uses.
+ */
+export const LABEL_HEADROOM = 48;
+
+/** `opaque label<V>` with the MLS prefix, then the content's length. */
+function signContentHeader(label: string, contentLength: number): Uint8Array {
+  const l = utf8Encode(PREFIX + label);
+  const w = new Writer(l.length + 8);
+  w.opaque(l);
+  w.varint(contentLength);
+  return w.finish();
+}
+
+/** `SignContent` for the output of `w`, in place when it has headroom. */
+function signContentIn(label: string, w: Writer): Uint8Array {
+  return w.withHeader(signContentHeader(label, w.length)) ??
+    labeled(label, w.finish());
+}
+
+/**
+ * `SignWithLabel(key, label, content)` where content is the output of `w`:
+ * no copy of the content when `w` was made with {@link LABEL_HEADROOM}.
+ */
+export function signWithLabelIn(
+  cs: SuiteCrypto,
+  key: SignaturePrivateKey,
+  label: string,
+  w: Writer,
+): Promise<Uint8Array> {
+  return cs.sign(key, signContentIn(label, w));
+}
+
+/** `VerifyWithLabel` over the output of `w`; see {@link signWithLabelIn}. */
+export function verifyWithLabelIn(
+  cs: SuiteCrypto,
+  publicKey: Uint8Array,
+  label: string,
+  w: Writer,
+  signature: Uint8Array,
+): Promise<boolean> {
+  return cs.verify(publicKey, signContentIn(label, w), signature);
 }
 
 /** `SignWithLabel(key, label, content)` (§5.1.2). */

@@ -15,6 +15,7 @@ import {
   type Codec,
   merge,
   opaque,
+  opaqueView,
   struct,
   uint64,
   uint8,
@@ -70,9 +71,14 @@ export type FramedContentBody =
   | ProposalContent
   | CommitContent;
 
-/** The arms of `select (content_type)`, shared with PrivateMessageContent. */
+/**
+ * The arms of `select (content_type)`, shared with PrivateMessageContent.
+ * Application data is decoded as a view of the decoder's input (for a
+ * PrivateMessage, the decrypted plaintext): a message of 1 MiB is not
+ * copied once more.
+ */
 export const framedContentBodyArms: Arms<FramedContentBody, "contentType"> = {
-  [ContentType.application]: struct({ applicationData: opaque }),
+  [ContentType.application]: struct({ applicationData: opaqueView }),
   [ContentType.proposal]: struct({ proposal: proposalCodec }),
   [ContentType.commit]: struct({ commit: commitCodec }),
 };

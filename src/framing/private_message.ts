@@ -12,6 +12,7 @@ import {
   constant,
   fixed,
   opaque,
+  opaqueView,
   struct,
   uint32,
   uint64,
@@ -44,7 +45,10 @@ export interface PrivateMessage {
   ciphertext: Uint8Array;
 }
 
-/** `PrivateMessage` */
+/**
+ * `PrivateMessage`; the two ciphertexts are decoded as views of the
+ * decoder's input copy (decrypted once, never kept).
+ */
 export const privateMessageCodec: Codec<PrivateMessage> = struct<
   PrivateMessage
 >({
@@ -52,8 +56,8 @@ export const privateMessageCodec: Codec<PrivateMessage> = struct<
   epoch: uint64,
   contentType: contentTypeCodec,
   authenticatedData: opaque,
-  encryptedSenderData: opaque,
-  ciphertext: opaque,
+  encryptedSenderData: opaqueView,
+  ciphertext: opaqueView,
 });
 
 /**

@@ -13,7 +13,6 @@ import type {
   SuiteCrypto,
 } from "../../providers/provider.ts";
 import { encode } from "../codec/codec.ts";
-import { Writer } from "../codec/writer.ts";
 import { MlsError } from "../errors.ts";
 import type {
   RatchetKey,
@@ -47,7 +46,8 @@ import {
   senderSignatureKey,
   type SignatureKeyLookup,
   signFramedContent,
-  tbsSignatureValid,
+  tbsSignatureValidIn,
+  tbsWriter,
   writeFramedContentTBS,
 } from "./sign.ts";
 import { WireFormat } from "./wire_format.ts";
@@ -212,14 +212,14 @@ export async function unprotectPrivate(
         options.signaturePublicKey,
         content,
       );
-      const w = new Writer(512);
+      const w = tbsWriter(plaintext.length + 256);
       writeFramedContentTBS(
         w,
         WireFormat.mlsPrivateMessage,
         content,
         view.encoded,
       );
-      if (!await tbsSignatureValid(cs, publicKey, w.finish(), auth.signature)) {
+      if (!await tbsSignatureValidIn(cs, publicKey, w, auth.signature)) {
         throw invalidSignature();
       }
       return { wireFormat: WireFormat.mlsPrivateMessage, content, auth };

@@ -35,7 +35,8 @@ import {
   type SignatureKeyLookup,
   signInto,
   tbsContext,
-  tbsSignatureValid,
+  tbsSignatureValidIn,
+  tbsWriter,
   writeFramedContentTBS,
 } from "./sign.ts";
 import { WireFormat } from "./wire_format.ts";
@@ -81,7 +82,7 @@ export async function protectPublic(
 ): Promise<PublicMessage> {
   checkPublicContent(content);
   checkOwnGroupAndEpoch(content.groupId, content.epoch, options.groupContext);
-  const w = new Writer(1024);
+  const w = tbsWriter(1024);
   const signed = await signInto(cs, w, content, {
     wireFormat: WireFormat.mlsPublicMessage,
     signatureKey: options.signatureKey,
@@ -149,21 +150,22 @@ export async function unprotectPublic(
   );
 
   // AuthenticatedContentTBM = FramedContentTBS || auth: one buffer for both.
-  const w = new Writer(1024);
+  const w = tbsWriter(1024);
   writeFramedContentTBS(w, WireFormat.mlsPublicMessage, content, view.encoded);
-  const tbs = w.finish();
+  // The signature check reads the TBS before the auth data is appended.
+  const signatureOk = tbsSignatureValidIn(cs, publicKey, w, auth.signature);
   if (isMember) {
     framedContentAuthDataCodec(content.contentType).encode(w, auth);
   }
   // Both checks at once; the membership tag's verdict is reported first.
-  const [tag, signatureOk] = await Promise.all([
+  const [tag, sigOk] = await Promise.all([
     isMember ? cs.mac(options.membershipKey, w.finish()) : undefined,
-    tbsSignatureValid(cs, publicKey, tbs, auth.signature),
+    signatureOk,
   ]);
   if (tag !== undefined && !constantTimeEqual(tag, membershipTag!)) {
     throw new MlsError("invalid_membership_tag", "membership tag mismatch");
   }
-  if (!signatureOk) throw invalidSignature();
+  if (!sigOk) throw invalidSignature();
   return { wireFormat: WireFormat.mlsPublicMessage, content, auth };
 }
 

@@ -11,7 +11,12 @@ import type {
   SuiteCrypto,
 } from "../../providers/provider.ts";
 import { Writer } from "../codec/writer.ts";
-import { signWithLabel, verifyWithLabel } from "../crypto/labeled.ts";
+import {
+  LABEL_HEADROOM,
+  signWithLabelIn,
+  verifyWithLabel,
+  verifyWithLabelIn,
+} from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
 import type { AuthenticatedContent } from "./authenticated_content.ts";
@@ -113,6 +118,27 @@ export function tbsSignatureValid(
   return verifyWithLabel(cs, publicKey, TBS_LABEL, tbs, signature);
 }
 
+/**
+ * {@link tbsSignatureValid} over the output of `w` (the TBS alone), without
+ * copying it when `w` was made by {@link tbsWriter}.
+ */
+export function tbsSignatureValidIn(
+  cs: SuiteCrypto,
+  publicKey: Uint8Array,
+  w: Writer,
+  signature: Uint8Array,
+): Promise<boolean> {
+  return verifyWithLabelIn(cs, publicKey, TBS_LABEL, w, signature);
+}
+
+/**
+ * A Writer for a FramedContentTBS, with headroom for the `SignContent`
+ * header so that signing and verifying need no copy of a large content.
+ */
+export function tbsWriter(capacity = 512): Writer {
+  return new Writer(capacity, LABEL_HEADROOM);
+}
+
 /** The error of a signature that does not verify. */
 export function invalidSignature(): MlsError {
   return new MlsError("invalid_signature", "FramedContent signature");
@@ -128,7 +154,7 @@ export function signFramedContent(
   content: FramedContent,
   options: SignOptions,
 ): Promise<AuthenticatedContent> {
-  return signInto(cs, new Writer(512), content, options);
+  return signInto(cs, tbsWriter(), content, options);
 }
 
 /**
@@ -148,11 +174,11 @@ export async function signInto(
     content,
     tbsContext(content, options.groupContext),
   );
-  const signature = await signWithLabel(
+  const signature = await signWithLabelIn(
     cs,
     options.signatureKey,
     TBS_LABEL,
-    w.finish(),
+    w,
   );
   const signed: AuthenticatedContent = {
     wireFormat: options.wireFormat,
@@ -180,14 +206,14 @@ export async function verifyFramedContent(
   groupContext?: GroupContextInput,
 ): Promise<void> {
   const { wireFormat, content, auth } = authenticated;
-  const w = new Writer(512);
+  const w = tbsWriter();
   writeFramedContentTBS(
     w,
     wireFormat,
     content,
     tbsContext(content, groupContext),
   );
-  if (!await tbsSignatureValid(cs, publicKey, w.finish(), auth.signature)) {
+  if (!await tbsSignatureValidIn(cs, publicKey, w, auth.signature)) {
     throw invalidSignature();
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { decode, encode } from "../codec/codec.ts";
+import { decode, decodeShared, encode } from "../codec/codec.ts";
 import { signWithLabel, verifyWithLabel } from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
 import { type Extension, ExtensionType } from "../messages/extension.ts";
@@ -79,7 +79,8 @@ export function ratchetTreeFromExtensions(
 ): WireTree | undefined {
   const ext = findExtension(extensions, ExtensionType.ratchetTree);
   if (!ext) return undefined;
-  return decode(ratchetTreeCodec, ext.extensionData, "ratchet_tree");
+  // One copy shared by all nodes: a tree is kept whole, not field by field.
+  return decodeShared(ratchetTreeCodec, ext.extensionData, "ratchet_tree");
 }
 
 /** A `ratchet_tree` extension holding `nodes`. */

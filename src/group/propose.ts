@@ -9,7 +9,9 @@
 import { MlsError } from "../errors.ts";
 import { ContentType } from "../framing/content_type.ts";
 import type { MLSMessage } from "../framing/mls_message.ts";
+import { protectPrivate } from "../framing/private_protect.ts";
 import { signFramedContent } from "../framing/sign.ts";
+import { ProtocolVersion } from "../messages/protocol_version.ts";
 import { WireFormat } from "../framing/wire_format.ts";
 import type { Capabilities } from "../messages/capabilities.ts";
 import type { Credential } from "../messages/credential.ts";
@@ -147,7 +149,8 @@ export async function sendApplication(
   authenticatedData?: Uint8Array,
 ): Promise<MLSMessage> {
   requireActive(state);
-  const signed = await signFramedContent(
+  // Signing and the ratchet step run concurrently (protectPrivate).
+  const privateMessage = await protectPrivate(
     state.cs,
     ownContent(
       state,
@@ -155,10 +158,16 @@ export async function sendApplication(
       authenticatedData,
     ),
     {
-      wireFormat: WireFormat.mlsPrivateMessage,
+      secretTree: state.secretTree,
+      senderDataSecret: state.keys.senderDataSecret,
+      padding: state.config.padding,
       signatureKey: state.signer,
       groupContext: state.context,
     },
   );
-  return await frame(state, signed);
+  return {
+    version: ProtocolVersion.mls10,
+    wireFormat: WireFormat.mlsPrivateMessage,
+    privateMessage,
+  };
 }

@@ -198,9 +198,12 @@ export function serializeGroupState(
   return out;
 }
 
-/** A reader positioned after a checked header. */
-function readHeader(bytes: Uint8Array): Reader {
-  const r = new Reader(bytes);
+/**
+ * A reader positioned after a checked header; with `share`, decoded byte
+ * fields are views of `bytes`, which the caller must own.
+ */
+function readHeader(bytes: Uint8Array, share = false): Reader {
+  const r = new Reader(bytes, 0, bytes.length, share);
   const magic = r.bytes(MAGIC.length, "GroupState.magic");
   if (magic.some((b, i) => b !== MAGIC[i])) {
     throw new MlsError(
@@ -220,9 +223,12 @@ function readHeader(bytes: Uint8Array): Reader {
   return r;
 }
 
-/** Decodes the stored form (structure only, no crypto). */
+/**
+ * Decodes the stored form (structure only, no crypto). One private copy of
+ * the input backs every byte field (no allocation per field).
+ */
 function decodeWire(bytes: Uint8Array): GroupStateWire {
-  const r = readHeader(bytes);
+  const r = readHeader(bytes.slice(), true);
   const wire = groupStateCodec.decode(r, "GroupState");
   r.end("GroupState");
   return wire;

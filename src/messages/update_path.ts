@@ -4,7 +4,13 @@
  * @module
  */
 
-import { type Codec, opaque, struct, vector } from "../codec/codec.ts";
+import {
+  type Codec,
+  opaque,
+  opaqueView,
+  struct,
+  vector,
+} from "../codec/codec.ts";
 import { type LeafNode, leafNodeCodec } from "./leaf_node.ts";
 
 /** `HPKECiphertext` (§7.6): an HPKE base-mode encryption. */
@@ -15,12 +21,15 @@ export interface HPKECiphertext {
   ciphertext: Uint8Array;
 }
 
-/** `HPKECiphertext` */
+/**
+ * `HPKECiphertext`; decoded fields are views of the decoder's input copy
+ * (ciphertexts are read once, never kept).
+ */
 export const hpkeCiphertextCodec: Codec<HPKECiphertext> = struct<
   HPKECiphertext
 >({
-  kemOutput: opaque,
-  ciphertext: opaque,
+  kemOutput: opaqueView,
+  ciphertext: opaqueView,
 });
 
 /** `UpdatePathNode` (§7.6): one filtered direct-path node's new key. */

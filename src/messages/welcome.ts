@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Codec, opaque, struct, vector } from "../codec/codec.ts";
+import { type Codec, opaqueView, struct, vector } from "../codec/codec.ts";
 import { type CipherSuite, cipherSuiteCodec } from "./protocol_version.ts";
 import { type HPKECiphertext, hpkeCiphertextCodec } from "./update_path.ts";
 
@@ -20,7 +20,7 @@ export interface EncryptedGroupSecrets {
 export const encryptedGroupSecretsCodec: Codec<EncryptedGroupSecrets> = struct<
   EncryptedGroupSecrets
 >({
-  newMember: opaque,
+  newMember: opaqueView,
   encryptedGroupSecrets: hpkeCiphertextCodec,
 });
 
@@ -34,9 +34,12 @@ export interface Welcome {
   encryptedGroupInfo: Uint8Array;
 }
 
-/** `Welcome` */
+/**
+ * `Welcome`; the references and ciphertexts are decoded as views of the
+ * decoder's input copy (read once, never kept).
+ */
 export const welcomeCodec: Codec<Welcome> = struct<Welcome>({
   cipherSuite: cipherSuiteCodec,
   secrets: vector(encryptedGroupSecretsCodec),
-  encryptedGroupInfo: opaque,
+  encryptedGroupInfo: opaqueView,
 });

@@ -12,7 +12,7 @@
  */
 
 import type { HpkeKeyPair, SuiteCrypto } from "../../providers/provider.ts";
-import { deriveSecret, expandWithLabel } from "../crypto/labeled.ts";
+import { deriveSecret, expandWithLabel, kdfLabel } from "../crypto/labeled.ts";
 import { wipe } from "../util/bytes.ts";
 import type { RatchetKeyNonce } from "./secret_tree.ts";
 
@@ -62,21 +62,45 @@ export interface KeyScheduleInput {
  * `joiner_secret = ExpandWithLabel(KDF.Extract(init_secret, commit_secret),
  * "joiner", GroupContext_[n], KDF.Nh)` (§8).
  */
-export async function deriveJoinerSecret(
+export function deriveJoinerSecret(
   cs: SuiteCrypto,
   initSecret: Uint8Array,
   commitSecret: Uint8Array,
   groupContext: Uint8Array,
 ): Promise<Uint8Array> {
-  const prk = await cs.kdfExtract(initSecret, commitSecret);
-  try {
-    return await expandWithLabel(
-      cs,
-      prk,
-      "joiner",
-      groupContext,
-      cs.hashLength,
+  return extractExpandWithLabel(
+    cs,
+    initSecret,
+    commitSecret,
+    "joiner",
+    groupContext,
+  );
+}
+
+/**
+ * `ExpandWithLabel(KDF.Extract(salt, ikm), label, context, KDF.Nh)`: one
+ * HKDF call where the provider has {@link SuiteCrypto.kdfExtractExpand},
+ * else Extract then Expand (the extracted value wiped).
+ */
+async function extractExpandWithLabel(
+  cs: SuiteCrypto,
+  salt: Uint8Array,
+  ikm: Uint8Array,
+  label: string,
+  context: Uint8Array,
+): Promise<Uint8Array> {
+  const nh = cs.hashLength;
+  if (cs.kdfExtractExpand) {
+    return await cs.kdfExtractExpand(
+      salt,
+      ikm,
+      kdfLabel(label, context, nh),
+      nh,
     );
+  }
+  const prk = await cs.kdfExtract(salt, ikm);
+  try {
+    return await expandWithLabel(cs, prk, label, context, nh);
   } finally {
     wipe(prk);
   }
@@ -92,15 +116,13 @@ export async function deriveWelcomeSecret(
   joinerSecret: Uint8Array,
   pskSecret?: Uint8Array,
 ): Promise<Uint8Array> {
-  const member = await cs.kdfExtract(
+  return await extractExpandWithLabel(
+    cs,
     joinerSecret,
     pskSecret ?? new Uint8Array(cs.hashLength),
+    "welcome",
+    new Uint8Array(0),
   );
-  try {
-    return await deriveSecret(cs, member, "welcome");
-  } finally {
-    wipe(member);
-  }
 }
 
 /**
@@ -130,20 +152,13 @@ export async function epochSecretsFromJoiner(
   pskSecret: Uint8Array | undefined,
   groupContext: Uint8Array,
 ): Promise<EpochSecrets> {
-  const nh = cs.hashLength;
-  const member = await cs.kdfExtract(
-    joinerSecret,
-    pskSecret ?? new Uint8Array(nh),
-  );
-  let welcomeSecret: Uint8Array, epochSecret: Uint8Array;
-  try {
-    [welcomeSecret, epochSecret] = await Promise.all([
-      deriveSecret(cs, member, "welcome"),
-      expandWithLabel(cs, member, "epoch", groupContext, nh),
-    ]);
-  } finally {
-    wipe(member);
-  }
+  // member_secret = Extract(joiner_secret, psk_secret) feeds both: one
+  // HKDF input (the PSK secret), two derivations.
+  const psk = pskSecret ?? new Uint8Array(cs.hashLength);
+  const [welcomeSecret, epochSecret] = await Promise.all([
+    extractExpandWithLabel(cs, joinerSecret, psk, "welcome", new Uint8Array(0)),
+    extractExpandWithLabel(cs, joinerSecret, psk, "epoch", groupContext),
+  ]);
   try {
     const d = (label: string) => deriveSecret(cs, epochSecret, label);
     const [
