@@ -182,6 +182,15 @@ export class RatchetTree {
    * @returns an independent tree
    */
   clone(): RatchetTree {
+    // Build the lazy key indexes and credential statistics here, on the
+    // source, so that every clone shares them: each group operation clones
+    // its state's tree, and building them on the clone would cost O(n) per
+    // operation instead of once per tree.
+    this.#buildIndexes();
+    const c = this.#credStats();
+    for (const [type, k] of c.used) {
+      if (k > 0) this.leavesNotSupportingCredential(type);
+    }
     const t = new RatchetTree([]);
     t.#nodes = this.#nodes.slice();
     t.#hashes = this.#hashes.slice();
