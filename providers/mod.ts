@@ -30,6 +30,7 @@ import {
   type WebCryptoFeatures,
 } from "./detect.ts";
 import { HpkeSuite } from "./hpke.ts";
+import { JsKdf } from "./js_kdf.ts";
 import { WEB_KEMS, WebHpke } from "./hpke_web.ts";
 import { NobleChaCha20Poly1305, NobleEdDsa } from "./pure_js.ts";
 import { ComposedSuite, type SignaturePart } from "./suite.ts";
@@ -64,6 +65,16 @@ export interface ProviderOptions {
    * lacks in this runtime always use `@hpke/*`.
    */
   hpke?: "webcrypto" | "hpke-js";
+  /**
+   * Hash, HMAC and HKDF: `"webcrypto"` (default) or `"js"`, which computes
+   * them in JavaScript (`@noble/hashes`) for inputs up to 4 KiB and with
+   * WebCrypto above. MLS hashes and derives mostly a few dozen bytes at a
+   * time, and a WebCrypto call costs tens of microseconds whatever its
+   * size; `"js"` makes processing a commit and small messages markedly
+   * faster (figures in `bench/README.md`). Opt-in, since webmls otherwise
+   * uses `crypto.subtle` wherever WebCrypto has the algorithm.
+   */
+  kdf?: "webcrypto" | "js";
 }
 
 function signatureFor(
@@ -97,14 +108,15 @@ function nativeKem(kem: number, features: WebCryptoFeatures): boolean {
 function buildSuite(
   id: number,
   features: WebCryptoFeatures,
-  hpke: "webcrypto" | "hpke-js",
+  options: Required<Pick<ProviderOptions, "hpke" | "kdf">>,
 ): SuiteCrypto {
   const info = CIPHER_SUITES[id];
   const aead = info.aead === 0x0003
     ? new NobleChaCha20Poly1305()
     : new WebAesGcm(info.aead === 0x0001 ? 16 : 32);
+  const hpke = options.hpke;
   return new ComposedSuite(id, {
-    kdf: new WebKdf(info.hash),
+    kdf: options.kdf === "js" ? new JsKdf(info.hash) : new WebKdf(info.hash),
     aead,
     signature: signatureFor(info.signature, features),
     hpke: hpke === "webcrypto" && nativeKem(info.kem, features)
@@ -121,15 +133,20 @@ class Provider implements CryptoProvider {
   #features: () => Promise<WebCryptoFeatures>;
   #suites = new Map<CipherSuiteId, Promise<SuiteCrypto>>();
 
-  #hpke: "webcrypto" | "hpke-js";
+  #options: Required<Pick<ProviderOptions, "hpke" | "kdf">>;
 
-  constructor(forcePureJs: boolean, hpke: "webcrypto" | "hpke-js") {
+  constructor(options: ProviderOptions) {
+    const forcePureJs = options.forcePureJs ?? false;
+    this.#options = {
+      hpke: options.hpke ?? "webcrypto",
+      kdf: options.kdf ?? "webcrypto",
+    };
     this.name = forcePureJs ? "webmls (pure-JS fallback)" : "webmls";
-    if (hpke !== "webcrypto") this.name += ` (${hpke} HPKE)`;
+    if (this.#options.hpke !== "webcrypto") this.name += " (@hpke HPKE)";
+    if (this.#options.kdf !== "webcrypto") this.name += " (JS KDF)";
     this.#features = forcePureJs
       ? () => Promise.resolve(NO_OPTIONAL_FEATURES)
       : detectWebCryptoFeatures;
-    this.#hpke = hpke;
   }
 
   suite(id: CipherSuiteId): Promise<SuiteCrypto> {
@@ -140,7 +157,7 @@ class Provider implements CryptoProvider {
     }
     let s = this.#suites.get(id);
     if (!s) {
-      s = this.#features().then((f) => buildSuite(id, f, this.#hpke));
+      s = this.#features().then((f) => buildSuite(id, f, this.#options));
       this.#suites.set(id, s);
     }
     return s;
@@ -155,10 +172,7 @@ class Provider implements CryptoProvider {
  * @returns a new provider
  */
 export function createProvider(options: ProviderOptions = {}): CryptoProvider {
-  return new Provider(
-    options.forcePureJs ?? false,
-    options.hpke ?? "webcrypto",
-  );
+  return new Provider(options);
 }
 
 let shared: CryptoProvider | undefined;
