@@ -28,7 +28,7 @@ import { wipe } from "../util/bytes.ts";
 import { type GroupConfig, groupConfig } from "./config.ts";
 import { checkUniqueExtensions } from "./group_info.ts";
 import { epochKeys } from "./epoch.ts";
-import { generateKeyPackage, type KeyPackageOptions } from "./key_package.ts";
+import { generateLeafNode, type KeyPackageOptions } from "./key_package.ts";
 import type { GroupState } from "./state.ts";
 import { supportsExtensions } from "./capabilities.ts";
 
@@ -51,15 +51,13 @@ export async function createGroup(
 ): Promise<GroupState> {
   const extensions = options.extensions ?? [];
   checkUniqueExtensions(extensions, "extensions");
-  // The creator's leaf is the leaf of a fresh key package of its own.
-  const { keyPackage, privateKeys } = await generateKeyPackage(
+  // The creator's leaf is a key package's leaf; no init key is needed.
+  const { leafNode: leaf, encryptionPrivateKey } = await generateLeafNode(
     cs,
     credential,
     signer,
     options,
   );
-  wipe(privateKeys.initPrivateKey);
-  const leaf = keyPackage.leafNode;
   if (!supportsExtensions(leaf, extensions)) {
     throw new MlsError(
       "unsupported_capabilities",
@@ -98,7 +96,7 @@ export async function createGroup(
     tree,
     priv: new PrivateTree(
       0,
-      privateKeys.encryptionPrivateKey,
+      encryptionPrivateKey,
       leaf.encryptionKey,
     ),
     signer: signer.privateKey,

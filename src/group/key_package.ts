@@ -16,7 +16,7 @@ import {
   keyPackageCodec,
   keyPackageTBSCodec,
 } from "../messages/key_package.ts";
-import { LeafNodeSource } from "../messages/leaf_node.ts";
+import { type LeafNode, LeafNodeSource } from "../messages/leaf_node.ts";
 import {
   signLeafNode,
   verifyLeafNodeSignature,
@@ -83,6 +83,42 @@ export function defaultCapabilities(cipherSuite: number): Capabilities {
   };
 }
 
+/** A fresh leaf node and the private half of its encryption key. */
+export interface GeneratedLeafNode {
+  /** The signed leaf node (source `key_package`). */
+  leafNode: LeafNode;
+  /** HPKE private key of the leaf's `encryption_key`. */
+  encryptionPrivateKey: Uint8Array;
+}
+
+/**
+ * Generates the leaf node of a key package (§10), with a fresh encryption
+ * key: also the leaf of a group's creator (§11), who needs no init key.
+ */
+export async function generateLeafNode(
+  cs: SuiteCrypto,
+  credential: Credential,
+  signer: SignatureKeyPair,
+  options: KeyPackageOptions = {},
+): Promise<GeneratedLeafNode> {
+  const enc = await cs.hpkeGenerateKeyPair();
+  const now = nowSeconds();
+  const lifetime = options.lifetime ?? {
+    notBefore: now - 3600n,
+    notAfter: now + 90n * 86400n,
+  };
+  const leafNode = await signLeafNode(cs, signer.privateKey, {
+    encryptionKey: enc.publicKey,
+    signatureKey: signer.publicKey,
+    credential,
+    capabilities: options.capabilities ?? defaultCapabilities(cs.id),
+    leafNodeSource: LeafNodeSource.keyPackage,
+    lifetime,
+    extensions: options.leafExtensions ?? [],
+  });
+  return { leafNode, encryptionPrivateKey: enc.privateKey };
+}
+
 /**
  * Generates a KeyPackage (§10) for `credential` signed by `signer`. The
  * init and leaf encryption keys are fresh and distinct.
@@ -93,15 +129,10 @@ export async function generateKeyPackage(
   signer: SignatureKeyPair,
   options: KeyPackageOptions = {},
 ): Promise<GeneratedKeyPackage> {
-  const [init, enc] = await Promise.all([
+  const [init, leaf] = await Promise.all([
     cs.hpkeGenerateKeyPair(),
-    cs.hpkeGenerateKeyPair(),
+    generateLeafNode(cs, credential, signer, options),
   ]);
-  const now = nowSeconds();
-  const lifetime = options.lifetime ?? {
-    notBefore: now - 3600n,
-    notAfter: now + 90n * 86400n,
-  };
   const extensions = [...(options.extensions ?? [])];
   if (options.lastResort) {
     extensions.push({
@@ -109,20 +140,11 @@ export async function generateKeyPackage(
       extensionData: new Uint8Array(0),
     });
   }
-  const leafNode = await signLeafNode(cs, signer.privateKey, {
-    encryptionKey: enc.publicKey,
-    signatureKey: signer.publicKey,
-    credential,
-    capabilities: options.capabilities ?? defaultCapabilities(cs.id),
-    leafNodeSource: LeafNodeSource.keyPackage,
-    lifetime,
-    extensions: options.leafExtensions ?? [],
-  });
   const tbs = {
     version: ProtocolVersion.mls10,
     cipherSuite: cs.id,
     initKey: init.publicKey,
-    leafNode,
+    leafNode: leaf.leafNode,
     extensions,
   };
   const signature = await signWithLabel(
@@ -135,7 +157,7 @@ export async function generateKeyPackage(
     keyPackage: { ...tbs, signature },
     privateKeys: {
       initPrivateKey: init.privateKey,
-      encryptionPrivateKey: enc.privateKey,
+      encryptionPrivateKey: leaf.encryptionPrivateKey,
     },
   };
 }
