@@ -225,7 +225,12 @@ export async function createCommit(
     tree,
     state.context.extensions,
     list,
-    { groupId: state.context.groupId, now: options.now },
+    // validateProposalList above verified the key packages' signatures.
+    {
+      groupId: state.context.groupId,
+      now: options.now,
+      keyPackagesValidated: true,
+    },
   );
   const psks = await resolvePsks(
     applied.psks,

@@ -371,6 +371,12 @@ export interface ApplyOptions {
   now?: Date;
   /** Skip leaf validation (the committer validated before). */
   trusted?: boolean;
+  /**
+   * The list's key packages went through `validateProposalList` (which
+   * verifies each key package's leaf signature): Add leaves then get every
+   * other check but not that signature again.
+   */
+  keyPackagesValidated?: boolean;
 }
 
 /**
@@ -439,6 +445,7 @@ export async function applyProposals(
             ...base,
             leafIndex: tree.leftmostBlankLeaf(),
             source: LeafNodeSource.keyPackage,
+            signatureVerified: options.keyPackagesValidated,
           }));
         }
         out.added.push({

@@ -406,7 +406,12 @@ async function processCommit(
     tree,
     state.context.extensions,
     list,
-    { groupId: state.context.groupId, now: options.now },
+    // validateProposalList above verified the key packages' signatures.
+    {
+      groupId: state.context.groupId,
+      now: options.now,
+      keyPackagesValidated: true,
+    },
   );
   const summary: CommitSummary = {
     added: applied.added,

@@ -109,6 +109,11 @@ export interface LeafEntryOptions extends LeafValidationOptions {
    * capabilities are not counted; its encryption key must still change.
    */
   replacing?: boolean;
+  /**
+   * The signature was verified already (a key package's leaf, whose
+   * signature covers no group context, by `validateKeyPackage`): skip it.
+   */
+  signatureVerified?: boolean;
 }
 
 /**
@@ -172,6 +177,12 @@ export async function validateLeafNode(
       "signature key already used by another member",
       field,
     );
+  }
+  if (
+    options.signatureVerified &&
+    leaf.leafNodeSource === LeafNodeSource.keyPackage
+  ) {
+    return;
   }
   const ok = await verifyLeafNodeSignature(cs, leaf, {
     groupId: options.groupId,
