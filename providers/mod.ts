@@ -2,11 +2,10 @@
  * The built-in crypto provider: all seven RFC 9420 cipher suites.
  *
  * `crypto.subtle` serves SHA-2, HMAC, HKDF, AES-GCM, ECDSA and (where the
- * runtime has them) Ed25519, X25519 and X448; HPKE is written directly on
- * those (`hpke_web.ts`: a third of the WebCrypto calls of `@hpke/core`).
- * ChaCha20-Poly1305 and Ed448 come from `@noble/*`, and so do Ed25519 and
- * X25519/X448 (with HPKE from `@hpke/core` and `@hpke/dhkem-*`) when
- * feature detection finds WebCrypto without them.
+ * runtime has them) Ed25519, X25519 and X448; HPKE comes from `@hpke/core`
+ * (on WebCrypto) and its `@hpke/*` modules. ChaCha20-Poly1305 and Ed448 come
+ * from `@noble/*`, and so do Ed25519 and X25519/X448 (through
+ * `@hpke/dhkem-*`) when feature detection finds WebCrypto without them.
  *
  * @example Sign and verify with suite 1
  * ```ts
@@ -31,7 +30,6 @@ import {
 } from "./detect.ts";
 import { HpkeSuite } from "./hpke.ts";
 import { JsKdf } from "./js_kdf.ts";
-import { WEB_KEMS, WebHpke } from "./hpke_web.ts";
 import { NobleChaCha20Poly1305, NobleEdDsa } from "./pure_js.ts";
 import { ComposedSuite, type SignaturePart } from "./suite.ts";
 import { WebAesGcm, WebKdf } from "./webcrypto.ts";
@@ -58,13 +56,6 @@ export interface ProviderOptions {
    * WebCrypto has them (for tests, or to avoid a buggy native one).
    */
   forcePureJs?: boolean;
-  /**
-   * HPKE implementation: `"webcrypto"` (default: HPKE written directly on
-   * `crypto.subtle`, with few calls per operation) or
-   * `"hpke-js"` (`@hpke/core` and its KEM modules). KEMs that WebCrypto
-   * lacks in this runtime always use `@hpke/*`.
-   */
-  hpke?: "webcrypto" | "hpke-js";
   /**
    * Hash, HMAC and HKDF: `"webcrypto"` (default) or `"js"`, which computes
    * them in JavaScript (`@noble/hashes`) for inputs up to 4 KiB and with
@@ -98,30 +89,20 @@ function signatureFor(
   throw new MlsError("unsupported_cipher_suite", `no signature ${scheme}`);
 }
 
-/** Whether WebCrypto in this runtime has the suite's KEM. */
-function nativeKem(kem: number, features: WebCryptoFeatures): boolean {
-  if (kem === 0x0020) return features.x25519;
-  if (kem === 0x0021) return features.x448;
-  return kem in WEB_KEMS;
-}
-
 function buildSuite(
   id: number,
   features: WebCryptoFeatures,
-  options: Required<Pick<ProviderOptions, "hpke" | "kdf">>,
+  options: Required<Pick<ProviderOptions, "kdf">>,
 ): SuiteCrypto {
   const info = CIPHER_SUITES[id];
   const aead = info.aead === 0x0003
     ? new NobleChaCha20Poly1305()
     : new WebAesGcm(info.aead === 0x0001 ? 16 : 32);
-  const hpke = options.hpke;
   return new ComposedSuite(id, {
     kdf: options.kdf === "js" ? new JsKdf(info.hash) : new WebKdf(info.hash),
     aead,
     signature: signatureFor(info.signature, features),
-    hpke: hpke === "webcrypto" && nativeKem(info.kem, features)
-      ? new WebHpke(info, aead)
-      : new HpkeSuite(info, features),
+    hpke: new HpkeSuite(info, features),
   });
 }
 
@@ -133,16 +114,14 @@ class Provider implements CryptoProvider {
   #features: () => Promise<WebCryptoFeatures>;
   #suites = new Map<CipherSuiteId, Promise<SuiteCrypto>>();
 
-  #options: Required<Pick<ProviderOptions, "hpke" | "kdf">>;
+  #options: Required<Pick<ProviderOptions, "kdf">>;
 
   constructor(options: ProviderOptions) {
     const forcePureJs = options.forcePureJs ?? false;
     this.#options = {
-      hpke: options.hpke ?? "webcrypto",
       kdf: options.kdf ?? "webcrypto",
     };
     this.name = forcePureJs ? "webmls (pure-JS fallback)" : "webmls";
-    if (this.#options.hpke !== "webcrypto") this.name += " (@hpke HPKE)";
     if (this.#options.kdf !== "webcrypto") this.name += " (JS KDF)";
     this.#features = forcePureJs
       ? () => Promise.resolve(NO_OPTIONAL_FEATURES)
