@@ -12,7 +12,7 @@
 
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { Writer } from "../codec/writer.ts";
-import { expandWithLabel } from "../crypto/labeled.ts";
+import { expandWithLabel, kdfLabel } from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
 import { utf8Encode, wipe } from "../util/bytes.ts";
 
@@ -34,7 +34,8 @@ export async function mlsExporter(
     throw new MlsError("invalid_argument", "exporter length not a uint16");
   }
   const l = typeof label === "string" ? utf8Encode(label) : label;
-  // DeriveSecret(exporter_secret, Label) with a byte-string label (§8).
+  // DeriveSecret(exporter_secret, Label) with a byte-string label (§8):
+  // its KDFLabel.
   const nh = cs.hashLength;
   const w = new Writer(PREFIX.length + l.length + 8);
   w.u16(nh);
@@ -42,8 +43,24 @@ export async function mlsExporter(
   w.bytes(PREFIX);
   w.bytes(l);
   w.varint(0);
+  const deriveInfo = w.finish();
+  if (cs.kdfExtractExpand) {
+    // DeriveSecret yields one HMAC block, HMAC(exporter_secret, KDFLabel ||
+    // 0x01), which is HKDF-Extract(salt = exporter_secret, ikm = KDFLabel ||
+    // 0x01); the outer ExpandWithLabel is then its HKDF-Expand: one HKDF
+    // call, and the derived secret never exists outside the provider.
+    const ikm = new Uint8Array(deriveInfo.length + 1);
+    ikm.set(deriveInfo);
+    ikm[deriveInfo.length] = 1;
+    return await cs.kdfExtractExpand(
+      exporterSecret,
+      ikm,
+      kdfLabel("exported", await cs.hash(context), length),
+      length,
+    );
+  }
   const [derived, contextHash] = await Promise.all([
-    cs.kdfExpand(exporterSecret, w.finish(), nh),
+    cs.kdfExpand(exporterSecret, deriveInfo, nh),
     cs.hash(context),
   ]);
   try {
