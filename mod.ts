@@ -91,6 +91,7 @@ export {
   defaultProvider,
   type HpkeExported,
   type HpkeKeyPair,
+  type HpkeRecipient,
   type HpkeSealed,
   type ProviderOptions,
   type SignatureKeyPair,
