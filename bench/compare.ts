@@ -381,6 +381,10 @@ async function run(opts: Options): Promise<Measurement[]> {
 
 if (import.meta.main) {
   const opts = parseArgs(Deno.args);
+  if (opts.writeReadme && opts.quick) {
+    console.error("--write-readme needs a full run (not --quick)");
+    Deno.exit(2);
+  }
   if (opts.jsKdf) SIDES = ["webmls", "webmls-js", "ts-mls"];
   const info = await machineInfo();
   const started = performance.now();
@@ -401,7 +405,7 @@ if (import.meta.main) {
   if (opts.writeReadme) {
     await writeReadme(
       new URL("./README.md", import.meta.url),
-      { info, comparison, scaling, quick: opts.quick },
+      { info, comparison, scaling },
     );
     console.error("bench/README.md updated");
   }

@@ -229,7 +229,6 @@ export async function writeReadme(
     info: MachineInfo;
     comparison: string;
     scaling: string;
-    quick: boolean;
   },
 ): Promise<void> {
   const text = await Deno.readTextFile(url);
@@ -239,7 +238,6 @@ export async function writeReadme(
   const body = [
     MARK.begin,
     "",
-    parts.quick ? "**Quick run (small sizes only).**\n" : "",
     "### Machine",
     "",
     parts.info.text,
