@@ -28,10 +28,17 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { x448 } from "@noble/curves/ed448.js";
 import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
 import { MlsError } from "../src/errors.ts";
-import type { HpkeExported, HpkeKeyPair, HpkeSealed } from "./provider.ts";
+import type {
+  HpkeExported,
+  HpkeKeyPair,
+  HpkeRecipient,
+  HpkeSealed,
+} from "./provider.ts";
+import { KeyScheduleMemoKdf } from "./hpke_kdf.ts";
 import { PublicCache, SecretCache } from "./key_cache.ts";
 import type { HpkePart } from "./suite.ts";
 import type { WebCryptoFeatures } from "./detect.ts";
+import { mapLimited } from "../src/util/map_limited.ts";
 
 function fromB64url(s: string): Uint8Array {
   const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
@@ -144,6 +151,7 @@ function failure(message: string, cause: unknown): MlsError {
 /** HPKE base mode for one MLS cipher suite. */
 export class HpkeSuite implements HpkePart {
   #suite: CipherSuite;
+  #info: CipherSuiteInfo;
   #kem: KemInterface;
   #publicFromPrivate: PublicFromPrivate;
   #privateKeyLength: number;
@@ -160,10 +168,19 @@ export class HpkeSuite implements HpkePart {
   constructor(info: CipherSuiteInfo, features: WebCryptoFeatures) {
     [this.#kem, this.#publicFromPrivate] = kemFor(info.kem, features);
     this.#privateKeyLength = PRIVATE_KEY_LENGTH[info.kem] ?? 0;
-    this.#suite = new CipherSuite({
+    this.#info = info;
+    this.#suite = this.#cipherSuite();
+  }
+
+  /**
+   * An `@hpke/core` suite; `info`, if given, is the one all seals share (kept
+   * by reference: the caller must not change it).
+   */
+  #cipherSuite(info?: Uint8Array): CipherSuite {
+    return new CipherSuite({
       kem: this.#kem,
-      kdf: kdfFor(info.kdf),
-      aead: aeadFor(info.aead),
+      kdf: new KeyScheduleMemoKdf(kdfFor(this.#info.kdf), info),
+      aead: aeadFor(this.#info.aead),
     });
   }
 
@@ -196,9 +213,44 @@ export class HpkeSuite implements HpkePart {
   }
 
   /** Single-shot base-mode seal to `publicKey`. */
-  async seal(
+  seal(
     publicKey: Uint8Array,
     info: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): Promise<HpkeSealed> {
+    return this.#seal(this.#suite, publicKey, info, aad, plaintext);
+  }
+
+  /**
+   * Single-shot seals under one `info`, through a suite that hashes that
+   * `info` once for all of them.
+   */
+  sealMany(
+    recipients: readonly HpkeRecipient[],
+    info: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<HpkeSealed[]> {
+    if (recipients.length < 2) {
+      return mapLimited(
+        recipients,
+        (r) => this.#seal(this.#suite, r.publicKey, info, aad, r.plaintext),
+      );
+    }
+    // One private copy, passed as a bare ArrayBuffer: `@hpke/core` copies
+    // any other form of `info` per seal, and the KDF recognizes it by identity.
+    const shared = info.slice();
+    const suite = this.#cipherSuite(shared);
+    return mapLimited(
+      recipients,
+      (r) => this.#seal(suite, r.publicKey, shared.buffer, aad, r.plaintext),
+    );
+  }
+
+  async #seal(
+    suite: CipherSuite,
+    publicKey: Uint8Array,
+    info: Uint8Array | ArrayBuffer,
     aad: Uint8Array,
     plaintext: Uint8Array,
   ): Promise<HpkeSealed> {
@@ -207,7 +259,7 @@ export class HpkeSuite implements HpkePart {
         publicKey,
         this.#importPublic,
       );
-      const { ct, enc } = await this.#suite.seal(
+      const { ct, enc } = await suite.seal(
         { recipientPublicKey, info },
         plaintext,
         aad,

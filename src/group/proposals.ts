@@ -36,6 +36,7 @@ import {
   supportsExtensions,
   supportsRequired,
 } from "./capabilities.ts";
+import { mapLimited } from "../util/map_limited.ts";
 
 /** `ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent)`. */
 export function proposalRef(
@@ -151,7 +152,7 @@ export async function validateProposalList(
       removed.add(p.proposal.removed);
     }
   }
-  const checks: Promise<void>[] = [];
+  const keyPackages: KeyPackage[] = [];
   for (let i = 0; i < list.length; i++) {
     const { proposal, sender } = list[i];
     switch (proposal.proposalType) {
@@ -179,7 +180,7 @@ export async function validateProposalList(
             i,
           );
         }
-        checks.push(validateKeyPackage(cs, kp, { now: ctx.now }));
+        keyPackages.push(kp);
         break;
       }
       case ProposalType.update: {
@@ -304,7 +305,10 @@ export async function validateProposalList(
       fail("invalid_external_commit", "more than one Remove", 0);
     }
   }
-  await Promise.all(checks);
+  await mapLimited(
+    keyPackages,
+    (kp) => validateKeyPackage(cs, kp, { now: ctx.now }),
+  );
 }
 
 /** A stable key for a PreSharedKeyID, for duplicate detection. */

@@ -48,6 +48,7 @@ import { verifiedGroupTree } from "./group_tree.ts";
 import { keyPackageRef } from "./key_package.ts";
 import { type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
+import { mapLimited } from "../util/map_limited.ts";
 
 /** One member to welcome. */
 export interface WelcomeRecipient {
@@ -83,7 +84,7 @@ export async function createWelcome(
   // Every GroupSecrets is encrypted under the same context (the encrypted
   // GroupInfo): one batch, whose `info` is built and hashed once.
   const [refs, sealed] = await Promise.all([
-    Promise.all(recipients.map((r) => keyPackageRef(cs, r.keyPackage))),
+    mapLimited(recipients, (r) => keyPackageRef(cs, r.keyPackage)),
     encryptWithLabelMany(
       cs,
       recipients.map((r) => ({

@@ -23,6 +23,7 @@ import {
   type NodeIndex,
   right,
 } from "./tree_math.ts";
+import { mapLimited } from "../util/map_limited.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -146,9 +147,7 @@ export async function verifyParentHashes(
   for (let x = 1; x < tree.nodeWidth; x += 2) {
     if (tree.getParent(x)) parents.push(x);
   }
-  const ok = await Promise.all(
-    parents.map((x) => isParentHashValid(cs, tree, x)),
-  );
+  const ok = await mapLimited(parents, (x) => isParentHashValid(cs, tree, x));
   const bad = ok.indexOf(false);
   if (bad >= 0) {
     throw new MlsError(

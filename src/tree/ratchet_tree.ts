@@ -35,6 +35,7 @@ import {
   right,
   root,
 } from "./tree_math.ts";
+import { mapLimited } from "../util/map_limited.ts";
 
 /** A node on a filtered direct path with its copath child (§4.1.2). */
 export interface PathStep {
@@ -543,7 +544,7 @@ export class RatchetTree {
     const hashes = this.#hashes;
     for (const xsAtLevel of byLevel) {
       if (!xsAtLevel) continue;
-      await Promise.all(xsAtLevel.map(async (x) => {
+      await mapLimited(xsAtLevel, async (x) => {
         const node = this.#nodes[x];
         const leaf = isLeaf(x);
         const lh = leaf ? undefined : hashes[left(x)];
@@ -556,7 +557,7 @@ export class RatchetTree {
           this.#nodes[x] === node &&
           (leaf || (hashes[left(x)] === lh && hashes[right(x)] === rh))
         ) hashes[x] = h;
-      }));
+      });
     }
   }
 

@@ -16,6 +16,7 @@ import {
 } from "../messages/ratchet_tree.ts";
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { left, level, nodeToLeaf, right } from "./tree_math.ts";
+import { mapLimited } from "../util/map_limited.ts";
 
 /**
  * `TreeHashInput` for a leaf: `node_type = leaf`, then
@@ -113,12 +114,12 @@ export async function computeTreeHashes(
     for (let x = (1 << k) - 1; x < nodes.length; x += 1 << (k + 1)) {
       xs.push(x);
     }
-    const hs = await Promise.all(
-      xs.map((x) =>
+    const hs = await mapLimited(
+      xs,
+      (x) =>
         level(x) === 0
           ? nodeTreeHash(cs, x, nodes[x])
-          : nodeTreeHash(cs, x, nodes[x], out[left(x)], out[right(x)])
-      ),
+          : nodeTreeHash(cs, x, nodes[x], out[left(x)], out[right(x)]),
     );
     xs.forEach((x, i) => out[x] = hs[i]);
   }

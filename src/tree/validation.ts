@@ -20,6 +20,7 @@ import { verifyLeafNodeSignature } from "./leaf_signature.ts";
 import { verifyParentHashes } from "./parent_hash.ts";
 import type { RatchetTree } from "./ratchet_tree.ts";
 import type { LeafIndex } from "./tree_math.ts";
+import { mapLimited } from "../util/map_limited.ts";
 
 /**
  * The `required_capabilities` a group context may impose (§11.1); a
@@ -75,12 +76,11 @@ export async function validateRatchetTree(
     checkLeafParameters(leaf, `leaf[${i}]`, inUse, options);
   }
   const [sigs, ph] = await Promise.allSettled([
-    Promise.all(leaves.map(([i, leaf]) =>
+    mapLimited(leaves, ([i, leaf]) =>
       verifyLeafNodeSignature(cs, leaf, {
         groupId: options.groupId,
         leafIndex: i,
-      })
-    )),
+      })),
     verifyParentHashes(cs, tree),
   ]);
   // A bad signature is reported before the parent hashes it may also break

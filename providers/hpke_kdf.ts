@@ -1,0 +1,202 @@
+/**
+ * An HPKE KDF for `@hpke/core`'s `CipherSuite` that wraps one of
+ * `@hpke/core`'s own KDFs and remembers the parts of the HPKE key schedule
+ * (RFC 9180 §5.1) that do not depend on the KEM's shared secret:
+ *
+ * - `psk_id_hash = LabeledExtract("", "psk_id_hash", psk_id)`: in base mode
+ *   `psk_id` is empty, so the value is the same for every seal and open;
+ * - `info_hash = LabeledExtract("", "info_hash", info)` for one `info` fixed
+ *   when the KDF is made: MLS seals a commit's path secrets, and a Welcome's
+ *   group secrets, to many recipients under one `info` (for a Welcome it holds
+ *   the whole encrypted GroupInfo, ratchet tree included, so hashing it once
+ *   per recipient would make large adds quadratic);
+ * - the HKDF import of `ikm = LabeledIkm("secret", psk)`, which in base mode
+ *   (empty `psk`) is a constant that `@hpke/core` imports again for each of
+ *   the three secrets it derives per context.
+ *
+ * Every value is still computed by the wrapped `@hpke/core` KDF or by
+ * WebCrypto's HKDF; nothing here implements a primitive. None of the
+ * remembered values is secret: they are hashes of public inputs and a key
+ * made from constant bytes.
+ *
+ * @module
+ */
+
+import type { KdfInterface } from "@hpke/core";
+
+type Bytes = ArrayBufferLike | ArrayBufferView;
+
+const enc = new TextEncoder();
+const PSK_ID_HASH = enc.encode("psk_id_hash");
+const INFO_HASH = enc.encode("info_hash");
+const SECRET = enc.encode("secret");
+const EMPTY = new Uint8Array(0);
+
+function view(b: Bytes): Uint8Array {
+  if (b instanceof Uint8Array) return b;
+  if (ArrayBuffer.isView(b)) {
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return new Uint8Array(b);
+}
+
+/** Byte equality: the same bytes, or 32-bit words compared where aligned. */
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.buffer === b.buffer && a.byteOffset === b.byteOffset) return true;
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const n = a.length >>> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, n);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, n);
+    for (; i < n; i++) if (wa[i] !== wb[i]) return false;
+    i = n << 2;
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const HASHES: Record<number, string> = {
+  0x0001: "SHA-256",
+  0x0002: "SHA-384",
+  0x0003: "SHA-512",
+};
+
+/** A `@hpke/core` KDF that remembers secret-independent key-schedule values. */
+export class KeyScheduleMemoKdf implements KdfInterface {
+  readonly #inner: KdfInterface;
+  readonly #info: Uint8Array | undefined;
+  #infoHash: Promise<ArrayBuffer> | undefined;
+  #pskIdHash: Promise<ArrayBuffer> | undefined;
+  #baseIkm: Uint8Array = EMPTY;
+  #baseKey: Promise<CryptoKey> | undefined;
+
+  /**
+   * @param inner one of `@hpke/core`'s HKDFs (`HkdfSha256`, …)
+   * @param info the `info` whose hash to remember, when all seals through
+   *   this KDF share one; kept by reference, so the caller must not change
+   *   it (passing its exact `ArrayBuffer` to `@hpke/core` lets a seal skip
+   *   the byte comparison)
+   */
+  constructor(inner: KdfInterface, info?: Uint8Array) {
+    this.#inner = inner;
+    this.#info = info;
+  }
+
+  /** The KDF id (RFC 9180 §7.2). */
+  get id(): KdfInterface["id"] {
+    return this.#inner.id;
+  }
+
+  /** `Nh`. */
+  get hashSize(): number {
+    return this.#inner.hashSize;
+  }
+
+  /** Binds the HPKE suite id, as `CipherSuite` does for its KDF. */
+  init(suiteId: Uint8Array): void {
+    this.#inner.init(suiteId);
+    this.#baseIkm = this.#inner.buildLabeledIkm(SECRET, EMPTY);
+  }
+
+  /** `"HPKE-v1" || suite_id || label || ikm`. */
+  buildLabeledIkm(label: Uint8Array, ikm: Uint8Array): Uint8Array {
+    return this.#inner.buildLabeledIkm(label, ikm);
+  }
+
+  /** `I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info`. */
+  buildLabeledInfo(label: Uint8Array, info: Uint8Array, len: number) {
+    return this.#inner.buildLabeledInfo(label, info, len);
+  }
+
+  /** HKDF-Extract. */
+  extract(salt: Bytes, ikm: Bytes): Promise<ArrayBuffer> {
+    return this.#inner.extract(salt, ikm);
+  }
+
+  /** HKDF-Expand. */
+  expand(prk: Bytes, info: Bytes, len: number): Promise<ArrayBuffer> {
+    return this.#inner.expand(prk, info, len);
+  }
+
+  /** HKDF-Extract then Expand; base mode's constant `ikm` is imported once. */
+  extractAndExpand(
+    salt: Bytes,
+    ikm: Bytes,
+    info: Bytes,
+    len: number,
+  ): Promise<ArrayBuffer> {
+    const hash = HASHES[this.#inner.id];
+    if (!hash || !equal(view(ikm), this.#baseIkm)) {
+      return this.#inner.extractAndExpand(salt, ikm, info, len);
+    }
+    if (!this.#baseKey) {
+      this.#baseKey = crypto.subtle.importKey(
+        "raw",
+        this.#baseIkm as Uint8Array<ArrayBuffer>,
+        "HKDF",
+        false,
+        ["deriveBits"],
+      );
+      this.#baseKey.catch(() => this.#baseKey = undefined);
+    }
+    return this.#baseKey.then((key) =>
+      crypto.subtle.deriveBits(
+        {
+          name: "HKDF",
+          hash,
+          salt: view(salt).slice(),
+          info: view(info).slice(),
+        },
+        key,
+        len * 8,
+      )
+    );
+  }
+
+  /** `LabeledExtract`, remembering `psk_id_hash` and `info_hash`. */
+  async labeledExtract(
+    salt: Bytes,
+    label: Uint8Array,
+    ikm: Uint8Array,
+  ): Promise<ArrayBuffer> {
+    if (view(salt).length === 0) {
+      if (ikm.length === 0 && equal(label, PSK_ID_HASH)) {
+        this.#pskIdHash ??= this.#remember(salt, label, ikm, true);
+        return (await this.#pskIdHash).slice(0);
+      }
+      if (
+        this.#info && equal(label, INFO_HASH) && equal(ikm, this.#info)
+      ) {
+        this.#infoHash ??= this.#remember(salt, label, ikm, false);
+        return (await this.#infoHash).slice(0);
+      }
+    }
+    return this.#inner.labeledExtract(salt, label, ikm);
+  }
+
+  /** `LabeledExpand`. */
+  labeledExpand(
+    prk: Bytes,
+    label: Uint8Array,
+    info: Uint8Array,
+    len: number,
+  ): Promise<ArrayBuffer> {
+    return this.#inner.labeledExpand(prk, label, info, len);
+  }
+
+  /** Computes once; a failure is not remembered. */
+  #remember(
+    salt: Bytes,
+    label: Uint8Array,
+    ikm: Uint8Array,
+    pskIdHash: boolean,
+  ): Promise<ArrayBuffer> {
+    const p = this.#inner.labeledExtract(salt, label, ikm);
+    p.catch(() => {
+      if (pskIdHash) this.#pskIdHash = undefined;
+      else this.#infoHash = undefined;
+    });
+    return p;
+  }
+}
