@@ -12,7 +12,6 @@
 import {
   type Codec,
   decode,
-  encode,
   struct,
   uint64,
   uint8,
@@ -25,7 +24,11 @@ import {
 } from "../group/serialize.ts";
 import type { GroupState } from "../group/state.ts";
 import { SecretTree, type SecretTreeState } from "../schedule/secret_tree.ts";
-import { secretTreeStateCodec } from "../schedule/secret_tree_codec.ts";
+import {
+  secretTreeStateCodec,
+  secretTreeStateSize,
+} from "../schedule/secret_tree_codec.ts";
+import { Writer } from "../codec/writer.ts";
 import type {
   CryptoProvider,
   SignaturePrivateKey,
@@ -41,24 +44,31 @@ import {
 export const ratchetsKey = (groupId: string, clientId: string): string =>
   `ratchets/${groupId}/${clientId}`;
 
-interface EpochRatchets {
+/** @internal */
+export interface EpochRatchets {
   epoch: bigint;
   tree: SecretTreeState;
 }
 
-interface RatchetsRecord {
+/** @internal */
+export interface RatchetsRecord {
   version: number;
   trees: EpochRatchets[];
 }
 
-const ratchetsCodec: Codec<RatchetsRecord> = struct<RatchetsRecord>({
+/** @internal The ratchets record (exported for tests). */
+export const ratchetsCodec: Codec<RatchetsRecord> = struct<RatchetsRecord>({
   version: uint8,
   trees: vector(
     struct<EpochRatchets>({ epoch: uint64, tree: secretTreeStateCodec }),
   ),
 });
 
-/** The write that stores the ratchets of `state`. */
+/**
+ * The write that stores the ratchets of `state`: done after every message,
+ * so the record (the {@link ratchetsCodec} encoding) is written into one
+ * buffer of its exact size, straight from the secret trees.
+ */
 export function ratchetsWrite(
   state: GroupState,
   groupId: string,
@@ -69,15 +79,24 @@ export function ratchetsWrite(
       epoch: state.context.epoch,
       tree: state.secretTree.state as SecretTreeState,
     },
-    ...state.past.map((p) => ({
+  ];
+  for (const p of state.past) {
+    trees.push({
       epoch: p.context.epoch,
       tree: p.secretTree.state as SecretTreeState,
-    })),
-  ];
-  return {
-    key: ratchetsKey(groupId, clientId),
-    value: encode(ratchetsCodec, { version: 1, trees }),
-  };
+    });
+  }
+  let body = 0;
+  for (const t of trees) body += 8 + secretTreeStateSize(t.tree);
+  const header = body < 0x40 ? 1 : body < 0x4000 ? 2 : 4;
+  const w = new Writer(1 + header + body);
+  w.u8(1);
+  w.varint(body);
+  for (const t of trees) {
+    w.u64(t.epoch);
+    secretTreeStateCodec.encode(w, t.tree);
+  }
+  return { key: ratchetsKey(groupId, clientId), value: w.finish() };
 }
 
 /** The writes that store all of `state` under `key`. */

@@ -24,6 +24,7 @@ import {
   uint32,
   vector,
 } from "../codec/codec.ts";
+import type { Writer } from "../codec/writer.ts";
 import { MlsError } from "../errors.ts";
 import { root } from "../tree/tree_math.ts";
 import type {
@@ -96,8 +97,8 @@ interface StateWire {
   leaves: LeafWire[];
 }
 
-/** The codec of a {@link SecretTreeState} (layout in the module notes). */
-export const secretTreeStateCodec: Codec<SecretTreeState> = map(
+/** The generic codec; its encoder is the reference for the one below. */
+const genericCodec: Codec<SecretTreeState> = map(
   struct<StateWire>({
     leafCount: uint32,
     nodes: vector(struct<NodeWire>({ node: uint32, secret: opaque })),
@@ -145,3 +146,88 @@ export const secretTreeStateCodec: Codec<SecretTreeState> = map(
     ),
   }),
 );
+
+function varintSize(n: number): number {
+  return n < 0x40 ? 1 : n < 0x4000 ? 2 : 4;
+}
+
+function opaqueSize(b: Uint8Array): number {
+  return varintSize(b.length) + b.length;
+}
+
+function skippedSize(r: HashRatchetState): number {
+  let n = 0;
+  for (const kn of r.skipped.values()) {
+    n += 4 + opaqueSize(kn.key) + opaqueSize(kn.nonce);
+  }
+  return n;
+}
+
+function ratchetSize(r: HashRatchetState): number {
+  const skipped = skippedSize(r);
+  return 4 + opaqueSize(r.secret) + varintSize(skipped) + skipped;
+}
+
+function nodesSize(s: SecretTreeState): number {
+  let n = 0;
+  for (const v of s.nodes.values()) n += 4 + opaqueSize(v);
+  return n;
+}
+
+function leavesSize(s: SecretTreeState): number {
+  let n = 0;
+  for (const l of s.leaves.values()) {
+    n += 4 + ratchetSize(l.handshake) + ratchetSize(l.application);
+  }
+  return n;
+}
+
+/**
+ * The length of the encoding of `s`, exactly: lets a caller size its
+ * {@link Writer} once (the ratchets are stored after every message).
+ */
+export function secretTreeStateSize(s: Readonly<SecretTreeState>): number {
+  const nodes = nodesSize(s), leaves = leavesSize(s);
+  return 4 + varintSize(nodes) + nodes + varintSize(leaves) + leaves;
+}
+
+function writeRatchet(w: Writer, r: HashRatchetState): void {
+  w.u32(r.generation);
+  w.opaque(r.secret);
+  w.varint(skippedSize(r));
+  for (const [g, kn] of r.skipped) {
+    w.u32(g);
+    w.opaque(kn.key);
+    w.opaque(kn.nonce);
+  }
+}
+
+/**
+ * Writes `s` as {@link secretTreeStateCodec} does, straight from its maps:
+ * vector lengths are computed first, so nothing is shifted and no
+ * intermediate arrays are built.
+ */
+function writeSecretTreeState(w: Writer, s: Readonly<SecretTreeState>): void {
+  w.u32(s.leafCount);
+  w.varint(nodesSize(s));
+  for (const [i, v] of s.nodes) {
+    w.u32(i);
+    w.opaque(v);
+  }
+  w.varint(leavesSize(s));
+  for (const [i, l] of s.leaves) {
+    w.u32(i);
+    writeRatchet(w, l.handshake);
+    writeRatchet(w, l.application);
+  }
+}
+
+/** The codec of a {@link SecretTreeState} (layout in the module notes). */
+export const secretTreeStateCodec: Codec<SecretTreeState> = {
+  encode: writeSecretTreeState,
+  decode: genericCodec.decode,
+};
+
+/** @internal The generic encoder, for tests comparing the two. */
+export const secretTreeStateReferenceCodec: Codec<SecretTreeState> =
+  genericCodec;
