@@ -49,7 +49,11 @@ function fromB64url(s: string): Uint8Array {
 
 /** Serialized public key from a native private `CryptoKey`'s JWK. */
 async function jwkPublic(key: CryptoKey): Promise<Uint8Array> {
-  const jwk = await crypto.subtle.exportKey("jwk", key);
+  return publicOfJwk(await crypto.subtle.exportKey("jwk", key));
+}
+
+/** `SerializePublicKey` from a private JWK: `x`, or `0x04 || x || y`. */
+function publicOfJwk(jwk: JsonWebKey): Uint8Array {
   const x = fromB64url(jwk.x!);
   if (jwk.kty !== "EC") return x;
   const y = fromB64url(jwk.y!);
@@ -66,11 +70,13 @@ type PublicFromPrivate = (
   raw: Uint8Array,
 ) => Promise<Uint8Array>;
 
+const jwkPublicFromPrivate: PublicFromPrivate = (key) => jwkPublic(key);
+
 function kemFor(
   id: number,
   features: WebCryptoFeatures,
 ): [KemInterface, PublicFromPrivate] {
-  const native: PublicFromPrivate = (key) => jwkPublic(key);
+  const native = jwkPublicFromPrivate;
   switch (id) {
     case 0x0010:
       return [new DhkemP256HkdfSha256(), native];
@@ -153,6 +159,8 @@ export class HpkeSuite implements HpkePart {
   #suite: CipherSuite;
   #info: CipherSuiteInfo;
   #kem: KemInterface;
+  /** Whether the KEM's keys are WebCrypto keys (exportable as JWK). */
+  #native: boolean;
   #publicFromPrivate: PublicFromPrivate;
   #privateKeyLength: number;
   #private = new SecretCache<PrivateEntry>();
@@ -167,6 +175,7 @@ export class HpkeSuite implements HpkePart {
    */
   constructor(info: CipherSuiteInfo, features: WebCryptoFeatures) {
     [this.#kem, this.#publicFromPrivate] = kemFor(info.kem, features);
+    this.#native = this.#publicFromPrivate === jwkPublicFromPrivate;
     this.#privateKeyLength = PRIVATE_KEY_LENGTH[info.kem] ?? 0;
     this.#info = info;
     this.#suite = this.#cipherSuite();
@@ -201,12 +210,20 @@ export class HpkeSuite implements HpkePart {
     this.#kem.deserializePublicKey(raw);
 
   async #serialize(pair: CryptoKeyPair): Promise<HpkeKeyPair> {
-    const [pub, priv] = await Promise.all([
-      this.#kem.serializePublicKey(pair.publicKey),
-      this.#kem.serializePrivateKey(pair.privateKey),
-    ]);
-    const publicKey = new Uint8Array(pub);
-    const privateKey = new Uint8Array(priv);
+    let publicKey: Uint8Array, privateKey: Uint8Array;
+    if (this.#native) {
+      // A WebCrypto private key's JWK holds both halves: one export, not two.
+      const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
+      publicKey = publicOfJwk(jwk);
+      privateKey = padScalar(fromB64url(jwk.d!), this.#privateKeyLength);
+    } else {
+      const [pub, priv] = await Promise.all([
+        this.#kem.serializePublicKey(pair.publicKey),
+        this.#kem.serializePrivateKey(pair.privateKey),
+      ]);
+      publicKey = new Uint8Array(pub);
+      privateKey = new Uint8Array(priv);
+    }
     // The caller will likely decrypt with this key: remember the import.
     this.#private.set(privateKey, { pair, publicKey: publicKey.slice() });
     return { publicKey, privateKey };

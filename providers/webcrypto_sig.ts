@@ -271,16 +271,16 @@ export class WebSignature implements SignaturePart {
       extractable,
       USAGES,
     ) as CryptoKeyPair;
-    // Both exports at once (the private one only for a raw key).
-    const [pub, jwk] = await Promise.all([
-      crypto.subtle.exportKey("raw", kp.publicKey),
-      extractable ? crypto.subtle.exportKey("jwk", kp.privateKey) : undefined,
-    ]);
-    const publicKey = new Uint8Array(pub);
-    if (!jwk) {
+    if (!extractable) {
+      const publicKey = new Uint8Array(
+        await crypto.subtle.exportKey("raw", kp.publicKey),
+      );
       publicOf.set(kp.privateKey, publicKey.slice());
       return { publicKey, privateKey: kp.privateKey };
     }
+    // The private key's JWK holds both halves: one export, not two.
+    const jwk = await crypto.subtle.exportKey("jwk", kp.privateKey);
+    const publicKey = this.#s.jwkPublic(jwk);
     const privateKey = pad(fromB64url(jwk.d!), this.#s.privateLength);
     this.#raw.set(privateKey, {
       key: kp.privateKey,
