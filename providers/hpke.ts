@@ -211,11 +211,23 @@ export class HpkeSuite implements HpkePart {
 
   async #serialize(pair: CryptoKeyPair): Promise<HpkeKeyPair> {
     let publicKey: Uint8Array, privateKey: Uint8Array;
-    if (this.#native) {
-      // A WebCrypto private key's JWK holds both halves: one export, not two.
+    if (this.#native && pair.privateKey.algorithm.name === "ECDH") {
+      // An EC private key's JWK holds both halves: one export, not two.
       const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
       publicKey = publicOfJwk(jwk);
       privateKey = padScalar(fromB64url(jwk.d!), this.#privateKeyLength);
+    } else if (this.#native) {
+      // X25519/X448: raw public key and PKCS#8, whose last Nsk octets are the
+      // private key (RFC 8410 §7); cheaper than a JWK, which recomputes `x`.
+      const [pub, pkcs8] = await Promise.all([
+        crypto.subtle.exportKey("raw", pair.publicKey),
+        crypto.subtle.exportKey("pkcs8", pair.privateKey),
+      ]);
+      publicKey = new Uint8Array(pub);
+      privateKey = new Uint8Array(pkcs8.slice(-this.#privateKeyLength));
+      if (pkcs8.byteLength !== 16 + this.#privateKeyLength) {
+        throw failure("unexpected PKCS#8 encoding", undefined);
+      }
     } else {
       const [pub, priv] = await Promise.all([
         this.#kem.serializePublicKey(pair.publicKey),
