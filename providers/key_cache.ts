@@ -11,7 +11,8 @@
  *   parsed from messages, so identity would rarely hit.
  *
  * Both store promises, so concurrent requests for one key share an import,
- * and forget a promise that rejects.
+ * and forget a promise that rejects. {@link forgetSecret} drops the entries
+ * of a secret deleted while its buffer may still be referenced.
  *
  * @module
  */
@@ -34,9 +35,48 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
+interface SecretEntry<V> {
+  copy: Uint8Array;
+  value: Promise<V>;
+}
+
+/** The caches holding an entry for a buffer, for {@link forgetSecret}. */
+const holders = new WeakMap<
+  Uint8Array,
+  WeakMap<Uint8Array, SecretEntry<unknown>>[]
+>();
+
+/**
+ * Drops every {@link SecretCache} entry made from `raw` (wiping the entry's
+ * copy of the bytes): for secrets deleted before their buffer becomes
+ * garbage, such as a hash ratchet's consumed generation, so that nothing
+ * made from them (a copy, an imported key) outlives them in a cache.
+ *
+ * @param raw the secret bytes whose entries go
+ */
+export function forgetSecret(raw: Uint8Array): void {
+  const maps = holders.get(raw);
+  if (!maps) return;
+  holders.delete(raw);
+  for (const m of maps) {
+    const e = m.get(raw);
+    if (e) {
+      e.copy.fill(0);
+      m.delete(raw);
+    }
+  }
+}
+
 /** A cache from secret bytes (by identity, checked by content) to a value. */
 export class SecretCache<V> {
-  #map = new WeakMap<Uint8Array, { copy: Uint8Array; value: Promise<V> }>();
+  #map = new WeakMap<Uint8Array, SecretEntry<V>>();
+
+  #hold(raw: Uint8Array): void {
+    const m = this.#map as WeakMap<Uint8Array, SecretEntry<unknown>>;
+    const maps = holders.get(raw);
+    if (!maps) holders.set(raw, [m]);
+    else if (!maps.includes(m)) maps.push(m);
+  }
 
   /**
    * The cached value for `raw`, or `make(raw)` (then cached).
@@ -51,6 +91,7 @@ export class SecretCache<V> {
     const value = make(raw);
     const entry = { copy: raw.slice(), value };
     this.#map.set(raw, entry);
+    this.#hold(raw);
     value.catch(() => {
       if (this.#map.get(raw) === entry) this.#map.delete(raw);
     });
@@ -65,6 +106,7 @@ export class SecretCache<V> {
    */
   set(raw: Uint8Array, value: V): void {
     this.#map.set(raw, { copy: raw.slice(), value: Promise.resolve(value) });
+    this.#hold(raw);
   }
 }
 

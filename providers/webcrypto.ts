@@ -1,8 +1,8 @@
 /**
  * Symmetric primitives on `crypto.subtle`: SHA-2, HMAC, HKDF and AES-GCM.
- * Imported HMAC and AES keys are cached per key buffer (see
+ * Imported HMAC and HKDF keys are cached per key buffer (see
  * {@link SecretCache}), so the many derivations from one secret import it
- * once.
+ * once; AES keys, each used once, are not.
  *
  * @module
  */
@@ -149,13 +149,17 @@ export class WebKdf implements KdfPart {
 
 const GCM_NONCE = 12;
 
-/** AES-GCM (128-bit tag) over WebCrypto. */
+/**
+ * AES-GCM (128-bit tag) over WebCrypto. Keys are imported per call, not
+ * cached: MLS uses each AEAD key once (a ratchet generation, a sender-data
+ * key, a welcome key), and a cached import would only keep a consumed key
+ * alive.
+ */
 export class WebAesGcm implements AeadPart {
   /** `Nk`: 16 or 32. */
   readonly keyLength: number;
   /** `Nn`: 12. */
   readonly nonceLength: number = GCM_NONCE;
-  #keys = new SecretCache<CryptoKey>();
 
   /**
    * AES-GCM with one key size.
@@ -187,7 +191,7 @@ export class WebAesGcm implements AeadPart {
     plaintext: Uint8Array,
   ): Promise<Uint8Array> {
     const params = this.#params(key, nonce, aad);
-    const k = await this.#keys.get(key, this.#import);
+    const k = await this.#import(key);
     return new Uint8Array(
       await crypto.subtle.encrypt(params, k, buf(plaintext)),
     );
@@ -201,7 +205,7 @@ export class WebAesGcm implements AeadPart {
     ciphertext: Uint8Array,
   ): Promise<Uint8Array> {
     const params = this.#params(key, nonce, aad);
-    const k = await this.#keys.get(key, this.#import);
+    const k = await this.#import(key);
     try {
       return new Uint8Array(
         await crypto.subtle.decrypt(params, k, buf(ciphertext)),

@@ -105,15 +105,20 @@ export async function protectPrivate(
 ): Promise<PrivateMessage> {
   const leaf = memberLeaf(content);
   checkOwnGroupAndEpoch(content.groupId, content.epoch, options.groupContext);
-  // Signing and the ratchet step are independent: run them together.
-  const [signed, key] = await Promise.allSettled([
+  // Signing and the ratchet step are independent: run them together, the
+  // ratchet step (the longer chain of calls) issued first.
+  const nextKey = options.secretTree.nextKey(
+    leaf,
+    ratchetType(content.contentType),
+  );
+  const [key, signed] = await Promise.allSettled([
+    nextKey,
     signFramedContent(cs, content, {
       wireFormat: WireFormat.mlsPrivateMessage,
       signatureKey: options.signatureKey,
       groupContext: options.groupContext,
       confirmationTag: options.confirmationTag,
     }),
-    options.secretTree.nextKey(leaf, ratchetType(content.contentType)),
   ]);
   if (signed.status === "rejected" || key.status === "rejected") {
     if (key.status === "fulfilled") wipeKey(key.value);

@@ -33,6 +33,7 @@
  * @module
  */
 
+import { forgetSecret } from "../../providers/key_cache.ts";
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { deriveTreeSecret, expandWithLabel } from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
@@ -126,6 +127,8 @@ export class SecretTree {
   readonly #maxForward: number;
   readonly #maxSkipped: number;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Operations started and not yet settled. */
+  #running = 0;
 
   private constructor(
     cs: SuiteCrypto,
@@ -275,7 +278,7 @@ export class SecretTree {
   /** Wipes and forgets every secret (the epoch is discarded). */
   wipe(): void {
     const s = this.#state;
-    for (const v of s.nodes.values()) wipe(v);
+    for (const v of s.nodes.values()) drop(v);
     for (const l of s.leaves.values()) {
       wipeRatchet(l.handshake);
       wipeRatchet(l.application);
@@ -284,12 +287,32 @@ export class SecretTree {
     s.leaves.clear();
   }
 
-  /** Serializes operations: each waits for the previous one to settle. */
+  /**
+   * Serializes operations: each waits for the previous one to settle. An
+   * operation on an idle tree starts at once, so its first crypto call is
+   * issued before the caller goes on (a sender signs while the ratchet
+   * step runs).
+   */
   #exclusive<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(op, op);
-    this.#queue = run.then(noop, noop);
+    let run: Promise<T>;
+    if (this.#running === 0) {
+      try {
+        run = op();
+      } catch (e) {
+        run = Promise.reject(e);
+      }
+    } else {
+      run = this.#queue.then(op, op);
+    }
+    this.#running++;
+    const settled = run.then(this.#settle, this.#settle);
+    this.#queue = settled;
     return run;
   }
+
+  #settle = (): void => {
+    this.#running--;
+  };
 
   /**
    * The ratchets of `leaf`, expanding the tree along the leaf's path from
@@ -322,7 +345,7 @@ export class SecretTree {
         expandWithLabel(cs, secret, "tree", RIGHT, nh),
       ]);
       s.nodes.delete(p);
-      wipe(secret);
+      drop(secret);
       s.nodes.set(left(p), l);
       s.nodes.set(right(p), r);
     }
@@ -332,7 +355,7 @@ export class SecretTree {
       expandWithLabel(cs, secret, "application", EMPTY, nh),
     ]);
     s.nodes.delete(x);
-    wipe(secret);
+    drop(secret);
     const ratchets: LeafRatchets = {
       handshake: { generation: 0, secret: hs, skipped: new Map() },
       application: { generation: 0, secret: as, skipped: new Map() },
@@ -389,13 +412,13 @@ export class SecretTree {
       Promise.all(kept),
     ]);
     if (secret !== r.secret) spent.push(secret);
-    for (const s of spent) wipe(s);
+    for (const s of spent) drop(s);
     const maxSkipped = this.#maxSkipped;
     return {
       key,
       nonce,
       apply: () => {
-        wipe(r.secret);
+        drop(r.secret);
         r.secret = nextSecret;
         r.generation = g + 1;
         for (const [j, kn] of skipped) r.skipped.set(j, kn);
@@ -410,7 +433,7 @@ export class SecretTree {
       discard: () => {
         wipe(key);
         wipe(nonce);
-        wipe(nextSecret);
+        drop(nextSecret);
         for (const [, kn] of skipped) wipeKeyNonce(kn);
       },
     };
@@ -449,9 +472,18 @@ function wipeKeyNonce(kn: RatchetKeyNonce): void {
 }
 
 function wipeRatchet(r: HashRatchetState): void {
-  wipe(r.secret);
+  drop(r.secret);
   for (const kn of r.skipped.values()) wipeKeyNonce(kn);
   r.skipped.clear();
+}
+
+/**
+ * Deletes a secret that served as a derivation key: wipes it and drops what
+ * the provider cached for it (an imported HMAC key and its copy).
+ */
+function drop(secret: Uint8Array): void {
+  forgetSecret(secret);
+  wipe(secret);
 }
 
 function noop(): void {}
