@@ -41,7 +41,7 @@ import {
 } from "./framing.ts";
 import { groupInfoFor } from "./group_info.ts";
 import {
-  applyProposals,
+  applyToClone,
   pathRequired,
   pskIdKey,
   type SentProposal,
@@ -219,18 +219,12 @@ export async function createCommit(
     groupId: state.context.groupId,
     allowResumptionUsage: options.resumptionUsage,
   });
-  const tree = state.tree.clone();
-  const applied = await applyProposals(
+  const { tree, applied } = await applyToClone(
     cs,
-    tree,
-    state.context.extensions,
+    state.tree,
+    state.context,
     list,
-    // validateProposalList above verified the key packages' signatures.
-    {
-      groupId: state.context.groupId,
-      now: options.now,
-      keyPackagesValidated: true,
-    },
+    options.now,
   );
   const psks = await resolvePsks(
     applied.psks,

@@ -311,6 +311,28 @@ export async function validateProposalList(
   );
 }
 
+/**
+ * The next epoch's tree: a clone of `tree` with a validated proposal list
+ * applied (§12.3). The committer and every receiver start a commit here;
+ * `validateProposalList` has verified the key packages, so Add leaves are
+ * not verified again.
+ */
+export async function applyToClone(
+  cs: SuiteCrypto,
+  tree: RatchetTree,
+  context: { groupId: Uint8Array; extensions: Extension[] },
+  list: readonly SentProposal[],
+  now?: Date,
+): Promise<{ tree: RatchetTree; applied: AppliedProposals }> {
+  const next = tree.clone();
+  const applied = await applyProposals(cs, next, context.extensions, list, {
+    groupId: context.groupId,
+    now,
+    keyPackagesValidated: true,
+  });
+  return { tree: next, applied };
+}
+
 /** A stable key for a PreSharedKeyID, for duplicate detection. */
 export function pskIdKey(id: PreSharedKeyID): string {
   return id.pskType === PSKType.external

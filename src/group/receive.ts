@@ -31,7 +31,7 @@ import type { CommitSummary } from "./commit.ts";
 import { nextEpoch } from "./epoch.ts";
 import { findExtension } from "./group_info.ts";
 import {
-  applyProposals,
+  applyToClone,
   checkExternalProposalType,
   pathRequired,
   proposalRef,
@@ -400,18 +400,12 @@ async function processCommit(
     list,
     commit.path?.leafNode.credential,
   );
-  const tree = state.tree.clone();
-  const applied = await applyProposals(
+  const { tree, applied } = await applyToClone(
     cs,
-    tree,
-    state.context.extensions,
+    state.tree,
+    state.context,
     list,
-    // validateProposalList above verified the key packages' signatures.
-    {
-      groupId: state.context.groupId,
-      now: options.now,
-      keyPackagesValidated: true,
-    },
+    options.now,
   );
   const summary: CommitSummary = {
     added: applied.added,
