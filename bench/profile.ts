@@ -88,7 +88,8 @@ if (Deno.args.includes("--count") || Deno.args.includes("--trace")) {
         const start = performance.now();
         const where = (new Error().stack ?? "").split("\n").slice(2)
           .map((l) => /(src|providers)\/([\w/]+\.ts):(\d+)/.exec(l))
-          .filter((x) => x).slice(0, 2).map((x) => `${x![2]}:${x![3]}`)
+          .filter((x) => x).slice(0, Number(Deno.env.get("TRACE_DEPTH") ?? 2))
+          .map((x) => `${x![2]}:${x![3]}`)
           .join(" < ");
         const p = orig(...a);
         const alg = a[0] as string | { name?: string };
