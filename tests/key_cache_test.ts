@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { forgetSecret, SecretCache } from "../providers/key_cache.ts";
 import { defaultProvider } from "../providers/mod.ts";
 import { SecretTree } from "../src/schedule/secret_tree.ts";
-import { toHex } from "../src/util/bytes.ts";
+import { toHex, wipe } from "../src/util/bytes.ts";
 
 Deno.test("key cache: forgetSecret drops the entries of one buffer in every cache", async () => {
   const a = new SecretCache<number>(), b = new SecretCache<number>();
@@ -24,6 +24,18 @@ Deno.test("key cache: forgetSecret drops the entries of one buffer in every cach
   b.set(other, 9);
   forgetSecret(other);
   assert.equal(await b.get(other, make), 6);
+});
+
+Deno.test("key cache: wiping a secret drops what was cached from it", async () => {
+  const cache = new SecretCache<number>();
+  let n = 0;
+  const make = () => Promise.resolve(++n);
+  const raw = new Uint8Array(32).fill(1);
+  assert.equal(await cache.get(raw, make), 1);
+  assert.equal(await cache.get(raw, make), 1, "a hit");
+  wipe(raw);
+  raw.fill(1); // the same bytes again in the same buffer: not a stale hit
+  assert.equal(await cache.get(raw, make), 2, "made again after the wipe");
 });
 
 Deno.test("secret tree: ratchet keys are unchanged by forgetting consumed secrets", async () => {

@@ -6,6 +6,7 @@
  */
 
 import { MlsError } from "../errors.ts";
+import { forgetSecret } from "../../providers/key_cache.ts";
 
 const HEX = Array.from(
   { length: 256 },
@@ -78,7 +79,12 @@ export function utf8Decode(b: Uint8Array): string {
   }
 }
 
-/** Overwrites a secret with zeros; used when a secret is consumed. */
+/**
+ * Overwrites a secret with zeros; used when a secret is consumed. Whatever a
+ * provider cached from these bytes (a copy, an imported key) goes too.
+ */
 export function wipe(b: Uint8Array | undefined): void {
-  b?.fill(0);
+  if (!b) return;
+  forgetSecret(b);
+  b.fill(0);
 }
