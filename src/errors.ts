@@ -50,7 +50,8 @@
  *
  * Group state and the Web API: `unauthorized` (the `authorize` hook said
  * no), `removed` (this member was removed), `group_reinitialized`,
- * `commit_pending`, `no_pending_commit`, `unknown_member`,
+ * `commit_pending`, `no_pending_commit`, `proposals_pending` (application
+ * data while the epoch has uncommitted proposals), `unknown_member`,
  * `unknown_identity`, `group_exists`, `group_deleted`,
  * `unsupported_state_version`, `invalid_state_format`, `signer_required`,
  * `signer_mismatch`, `invalid_argument`.

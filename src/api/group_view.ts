@@ -448,7 +448,14 @@ export class GroupView {
     return this.#exclusive(() => this.#propose((s) => proposeUpdate(s)));
   }
 
-  /** Encrypts application data (a string is sent as UTF-8) as a PrivateMessage. */
+  /**
+   * Encrypts application data (a string is sent as UTF-8) as a
+   * PrivateMessage. Refused with `proposals_pending` while this epoch has
+   * proposals (received or our own) and no commit of ours is pending: a
+   * member that has seen proposals MUST commit before sending application
+   * data (RFC 9420 §12.4). With `autoCommit` (the default) a received
+   * proposal is committed on arrival.
+   */
   send(message: string | Uint8Array): Promise<Uint8Array> {
     return this.#exclusive(async () => {
       const data = typeof message === "string" ? utf8Encode(message) : message;
@@ -456,6 +463,13 @@ export class GroupView {
         throw new MlsError(
           "invalid_argument",
           "send() takes a string or bytes",
+        );
+      }
+      if (this.#state.proposals.size > 0 && !this.#pending) {
+        throw new MlsError(
+          "proposals_pending",
+          "commit this epoch's proposals before sending application data",
+          "proposals",
         );
       }
       const msg = await sendApplication(this.#state, data);

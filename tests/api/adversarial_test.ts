@@ -227,3 +227,32 @@ Deno.test("api: a Welcome for someone else", async () => {
   await a.receive(add);
   await stillTalks(a, b);
 });
+
+Deno.test("API: no application data while the epoch has uncommitted proposals (§12.4)", async () => {
+  const { mls, a, b, c } = await conversation({ autoCommit: false });
+  const proposal = await b.proposeRemove(
+    c.members.find((m) => m.clientId === c.clientId)!,
+  );
+  // The proposer itself has observed a proposal.
+  await rejects(mls, b, () => b.send("hi"), "proposals_pending");
+  const seen = await a.receive(proposal);
+  assert.equal(seen.type, "proposal");
+  await rejects(mls, a, () => a.send("hi"), "proposals_pending");
+  // Once a commit covering them is out, sending is allowed again.
+  const commit = await a.commit();
+  await a.send("sent after committing");
+  await a.receive(commit);
+  await b.receive(commit);
+  await stillTalks(a, b);
+  await stillTalks(b, a);
+});
+
+Deno.test("API: with autoCommit a received proposal does not block sending", async () => {
+  const { a, b, c } = await conversation();
+  const proposal = await b.proposeRemove(
+    c.members.find((m) => m.clientId === c.clientId)!,
+  );
+  const seen = await a.receive(proposal);
+  assert.ok(seen.type === "proposal" && seen.commitOutput);
+  await a.send("the commit is on its way");
+});
