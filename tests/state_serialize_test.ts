@@ -438,3 +438,85 @@ Deno.test("state size: past epochs cost what the commit changed", async () => {
   assert.ok(size - noPast < tree / 3, `${size} ${noPast} ${tree}`);
   await reload(a);
 });
+
+/** A provider whose suite counts its `hash` calls. */
+function countingProvider(cs: SuiteCrypto) {
+  const count = { hashes: 0 };
+  const counted = new Proxy(cs, {
+    get(target, key) {
+      if (key === "hash") {
+        return (data: Uint8Array) => {
+          count.hashes++;
+          return target.hash(data);
+        };
+      }
+      const v = Reflect.get(target, key);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return {
+    count,
+    provider: { ...provider, suite: () => Promise.resolve(counted) },
+  };
+}
+
+/** The same state bytes in format version 1 (no stored tree hashes). */
+function asVersion1(bytes: Uint8Array, tail: number): Uint8Array {
+  const v1 = bytes.slice(0, bytes.length - tail);
+  v1[5] = 1;
+  return v1;
+}
+
+Deno.test("stored tree hashes: a loaded state rehashes only what a commit changes", async () => {
+  const cs = await provider.suite(1);
+  const clients = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => client(cs, `m${i}`)),
+  );
+  const a0 = await createGroup(cs, clients[0].credential, clients[0].signer);
+  const kps = await Promise.all(
+    clients.slice(1).map((c) => keyPackageOf(cs, c)),
+  );
+  const add = await createCommit(a0, {
+    proposals: kps.map((k) => ({ proposalType: 1, keyPackage: k.keyPackage })),
+  });
+  const b = await join(
+    cs,
+    clients[39],
+    kps[38],
+    wire(welcomeMessage(add.welcome!)),
+  );
+  const commit = await createCommit(add.state);
+  const bytes = serializeGroupState(b);
+  // 40 members fill a tree of 64 leaves (127 nodes); its nodes at level 4
+  // and above: every 16th from 15, the root (63) among them.
+  const stored = b.tree.cachedHashes(cs, 4);
+  assert.deepEqual(stored.map(([x]) => x), [15, 31, 47, 63, 79, 95, 111]);
+  const body = stored.length * (4 + 1 + cs.hashLength);
+  const tail = 1 + (body < 64 ? 1 : 2) + body;
+
+  const process = async (input: Uint8Array) => {
+    const { count, provider: p } = countingProvider(cs);
+    const s = await deserializeGroupState(input, p);
+    const r = await receiveMessage(s, wire(commit.message));
+    assert.equal(r.kind, "commit");
+    return { hashes: count.hashes, state: r.kind === "commit" && r.state };
+  };
+  const v2 = await process(bytes);
+  const v1 = await process(asVersion1(bytes, tail));
+  // Same outcome; the version-1 state hashes the whole tree.
+  assert.ok(v1.state && v2.state);
+  assert.deepEqual(await fingerprint(v2.state), await fingerprint(v1.state));
+  assert.ok(v1.hashes >= 127, `v1: ${v1.hashes}`);
+  assert.ok(v2.hashes < 127 / 2, `v2: ${v2.hashes} of v1: ${v1.hashes}`);
+
+  // The root's stored hash must be the context's tree_hash.
+  const bad = bytes.slice();
+  const after = stored.length - 1 - stored.findIndex(([x]) => x === 63);
+  bad[bad.length - after * (4 + 1 + cs.hashLength) - 1] ^= 1;
+  await assert.rejects(deserializeGroupState(bad, provider), (e) => {
+    assert.ok(e instanceof MlsError);
+    assert.equal(e.code, "invalid_value");
+    assert.equal(e.field, "GroupState.treeHashes");
+    return true;
+  });
+});

@@ -33,12 +33,12 @@
  * const state = await deserializeGroupState(bytes, provider, { signer });
  * ```
  *
- * ## Layout (version 1)
+ * ## Layout (version 2)
  *
  * ```text
  * struct {
  *   opaque magic[4] = "WMGS";
- *   uint16 version = 1;
+ *   uint16 version = 2;
  *   StoredSigner signer;                       // first: cheap to peek at
  *   GroupConfig config;
  *   GroupContext context;
@@ -54,7 +54,12 @@
  *   PastEpoch past<V>;                         // newest first
  *   uint8 status;                              // 1 active, 2 removed, 3 reinit
  *   optional<ReInit> reinit;
+ *   TreeHashes tree_hashes;                    // version 2 only
  * } GroupState;
+ * struct {
+ *   uint8 min_level;                           // TREE_HASH_MIN_LEVEL
+ *   struct { uint32 node; opaque hash<V>; } entries<V>;
+ * } TreeHashes;
  * struct {
  *   GroupContext context;
  *   TreeSegment tree<V>;     // relative to the next newer tree
@@ -62,6 +67,12 @@
  *   opaque sender_data_secret<V>;
  * } PastEpoch;
  * ```
+ *
+ * `tree_hashes` holds the tree's cached hashes of the nodes at level 4 and
+ * above (one node in sixteen), so that the first change after loading
+ * rehashes its path and small subtrees below level 4 instead of the whole
+ * tree (2n − 1 hashes). Version 1 (the same without `tree_hashes`) is still
+ * read.
  *
  * The parts are in `state_codec.ts`. A later, incompatible layout gets a
  * new version number; this module refuses versions it does not know with
@@ -96,10 +107,15 @@ import {
   type PastEpochWire,
   type StoredSigner,
   storedSignerCodec,
+  treeHashesCodec,
+  type TreeHashesWire,
 } from "./state_codec.ts";
 
 /** The format version {@link serializeGroupState} writes. */
-export const GROUP_STATE_VERSION = 1;
+export const GROUP_STATE_VERSION = 2;
+
+/** The lowest tree level whose hashes a stored state keeps. */
+const TREE_HASH_MIN_LEVEL = 4;
 
 /** `"WMGS"`: webmls group state. */
 const MAGIC = new Uint8Array([0x57, 0x4d, 0x47, 0x53]);
@@ -192,6 +208,12 @@ export function serializeGroupState(
   w.bytes(MAGIC);
   uint16.encode(w, GROUP_STATE_VERSION);
   groupStateCodec.encode(w, toWire(state, options));
+  treeHashesCodec.encode(w, {
+    minLevel: TREE_HASH_MIN_LEVEL,
+    entries: state.tree.cachedHashes(state.cs, TREE_HASH_MIN_LEVEL).map((
+      [node, hash],
+    ) => ({ node, hash })),
+  });
   const view = w.finish();
   const out = view.slice();
   view.fill(0);
@@ -202,7 +224,10 @@ export function serializeGroupState(
  * A reader positioned after a checked header; with `share`, decoded byte
  * fields are views of `bytes`, which the caller must own.
  */
-function readHeader(bytes: Uint8Array, share = false): Reader {
+function readHeader(
+  bytes: Uint8Array,
+  share = false,
+): { r: Reader; version: number } {
   const r = new Reader(bytes, 0, bytes.length, share);
   const magic = r.bytes(MAGIC.length, "GroupState.magic");
   if (magic.some((b, i) => b !== MAGIC[i])) {
@@ -213,25 +238,30 @@ function readHeader(bytes: Uint8Array, share = false): Reader {
     );
   }
   const version = r.u16("GroupState.version");
-  if (version !== GROUP_STATE_VERSION) {
+  if (version !== 1 && version !== GROUP_STATE_VERSION) {
     throw new MlsError(
       "unsupported_state_version",
       `group state format version ${version} is not supported`,
       "GroupState.version",
     );
   }
-  return r;
+  return { r, version };
 }
 
 /**
  * Decodes the stored form (structure only, no crypto). One private copy of
  * the input backs every byte field (no allocation per field).
  */
-function decodeWire(bytes: Uint8Array): GroupStateWire {
-  const r = readHeader(bytes.slice(), true);
+function decodeWire(
+  bytes: Uint8Array,
+): { wire: GroupStateWire; hashes?: TreeHashesWire } {
+  const { r, version } = readHeader(bytes.slice(), true);
   const wire = groupStateCodec.decode(r, "GroupState");
+  const hashes = version >= 2
+    ? treeHashesCodec.decode(r, "GroupState.treeHashes")
+    : undefined;
   r.end("GroupState");
-  return wire;
+  return { wire, hashes };
 }
 
 /**
@@ -243,7 +273,10 @@ function decodeWire(bytes: Uint8Array): GroupStateWire {
  *   given for a `CryptoKey`), or `undefined`
  */
 export function storedSignerRef(bytes: Uint8Array): Uint8Array | undefined {
-  const s = storedSignerCodec.decode(readHeader(bytes), "GroupState.signer");
+  const s = storedSignerCodec.decode(
+    readHeader(bytes).r,
+    "GroupState.signer",
+  );
   return s.kind === 2 ? s.ref : undefined;
 }
 
@@ -265,9 +298,39 @@ export async function deserializeGroupState(
   provider: CryptoProvider,
   options: DeserializeOptions = {},
 ): Promise<GroupState> {
-  const wire = decodeWire(bytes);
+  const { wire, hashes } = decodeWire(bytes);
   const cs = await provider.suite(wire.context.cipherSuite);
-  return await build(cs, wire, options.signer);
+  const state = await build(cs, wire, options.signer);
+  if (hashes) seedTreeHashes(cs, state, hashes);
+  return state;
+}
+
+/**
+ * Puts stored tree hashes into the loaded tree's cache, after checking them
+ * against what can be checked: their sizes, their nodes, and the root's
+ * against the group context's `tree_hash`.
+ */
+function seedTreeHashes(
+  cs: SuiteCrypto,
+  state: GroupState,
+  hashes: TreeHashesWire,
+): void {
+  const tree = state.tree;
+  const field = "treeHashes";
+  let prev = -1;
+  for (const { node, hash } of hashes.entries) {
+    if (hash.length !== cs.hashLength) {
+      throw invalid(`expected ${cs.hashLength} bytes`, `${field}[${node}]`);
+    }
+    if (node <= prev || node >= tree.nodeWidth) {
+      throw invalid("node out of order or outside the tree", field);
+    }
+    prev = node;
+    if (node === tree.root && !bytesEqual(hash, state.context.treeHash)) {
+      throw invalid("root hash differs from the context's tree_hash", field);
+    }
+  }
+  tree.seedHashes(cs, hashes.entries.map((e) => [e.node, e.hash] as const));
 }
 
 /** Prefixes the field of an {@link MlsError} thrown by `f`. */

@@ -472,3 +472,20 @@ export const groupStateCodec: Codec<GroupStateWire> = struct<GroupStateWire>({
   status: statusCodec,
   reinit: optional(reInitCodec),
 });
+
+/**
+ * Tree hashes kept with a stored state (version 2): the cached hashes of the
+ * nodes at `minLevel` and above.
+ */
+export interface TreeHashesWire {
+  /** The lowest level stored. */
+  minLevel: number;
+  /** Node index and tree hash, in node order. */
+  entries: { node: number; hash: Uint8Array }[];
+}
+
+/** `TreeHashes` (layout in `serialize.ts`). */
+export const treeHashesCodec: Codec<TreeHashesWire> = struct<TreeHashesWire>({
+  minLevel: uint8,
+  entries: vector(struct({ node: uint32, hash: opaque })),
+});

@@ -499,6 +499,47 @@ export class RatchetTree {
     return this.nodeTreeHash(cs, this.root);
   }
 
+  /**
+   * The cached tree hashes of the nodes at `minLevel` and above, in node
+   * order: what a stored state keeps so that, once loaded, a change
+   * recomputes only subtrees below `minLevel` along its path instead of the
+   * whole tree.
+   */
+  cachedHashes(
+    cs: SuiteCrypto,
+    minLevel: number,
+  ): [NodeIndex, Uint8Array][] {
+    if (this.#hashSuite !== cs.id) return [];
+    const out: [NodeIndex, Uint8Array][] = [];
+    const first = (1 << minLevel) - 1;
+    for (let x = first; x < this.#nodes.length; x += 1 << minLevel) {
+      // Nodes at level >= minLevel are those with minLevel trailing ones.
+      const h = this.#hashes[x];
+      if (h !== undefined && level(x) >= minLevel) out.push([x, h]);
+    }
+    return out;
+  }
+
+  /**
+   * Fills the hash cache from {@link cachedHashes} of this same tree (a
+   * stored state's own bytes: trusted, like the rest of the state).
+   */
+  seedHashes(
+    cs: SuiteCrypto,
+    entries: readonly (readonly [NodeIndex, Uint8Array])[],
+  ): void {
+    if (this.#hashSuite !== cs.id) {
+      this.#hashes = new Array(this.#nodes.length);
+      this.#hashSuite = cs.id;
+    }
+    for (const [x, h] of entries) {
+      if (x < 0 || x >= this.#nodes.length) {
+        throw new MlsError("invalid_value", "node outside the tree", `${x}`);
+      }
+      this.#hashes[x] = h;
+    }
+  }
+
   /** The tree hash of node `x`, from the cache where it is fresh. */
   async nodeTreeHash(cs: SuiteCrypto, x: NodeIndex): Promise<Uint8Array> {
     return (await this.nodeTreeHashes(cs, [x]))[0];
