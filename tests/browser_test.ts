@@ -7,17 +7,8 @@
  * it).
  */
 import assert from "node:assert/strict";
+import { hasChromium } from "./chromium.ts";
 import { build } from "../scripts/build_npm.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-
-function hasChromium(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name: "browser: crypto, IndexedDB storage and MLS in headless Chromium",

@@ -11,9 +11,9 @@
  * @module
  */
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "../chromium.ts";
 
 /** Where Debian's chromium package puts the browser. */
-export const CHROMIUM = "/usr/bin/chromium";
 
 /** What the page reports in `globalThis.__result`. */
 export interface PageResult {
@@ -66,12 +66,7 @@ export async function runPage(bundle: string): Promise<PageResult> {
   });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--headless",
-      "--disable-gpu",
-      "--disable-background-networking",
-    ],
+    args: CHROMIUM_ARGS,
   });
   const messages: string[] = [];
   try {

@@ -2,16 +2,7 @@
 // in its own process (playwright needs more permissions than the test task
 // grants). Skipped when /usr/bin/chromium is absent (`.ci/run` installs it).
 import assert from "node:assert/strict";
-
-const CHROMIUM = "/usr/bin/chromium";
-
-function hasChromium(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
+import { hasChromium } from "../chromium.ts";
 
 Deno.test({
   name: "chat page: two browsers talk, a third is added then removed",

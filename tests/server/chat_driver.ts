@@ -13,11 +13,11 @@
  */
 
 import { chromium, type Page } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "../chromium.ts";
 import { createApp } from "../../server/app.ts";
 import { buildChatBundle, STATIC_DIR } from "../../server/chat/build.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const T = { timeout: 20_000 };
 
 async function register(
@@ -55,12 +55,7 @@ async function scenario(url: string, log: string[]): Promise<void> {
   const step = (what: string) => log.push(`${Date.now() - t0} ms: ${what}`);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--headless",
-      "--disable-gpu",
-      "--disable-background-networking",
-    ],
+    args: CHROMIUM_ARGS,
   });
   try {
     step("chromium started");

@@ -1,0 +1,24 @@
+// Debian's Chromium for the browser tests: where it is, whether it is
+// there, and the flags the drivers launch it with (never a downloaded
+// browser). No playwright import here: the test files that only check for
+// Chromium run with fewer permissions than the drivers.
+
+/** Debian's `chromium` package (`.ci/run` installs it). */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Flags for a headless run on a machine without a sandbox or a GPU. */
+export const CHROMIUM_ARGS: string[] = [
+  "--no-sandbox",
+  "--headless",
+  "--disable-gpu",
+  "--disable-background-networking",
+];
+
+/** Whether {@link CHROMIUM} exists: browser tests are skipped without it. */
+export function hasChromium(): boolean {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+}
