@@ -30,6 +30,15 @@
  *   {@link SecretTree.clone} (a deep copy: wiping one copy never touches the
  *   other) and swap it in on success.
  *
+ * ## Change tracking
+ *
+ * The tree records which entries of its state changed: leaves whose
+ * ratchets were initialized or stepped, and nodes whose secrets were added
+ * or deleted. {@link SecretTree.takeChanges} returns them and starts a new
+ * record, so that a caller persisting the tree can write only what changed
+ * (O(1) entries per message from a known sender, O(log n) when a leaf's
+ * path is expanded) instead of the whole state.
+ *
  * @module
  */
 
@@ -112,6 +121,14 @@ const EMPTY = new Uint8Array(0);
 const LEFT = utf8Encode("left");
 const RIGHT = utf8Encode("right");
 
+/** The entries of a tree's state changed since the last record was taken. */
+export interface SecretTreeChanges {
+  /** Leaves whose ratchets were initialized or stepped (or deleted). */
+  leaves: number[];
+  /** Nodes whose secret was added or deleted. */
+  nodes: number[];
+}
+
 /** A computed but not yet applied ratchet step. */
 interface Step {
   key: Uint8Array;
@@ -129,6 +146,9 @@ export class SecretTree {
   #queue: Promise<unknown> = Promise.resolve();
   /** Operations started and not yet settled. */
   #running = 0;
+  /** Leaves and nodes changed since the last {@link SecretTree.takeChanges}. */
+  #changedLeaves = new Set<number>();
+  #changedNodes = new Set<number>();
 
   private constructor(
     cs: SuiteCrypto,
@@ -185,7 +205,23 @@ export class SecretTree {
     return this.#state;
   }
 
-  /** A deep copy (bytes included) with the same limits. */
+  /**
+   * The leaves and nodes whose entries in {@link SecretTree.state} changed
+   * since the tree was made (or cloned) or since the last call, which this
+   * call clears. A leaf or node listed but absent from the state was
+   * deleted.
+   */
+  takeChanges(): SecretTreeChanges {
+    const out = {
+      leaves: [...this.#changedLeaves],
+      nodes: [...this.#changedNodes],
+    };
+    this.#changedLeaves.clear();
+    this.#changedNodes.clear();
+    return out;
+  }
+
+  /** A deep copy (bytes included) with the same limits and no changes. */
   clone(): SecretTree {
     const s = this.#state;
     const copy: SecretTreeState = {
@@ -216,6 +252,7 @@ export class SecretTree {
       const generation = r.generation;
       const step = await this.#step(r, generation);
       step.apply();
+      this.#changedLeaves.add(leaf);
       return { generation, key: step.key, nonce: step.nonce };
     });
   }
@@ -250,6 +287,7 @@ export class SecretTree {
         throw e;
       }
       step.apply();
+      this.#changedLeaves.add(leaf);
       wipe(step.key);
       wipe(step.nonce);
       return out;
@@ -271,6 +309,7 @@ export class SecretTree {
       const r = (await this.#ratchets(leaf))[type];
       const step = await this.#step(r, generation);
       step.apply();
+      this.#changedLeaves.add(leaf);
       return { generation, key: step.key, nonce: step.nonce };
     });
   }
@@ -285,6 +324,8 @@ export class SecretTree {
     }
     s.nodes.clear();
     s.leaves.clear();
+    this.#changedLeaves.clear();
+    this.#changedNodes.clear();
   }
 
   /**
@@ -328,6 +369,7 @@ export class SecretTree {
 
     const cs = this.#cs;
     const nh = cs.hashLength;
+    const changed = this.#changedNodes;
     const x = leafToNode(leaf);
     const top = root(s.leafCount);
     const path = [x];
@@ -348,6 +390,7 @@ export class SecretTree {
       drop(secret);
       s.nodes.set(left(p), l);
       s.nodes.set(right(p), r);
+      changed.add(p).add(left(p)).add(right(p));
     }
     const secret = s.nodes.get(x)!;
     const [hs, as] = await Promise.all([
@@ -356,11 +399,13 @@ export class SecretTree {
     ]);
     s.nodes.delete(x);
     drop(secret);
+    changed.add(x);
     const ratchets: LeafRatchets = {
       handshake: { generation: 0, secret: hs, skipped: new Map() },
       application: { generation: 0, secret: as, skipped: new Map() },
     };
     s.leaves.set(leaf, ratchets);
+    this.#changedLeaves.add(leaf);
     return ratchets;
   }
 

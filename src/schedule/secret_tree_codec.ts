@@ -13,6 +13,10 @@
  *   SecretTreeState;
  * ```
  *
+ * One leaf's ratchets can also be stored on their own
+ * ({@link leafRatchetsCodec}): `LeafRatchets` without its leaf index,
+ * `struct { HashRatchet handshake; HashRatchet application; }`.
+ *
  * @module
  */
 
@@ -221,6 +225,26 @@ function writeSecretTreeState(w: Writer, s: Readonly<SecretTreeState>): void {
     writeRatchet(w, l.application);
   }
 }
+
+/** The length of the {@link leafRatchetsCodec} encoding of `l`. */
+export function leafRatchetsSize(l: Readonly<LeafRatchets>): number {
+  return ratchetSize(l.handshake) + ratchetSize(l.application);
+}
+
+/**
+ * The codec of one leaf's ratchets, without the leaf index (layout in the
+ * module notes): the same ratchet encoding as in a whole state.
+ */
+export const leafRatchetsCodec: Codec<LeafRatchets> = {
+  encode: (w, l) => {
+    writeRatchet(w, l.handshake);
+    writeRatchet(w, l.application);
+  },
+  decode: struct<LeafRatchets>({
+    handshake: ratchetCodec,
+    application: ratchetCodec,
+  }).decode,
+};
 
 /** The codec of a {@link SecretTreeState} (layout in the module notes). */
 export const secretTreeStateCodec: Codec<SecretTreeState> = {
