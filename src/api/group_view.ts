@@ -32,7 +32,13 @@ import type {
   CryptoProvider,
   SignaturePrivateKey,
 } from "../../providers/provider.ts";
-import { bytesEqual, toHex, utf8Decode, utf8Encode } from "../util/bytes.ts";
+import {
+  bytesEqual,
+  toHex,
+  utf8Decode,
+  utf8Encode,
+  wipe,
+} from "../util/bytes.ts";
 import {
   clientIdFrom,
   decodeMessage,
@@ -43,9 +49,15 @@ import {
   senderInfo,
 } from "./convert.ts";
 import {
+  type DeltaKeys,
   deserializeWhole,
+  listDeltas,
   loadState,
+  MAX_STALE_DELETES,
+  nextGen,
+  ratchetDeltaWrites,
   ratchetsKey,
+  ratchetsPrefix,
   ratchetsWrite,
   serializeWhole,
   stateWrites,
@@ -100,6 +112,45 @@ interface Pending {
   state: GroupState;
 }
 
+/** The writes of one change and the bookkeeping to do once they are stored. */
+interface Writes {
+  writes: StorageWrite[];
+  stored(): void;
+}
+
+/** Up to `n` keys of `from`, oldest first. */
+function some(from: Set<string>, n: number): string[] {
+  const out: string[] = [];
+  for (const k of from) {
+    if (out.length >= n) break;
+    out.push(k);
+  }
+  return out;
+}
+
+/** Wipes the ratchets records of a batch once it is done (secrets). */
+function wipeRatchets(writes: StorageWrite[], key: string, prefix: string) {
+  for (const w of writes) {
+    if (
+      w.value instanceof Uint8Array &&
+      (w.key === key || w.key.startsWith(prefix))
+    ) {
+      wipe(w.value);
+    }
+  }
+}
+
+/**
+ * The bookkeeping of a view's delta records after a base record of
+ * generation `gen` is stored, `obsolete` (deleted with it) included.
+ */
+function newGeneration(d: DeltaKeys, gen: number, obsolete: string[]): void {
+  for (const k of d.current) d.stale.add(k);
+  d.current.clear();
+  for (const k of obsolete) d.stale.delete(k);
+  d.gen = d.maxGen = gen;
+}
+
 /** One member's view of one group. */
 export class GroupView {
   /** The group id, hex. */
@@ -112,6 +163,13 @@ export class GroupView {
   #pending: Pending | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #deleted = false;
+  /** The stored delta records of the ratchets (see `persist.ts`). */
+  #deltas: DeltaKeys;
+  /**
+   * A write failed and reloading did too, so the stored ratchets may lag
+   * the live ones: the next ratchets write stores them all.
+   */
+  #dirty = false;
 
   /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
   constructor(
@@ -119,13 +177,15 @@ export class GroupView {
     clientId: string,
     signer: SignaturePrivateKey,
     state: GroupState,
-    pending?: Pending,
+    pending: Pending | undefined,
+    deltas: DeltaKeys,
   ) {
     this.#env = env;
     this.clientId = clientId;
     this.#signer = signer;
     this.#state = state;
     this.#pending = pending;
+    this.#deltas = deltas;
     this.groupId = toHex(state.context.groupId);
   }
 
@@ -136,7 +196,7 @@ export class GroupView {
     clientId: string,
     signer: SignaturePrivateKey,
   ): Promise<GroupView | null> {
-    const state = await loadState(
+    const loaded = await loadState(
       env.storage,
       env.provider,
       groupKey(groupId, clientId),
@@ -144,7 +204,8 @@ export class GroupView {
       clientId,
       signer,
     );
-    if (!state) return null;
+    if (!loaded) return null;
+    const { state, deltas } = loaded;
     let pending: Pending | undefined;
     const p = await getBytes(env.storage, pendingKey(groupId, clientId));
     if (p) {
@@ -154,7 +215,7 @@ export class GroupView {
         state: await deserializeWhole(record.state, env.provider, signer),
       };
     }
-    return new GroupView(env, clientId, signer, state, pending);
+    return new GroupView(env, clientId, signer, state, pending, deltas);
   }
 
   /** @internal Persists a fresh state (create, join) and returns its view. */
@@ -166,12 +227,37 @@ export class GroupView {
     extra: StorageWrite[] = [],
   ): Promise<GroupView> {
     const groupId = toHex(state.context.groupId);
-    await env.storage.batch([
-      ...stateWrites(state, groupKey(groupId, clientId), groupId, clientId),
+    // Delta records left by an earlier state of this group (its deletion
+    // was interrupted) are obsolete: the base gets a newer generation.
+    const deltas = await listDeltas(env.storage, groupId, clientId, 0);
+    const gen = nextGen(deltas);
+    const obsolete = some(
+      new Set([...deltas.stale, ...deltas.current]),
+      MAX_STALE_DELETES,
+    );
+    const writes = [
+      ...stateWrites(
+        state,
+        groupKey(groupId, clientId),
+        groupId,
+        clientId,
+        gen,
+      ),
       { key: pendingKey(groupId, clientId) },
       ...extra,
-    ]);
-    return new GroupView(env, clientId, signer, state);
+      ...obsolete.map((key) => ({ key })),
+    ];
+    try {
+      await env.storage.batch(writes);
+    } finally {
+      wipeRatchets(
+        writes,
+        ratchetsKey(groupId, clientId),
+        ratchetsPrefix(groupId, clientId),
+      );
+    }
+    newGeneration(deltas, gen, obsolete);
+    return new GroupView(env, clientId, signer, state, undefined, deltas);
   }
 
   /** The current epoch. */
@@ -233,15 +319,28 @@ export class GroupView {
     };
   }
 
-  /** Writes, then swaps; on a storage failure reloads what is stored. */
+  /**
+   * Writes, then (once stored) does the bookkeeping of `stored` and swaps;
+   * on a storage failure reloads what is stored.
+   */
   async #persist(
     writes: StorageWrite[],
     next: GroupState,
     pending: Pending | undefined,
+    stored?: () => void,
   ): Promise<void> {
     try {
-      await this.#env.storage.batch(writes);
+      try {
+        await this.#env.storage.batch(writes);
+      } finally {
+        wipeRatchets(
+          writes,
+          this.#keys().ratchets,
+          ratchetsPrefix(this.groupId, this.clientId),
+        );
+      }
     } catch (e) {
+      this.#dirty = true;
       await this.#reload();
       throw e instanceof MlsError ? e : new MlsError(
         "storage_failure",
@@ -250,6 +349,7 @@ export class GroupView {
         { cause: e },
       );
     }
+    stored?.();
     const old = this.#state;
     this.#state = next;
     if (old !== next) retireState(old, next);
@@ -266,20 +366,72 @@ export class GroupView {
     if (fresh) {
       this.#state = fresh.#state;
       this.#pending = fresh.#pending;
+      this.#deltas = fresh.#deltas;
+      this.#dirty = false;
     }
   }
 
   /** Persists only the ratchets (after sending or receiving data). */
   #saveRatchets(): Promise<void> {
-    return this.#persist(
-      [ratchetsWrite(this.#state, this.groupId, this.clientId)],
-      this.#state,
-      this.#pending,
-    );
+    const w = this.#ratchetWrites(this.#state);
+    return this.#persist(w.writes, this.#state, this.#pending, w.stored);
   }
 
-  #fullWrites(state: GroupState): StorageWrite[] {
-    return stateWrites(state, this.#keys().group, this.groupId, this.clientId);
+  /**
+   * The writes that store the ratchets of `state` (the current state): the
+   * delta records of what changed since they were last stored, plus the
+   * deletion of a few obsolete ones. After a failed write, a whole base
+   * record of a new generation instead.
+   */
+  #ratchetWrites(state: GroupState): Writes {
+    const d = this.#deltas;
+    if (this.#dirty) {
+      const gen = nextGen(d);
+      return this.#withNewGeneration(
+        [ratchetsWrite(state, this.groupId, this.clientId, gen)],
+        gen,
+      );
+    }
+    const writes = ratchetDeltaWrites(
+      state,
+      this.groupId,
+      this.clientId,
+      d.gen,
+    );
+    const obsolete = some(d.stale, MAX_STALE_DELETES);
+    return {
+      writes: [...writes, ...obsolete.map((key) => ({ key }))],
+      stored: () => {
+        for (const w of writes) d.current.add(w.key);
+        for (const k of obsolete) d.stale.delete(k);
+      },
+    };
+  }
+
+  /**
+   * `writes` store a base ratchets record of generation `gen`: every delta
+   * record stored so far becomes obsolete; a few are deleted with it.
+   */
+  #withNewGeneration(writes: StorageWrite[], gen: number): Writes {
+    const d = this.#deltas;
+    const obsolete = some(d.stale, MAX_STALE_DELETES);
+    obsolete.push(...some(d.current, MAX_STALE_DELETES - obsolete.length));
+    return {
+      writes: [...writes, ...obsolete.map((key) => ({ key }))],
+      stored: () => {
+        newGeneration(d, gen, obsolete);
+        this.#dirty = false;
+      },
+    };
+  }
+
+  /** The writes that store all of `state` (a new epoch, proposals...). */
+  #fullWrites(state: GroupState): Writes {
+    const gen = nextGen(this.#deltas);
+    return this.#withNewGeneration(
+      stateWrites(state, this.#keys().group, this.groupId, this.clientId, gen),
+      gen,
+    );
   }
 
   #output(c: CreatedCommit): CommitOutput {
@@ -323,16 +475,17 @@ export class GroupView {
     };
     // The commit consumed a handshake key of the current epoch: save the
     // ratchets with the pending record.
-    const writes = base === this.#state
-      ? [ratchetsWrite(base, this.groupId, this.clientId)]
+    const w = base === this.#state
+      ? this.#ratchetWrites(base)
       : this.#fullWrites(base);
     await this.#persist(
-      [...writes, {
+      [...w.writes, {
         key: this.#keys().pending,
         value: pendingRecord.encode(record),
       }],
       base,
       { record, state: c.state },
+      w.stored,
     );
     return out;
   }
@@ -412,11 +565,8 @@ export class GroupView {
     make: (s: GroupState) => ReturnType<typeof propose>,
   ): Promise<ProposalOutput> {
     const sent = await make(this.#state);
-    await this.#persist(
-      this.#fullWrites(sent.state),
-      sent.state,
-      this.#pending,
-    );
+    const w = this.#fullWrites(sent.state);
+    await this.#persist(w.writes, sent.state, this.#pending, w.stored);
     return {
       type: "proposal",
       proposal: encode(mlsCodec, sent.message),
@@ -492,10 +642,12 @@ export class GroupView {
     }
     const prev = this.#state;
     const next = p.state;
+    const w = this.#fullWrites(next);
     await this.#persist(
-      [...this.#fullWrites(next), { key: this.#keys().pending }],
+      [...w.writes, { key: this.#keys().pending }],
       next,
       undefined,
+      w.stored,
     );
     const before = new Set(membersOf(prev.tree).map((m) => m.clientId));
     const after = new Set(membersOf(next.tree).map((m) => m.clientId));
@@ -614,16 +766,19 @@ export class GroupView {
             return { type: "proposal", proposal: info, sender, commitOutput };
           }
         }
-        await this.#persist(this.#fullWrites(r.state), r.state, this.#pending);
+        const w = this.#fullWrites(r.state);
+        await this.#persist(w.writes, r.state, this.#pending, w.stored);
         return { type: "proposal", proposal: info, sender };
       }
       case "commit": {
         // Another commit for this epoch won: ours is void.
         const lost = this.#pending;
+        const w = this.#fullWrites(r.state);
         await this.#persist(
-          [...this.#fullWrites(r.state), { key: this.#keys().pending }],
+          [...w.writes, { key: this.#keys().pending }],
           r.state,
           undefined,
+          w.stored,
         );
         if (lost) retireState(lost.state, r.state);
         const sender = senderInfo(
@@ -644,10 +799,12 @@ export class GroupView {
         };
       }
       case "removed": {
+        const w = this.#fullWrites(r.state);
         await this.#persist(
-          [...this.#fullWrites(r.state), { key: this.#keys().pending }],
+          [...w.writes, { key: this.#keys().pending }],
           r.state,
           undefined,
+          w.stored,
         );
         return {
           type: "removed",
@@ -692,19 +849,35 @@ export class GroupView {
     return encode(ratchetTreeCodec, this.#state.tree.toNodes());
   }
 
-  /** Deletes this member's state of the group; the view becomes unusable. */
+  /**
+   * Deletes this member's state of the group; the view becomes unusable.
+   * The state goes in one batch with the first delta records; if there are
+   * more (beyond a batch's key limit), they follow in further batches, and
+   * any left by a failure there are obsolete for a later state of the group.
+   */
   deleteState(): Promise<void> {
     return this.#exclusive(async () => {
       const k = this.#keys();
-      await this.#env.storage.batch([
+      const storage = this.#env.storage;
+      const deltas = await storage.list(
+        ratchetsPrefix(this.groupId, this.clientId),
+      );
+      const first = 97;
+      await storage.batch([
         { key: k.group },
         { key: k.pending },
         { key: k.ratchets },
+        ...deltas.slice(0, first).map((key) => ({ key })),
       ]);
       if (this.#pending) retireState(this.#pending.state, this.#state);
       retireState(this.#state);
       this.#deleted = true;
       this.#env.forget?.(this.groupId, this.clientId);
+      for (let i = first; i < deltas.length; i += 100) {
+        await storage.batch(
+          deltas.slice(i, i + 100).map((key) => ({ key })),
+        );
+      }
     });
   }
 }

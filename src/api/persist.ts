@@ -1,10 +1,28 @@
 /**
  * Loading and saving a member's group state in {@link Storage}. The state
- * is kept in two records so that sending and receiving messages stays
- * cheap in large groups: the epoch's state (tree, secrets, proposals —
- * rewritten when the epoch or the proposal list changes) and the ratchets
- * (the secret trees of the current and retained epochs — rewritten after
- * every message, O(log n) in size).
+ * is kept in several records so that sending and receiving messages stays
+ * cheap in large groups:
+ *
+ * - `group/<groupId>/<clientId>`: the epoch's state (tree, secrets,
+ *   proposals), rewritten when the epoch or the proposal list changes;
+ * - `ratchets/<groupId>/<clientId>`: the base ratchets record, the secret
+ *   trees of the current and retained epochs ({@link ratchetsCodec}),
+ *   rewritten with the epoch's state (a "full write");
+ * - `ratchets/<groupId>/<clientId>/<gen>/<epoch>/l<leaf>` and
+ *   `.../n<node>`: delta records, one per entry of a secret tree (a leaf's
+ *   ratchets, a node secret) changed since the base record of generation
+ *   `gen` was written. After a message only the changed entries are
+ *   written: O(1) records for a sender already seen in the epoch, O(log n)
+ *   when a sender's path is expanded. Each holds the entry's latest value,
+ *   `optional<LeafRatchets>` or `optional<opaque secret<V>>` (absent: the
+ *   entry was deleted, so that the base's value is not resurrected).
+ *
+ * A full write stores a base record of a new generation, which makes every
+ * delta record of older generations obsolete at once: loading ignores
+ * them, and they are deleted a few per later write ({@link MAX_STALE_DELETES}),
+ * so that no batch grows with the number of senders (Deno KV allows 100 keys
+ * per atomic write). Group and client ids are hex, so the delta prefix
+ * `ratchets/<groupId>/<clientId>/` holds nothing else.
  *
  * @module
  */
@@ -12,28 +30,37 @@
 import {
   type Codec,
   decode,
+  opaque,
+  optional,
   struct,
   uint64,
-  uint8,
   vector,
 } from "../codec/codec.ts";
+import { Reader } from "../codec/reader.ts";
 import { MlsError } from "../errors.ts";
 import {
   deserializeGroupState,
   serializeGroupState,
 } from "../group/serialize.ts";
 import type { GroupState } from "../group/state.ts";
-import { SecretTree, type SecretTreeState } from "../schedule/secret_tree.ts";
 import {
+  type LeafRatchets,
+  SecretTree,
+  type SecretTreeState,
+} from "../schedule/secret_tree.ts";
+import {
+  leafRatchetsCodec,
+  leafRatchetsSize,
   secretTreeStateCodec,
   secretTreeStateSize,
 } from "../schedule/secret_tree_codec.ts";
+import { root } from "../tree/tree_math.ts";
 import { Writer } from "../codec/writer.ts";
 import type {
   CryptoProvider,
   SignaturePrivateKey,
 } from "../../providers/provider.ts";
-import { utf8Encode } from "../util/bytes.ts";
+import { utf8Encode, wipe } from "../util/bytes.ts";
 import {
   getBytes,
   type Storage,
@@ -50,47 +77,99 @@ export interface EpochRatchets {
   tree: SecretTreeState;
 }
 
+/** `ratchets/<groupId>/<clientId>/`: the prefix of the delta records. */
+export const ratchetsPrefix = (groupId: string, clientId: string): string =>
+  `ratchets/${groupId}/${clientId}/`;
+
+/**
+ * How many obsolete delta records one write deletes at most, besides its
+ * own records: keeps every batch within Deno KV's 100 keys.
+ */
+export const MAX_STALE_DELETES = 32;
+
+/** The highest generation: deltas are keyed by a uint32. */
+const MAX_GEN = 0xffffffff;
+
 /** @internal */
 export interface RatchetsRecord {
+  /** 1: written without deltas (older versions); 2: with a generation. */
   version: number;
   trees: EpochRatchets[];
 }
 
-/** @internal The ratchets record (exported for tests). */
-export const ratchetsCodec: Codec<RatchetsRecord> = struct<RatchetsRecord>({
-  version: uint8,
-  trees: vector(
-    struct<EpochRatchets>({ epoch: uint64, tree: secretTreeStateCodec }),
-  ),
-});
+/** @internal A base ratchets record as decoded. */
+export interface BaseRatchetsRecord extends RatchetsRecord {
+  /** The generation of the delta records that apply on top (version 2). */
+  gen: number | undefined;
+}
+
+const treesCodec = vector(
+  struct<EpochRatchets>({ epoch: uint64, tree: secretTreeStateCodec }),
+);
 
 /**
- * The write that stores the ratchets of `state`: done after every message,
- * so the record (the {@link ratchetsCodec} encoding) is written into one
- * buffer of its exact size, straight from the secret trees.
+ * @internal The base ratchets record (exported for tests):
+ * `struct { uint8 version = 1; EpochRatchets trees<V>; }` or
+ * `struct { uint8 version = 2; uint32 gen; EpochRatchets trees<V>; }`.
+ */
+export const ratchetsCodec: Codec<BaseRatchetsRecord> = {
+  encode: (w, v) => {
+    w.u8(v.version);
+    if (v.version === 2) w.u32(v.gen ?? 0);
+    treesCodec.encode(w, v.trees);
+  },
+  decode: (r, f) => {
+    const version = r.u8(`${f}.version`);
+    if (version !== 1 && version !== 2) {
+      throw new MlsError(
+        "unsupported_state_version",
+        `unknown ratchets record version ${version}`,
+        `${f}.version`,
+      );
+    }
+    const gen = version === 2 ? r.u32(`${f}.gen`) : undefined;
+    return { version, gen, trees: treesCodec.decode(r, `${f}.trees`) };
+  },
+};
+
+/** The secret trees of `state` by epoch: the current one first. */
+function treesOf(state: GroupState): Array<[bigint, SecretTree]> {
+  return [
+    [state.context.epoch, state.secretTree],
+    ...state.past.map((p): [bigint, SecretTree] => [
+      p.context.epoch,
+      p.secretTree,
+    ]),
+  ];
+}
+
+/**
+ * The write that stores the base ratchets record of `state`, into one
+ * buffer of its exact size, straight from the secret trees. Without `gen`
+ * it is a version 1 record (no deltas apply); with it, version 2. Clears
+ * the trees' change records: the base holds everything.
  */
 export function ratchetsWrite(
   state: GroupState,
   groupId: string,
   clientId: string,
+  gen?: number,
 ): StorageWrite {
-  const trees: EpochRatchets[] = [
-    {
-      epoch: state.context.epoch,
-      tree: state.secretTree.state as SecretTreeState,
-    },
-  ];
-  for (const p of state.past) {
-    trees.push({
-      epoch: p.context.epoch,
-      tree: p.secretTree.state as SecretTreeState,
-    });
+  const trees: EpochRatchets[] = [];
+  for (const [epoch, t] of treesOf(state)) {
+    t.takeChanges();
+    trees.push({ epoch, tree: t.state as SecretTreeState });
   }
   let body = 0;
   for (const t of trees) body += 8 + secretTreeStateSize(t.tree);
   const header = body < 0x40 ? 1 : body < 0x4000 ? 2 : 4;
-  const w = new Writer(1 + header + body);
-  w.u8(1);
+  const head = gen === undefined ? 1 : 5;
+  const w = new Writer(head + header + body);
+  if (gen === undefined) w.u8(1);
+  else {
+    w.u8(2);
+    w.u32(gen);
+  }
   w.varint(body);
   for (const t of trees) {
     w.u64(t.epoch);
@@ -99,23 +178,220 @@ export function ratchetsWrite(
   return { key: ratchetsKey(groupId, clientId), value: w.finish() };
 }
 
-/** The writes that store all of `state` under `key`. */
+/** The writes that store all of `state` under `key` (base of `gen`). */
 export function stateWrites(
   state: GroupState,
   key: string,
   groupId: string,
   clientId: string,
+  gen?: number,
 ): StorageWrite[] {
   return [
     {
       key,
       value: serializeGroupState(state, { signerRef: utf8Encode(clientId) }),
     },
-    ratchetsWrite(state, groupId, clientId),
+    ratchetsWrite(state, groupId, clientId, gen),
   ];
 }
 
-/** Loads a state stored by {@link stateWrites}, or `undefined`. */
+/** The value of a delta record: `optional<LeafRatchets>`. */
+const leafDeltaCodec = optional(leafRatchetsCodec);
+/** The value of a delta record: `optional<opaque secret<V>>`. */
+const nodeDeltaCodec = optional(opaque);
+
+function varintSize(n: number): number {
+  return n < 0x40 ? 1 : n < 0x4000 ? 2 : 4;
+}
+
+/**
+ * The delta records of every entry of `state`'s secret trees changed since
+ * they were last written (see the module notes), for generation `gen`;
+ * takes the trees' change records.
+ */
+export function ratchetDeltaWrites(
+  state: GroupState,
+  groupId: string,
+  clientId: string,
+  gen: number,
+): StorageWrite[] {
+  const writes: StorageWrite[] = [];
+  const prefix = ratchetsPrefix(groupId, clientId);
+  for (const [epoch, t] of treesOf(state)) {
+    const { leaves, nodes } = t.takeChanges();
+    if (leaves.length === 0 && nodes.length === 0) continue;
+    const s = t.state;
+    const at = `${prefix}${gen}/${epoch}/`;
+    for (const i of leaves) {
+      const l = s.leaves.get(i);
+      const w = new Writer(l ? 1 + leafRatchetsSize(l) : 1);
+      leafDeltaCodec.encode(w, l);
+      writes.push({ key: `${at}l${i}`, value: w.finish() });
+    }
+    for (const i of nodes) {
+      const v = s.nodes.get(i);
+      const w = new Writer(v ? 1 + varintSize(v.length) + v.length : 1);
+      nodeDeltaCodec.encode(w, v);
+      writes.push({ key: `${at}n${i}`, value: w.finish() });
+    }
+  }
+  return writes;
+}
+
+/** @internal What is stored of a view's delta records. */
+export interface DeltaKeys {
+  /** The generation of the stored base record (0: version 1 or none). */
+  gen: number;
+  /** The highest generation found in storage (at least {@link gen}). */
+  maxGen: number;
+  /** Delta records of generation {@link gen}: they apply on the base. */
+  current: Set<string>;
+  /** Delta records of other generations: obsolete, to be deleted. */
+  stale: Set<string>;
+}
+
+const DELTA_KEY =
+  /^(0|[1-9][0-9]{0,9})\/(0|[1-9][0-9]{0,19})\/([ln])(0|[1-9][0-9]{0,9})$/;
+
+interface DeltaName {
+  gen: number;
+  epoch: bigint;
+  kind: "l" | "n";
+  index: number;
+}
+
+function parseDeltaKey(prefix: string, key: string): DeltaName {
+  const m = DELTA_KEY.exec(key.slice(prefix.length));
+  const gen = m ? Number(m[1]) : NaN;
+  const epoch = m ? BigInt(m[2]) : 0n;
+  const index = m ? Number(m[4]) : NaN;
+  if (
+    !m || !key.startsWith(prefix) || gen > MAX_GEN || index > MAX_GEN ||
+    epoch >= 1n << 64n
+  ) {
+    throw new MlsError(
+      "invalid_value",
+      "malformed ratchet delta key",
+      "RatchetDelta.key",
+    );
+  }
+  return { gen, epoch, kind: m[3] as "l" | "n", index };
+}
+
+/**
+ * Lists the delta records under `prefix`: those of generation `gen` are
+ * current, any other is obsolete.
+ */
+export async function listDeltas(
+  storage: Storage,
+  groupId: string,
+  clientId: string,
+  gen: number,
+): Promise<DeltaKeys> {
+  const prefix = ratchetsPrefix(groupId, clientId);
+  const out: DeltaKeys = {
+    gen,
+    maxGen: gen,
+    current: new Set(),
+    stale: new Set(),
+  };
+  for (const key of await storage.list(prefix)) {
+    const d = parseDeltaKey(prefix, key);
+    (d.gen === gen ? out.current : out.stale).add(key);
+    if (d.gen > out.maxGen) out.maxGen = d.gen;
+  }
+  return out;
+}
+
+/** The generation after `d.maxGen`, for the next full write. */
+export function nextGen(d: DeltaKeys): number {
+  if (d.maxGen >= MAX_GEN) {
+    throw new MlsError("storage_limit", "ratchet generations exhausted");
+  }
+  return d.maxGen + 1;
+}
+
+function wipeLeaf(l: LeafRatchets): void {
+  for (const r of [l.handshake, l.application]) {
+    wipe(r.secret);
+    for (const kn of r.skipped.values()) {
+      wipe(kn.key);
+      wipe(kn.nonce);
+    }
+  }
+}
+
+/** Applies one delta record (its value `bytes`, wiped) to `tree`. */
+function applyDelta(
+  tree: SecretTreeState,
+  d: DeltaName,
+  bytes: Uint8Array,
+): void {
+  const field = "RatchetDelta";
+  try {
+    const r = new Reader(bytes);
+    if (d.kind === "l") {
+      if (d.index >= tree.leafCount) {
+        throw new MlsError("invalid_leaf_index", "leaf outside tree", field);
+      }
+      const v = leafDeltaCodec.decode(r, field);
+      r.end(field);
+      const old = tree.leaves.get(d.index);
+      if (old) wipeLeaf(old);
+      if (v) tree.leaves.set(d.index, v);
+      else tree.leaves.delete(d.index);
+    } else {
+      if (d.index > 2 * root(tree.leafCount)) {
+        throw new MlsError("invalid_value", "node outside tree", field);
+      }
+      const v = nodeDeltaCodec.decode(r, field);
+      r.end(field);
+      const old = tree.nodes.get(d.index);
+      if (old) wipe(old);
+      if (v) tree.nodes.set(d.index, v);
+      else tree.nodes.delete(d.index);
+    }
+  } finally {
+    wipe(bytes);
+  }
+}
+
+/**
+ * @internal Applies the delta record `key` (under `prefix`) of value
+ * `bytes` (wiped) to the tree of its epoch in `trees`.
+ */
+export function applyRatchetDelta(
+  trees: Map<bigint, SecretTreeState>,
+  prefix: string,
+  key: string,
+  bytes: Uint8Array,
+): void {
+  const d = parseDeltaKey(prefix, key);
+  const tree = trees.get(d.epoch);
+  if (!tree) {
+    wipe(bytes);
+    throw new MlsError(
+      "invalid_value",
+      `ratchet delta for epoch ${d.epoch}, not in the state`,
+      "RatchetDelta.epoch",
+    );
+  }
+  applyDelta(tree, d, bytes);
+}
+
+/** A state loaded by {@link loadState} and what is stored of its deltas. */
+export interface LoadedState {
+  /** The group state, its secret trees up to date. */
+  state: GroupState;
+  /** The delta records found. */
+  deltas: DeltaKeys;
+}
+
+/**
+ * Loads a state stored by {@link stateWrites} and the delta records of its
+ * generation ({@link ratchetDeltaWrites}), or `undefined`. A state stored
+ * without a ratchets record, or with a version 1 one, loads too.
+ */
 export async function loadState(
   storage: Storage,
   provider: CryptoProvider,
@@ -123,30 +399,62 @@ export async function loadState(
   groupId: string,
   clientId: string,
   signer: SignaturePrivateKey,
-): Promise<GroupState | undefined> {
+): Promise<LoadedState | undefined> {
   const bytes = await getBytes(storage, key);
   if (!bytes) return undefined;
   const state = await deserializeGroupState(bytes, provider, { signer });
   const r = await getBytes(storage, ratchetsKey(groupId, clientId));
-  if (!r) return state;
-  const rec = decode(ratchetsCodec, r, "Ratchets");
-  if (rec.version !== 1) {
-    throw new MlsError("unsupported_state_version", "unknown ratchets record");
+  let rec: BaseRatchetsRecord | undefined;
+  if (r) {
+    try {
+      rec = decode(ratchetsCodec, r, "Ratchets");
+    } finally {
+      wipe(r);
+    }
   }
-  const byEpoch = new Map(rec.trees.map((t) => [t.epoch, t.tree]));
+  const deltas = await listDeltas(storage, groupId, clientId, rec?.gen ?? 0);
+  // The tree state of each epoch: the base record's, else the group record's.
+  const base = new Map(rec?.trees.map((t) => [t.epoch, t.tree]));
+  const trees = new Map<bigint, SecretTreeState>();
+  for (const [epoch, t] of treesOf(state)) {
+    trees.set(epoch, base.get(epoch) ?? t.state as SecretTreeState);
+    base.delete(epoch);
+  }
+  for (const t of base.values()) wipeTreeState(t);
+  const keys = [...deltas.current];
+  const values = await Promise.all(keys.map((k) => getBytes(storage, k)));
+  const prefix = ratchetsPrefix(groupId, clientId);
+  try {
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (v) applyRatchetDelta(trees, prefix, keys[i], v); // else deleted
+    }
+  } finally {
+    for (const v of values) if (v) wipe(v);
+  }
   const limits = state.config;
-  const tree = (epoch: bigint, fallback: SecretTree) => {
-    const s = byEpoch.get(epoch);
-    return s ? SecretTree.fromState(state.cs, s, limits) : fallback;
+  const tree = (epoch: bigint, loaded: SecretTree) => {
+    const s = trees.get(epoch)!;
+    if (s === loaded.state) return loaded;
+    loaded.wipe(); // replaced by the ratchets record's
+    return SecretTree.fromState(state.cs, s, limits);
   };
   return {
-    ...state,
-    secretTree: tree(state.context.epoch, state.secretTree),
-    past: state.past.map((p) => ({
-      ...p,
-      secretTree: tree(p.context.epoch, p.secretTree),
-    })),
+    state: {
+      ...state,
+      secretTree: tree(state.context.epoch, state.secretTree),
+      past: state.past.map((p) => ({
+        ...p,
+        secretTree: tree(p.context.epoch, p.secretTree),
+      })),
+    },
+    deltas,
   };
+}
+
+function wipeTreeState(t: SecretTreeState): void {
+  for (const v of t.nodes.values()) wipe(v);
+  for (const l of t.leaves.values()) wipeLeaf(l);
 }
 
 /** Serializes a state without ratchet split (for pending commits). */

@@ -9,6 +9,8 @@
  * - `keypackage/<clientId>/<ref>`: {@link KeyPackageRecord}
  * - `group/<groupId>/<clientId>`: the serialized group state
  * - `pending/<groupId>/<clientId>`: {@link PendingRecord}
+ * - `ratchets/<groupId>/<clientId>` and the delta records under
+ *   `ratchets/<groupId>/<clientId>/`: the secret trees (see `persist.ts`)
  *
  * @module
  */
