@@ -97,6 +97,8 @@ export interface ViewEnvironment {
   autoCommit: boolean;
   /** External PSKs. */
   psks?: PskLookup;
+  /** See `MLSOptions.ratchetRecordLimit`. */
+  ratchetRecordLimit: number;
   /** Called when a view's state is deleted, so caches drop it. */
   forget?: (groupId: string, clientId: string) => void;
 }
@@ -380,12 +382,13 @@ export class GroupView {
   /**
    * The writes that store the ratchets of `state` (the current state): the
    * delta records of what changed since they were last stored, plus the
-   * deletion of a few obsolete ones. After a failed write, a whole base
-   * record of a new generation instead.
+   * deletion of a few obsolete ones. After a failed write, or once
+   * `ratchetRecordLimit` deltas are current, a whole base record of a new
+   * generation instead.
    */
   #ratchetWrites(state: GroupState): Writes {
     const d = this.#deltas;
-    if (this.#dirty) {
+    if (this.#dirty || d.current.size >= this.#env.ratchetRecordLimit) {
       const gen = nextGen(d);
       return this.#withNewGeneration(
         [ratchetsWrite(state, this.groupId, this.clientId, gen)],

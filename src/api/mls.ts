@@ -6,6 +6,7 @@
  * @module
  */
 
+import { MAX_DELTA_RECORDS } from "./persist.ts";
 import { encode } from "../codec/codec.ts";
 import { MlsError } from "../errors.ts";
 import { mlsMessageCodec } from "../framing/mls_message.ts";
@@ -72,6 +73,15 @@ export interface MLSOptions {
   groupConfig?: Partial<GroupConfig>;
   /** External PSKs, by id. */
   psks?: PskLookup;
+  /**
+   * How many per-entry ratchet records (one per secret-tree entry a message
+   * changed) a group may accumulate in storage before a message rewrites
+   * the whole ratchets record instead (default 512). Messages write only
+   * their entries in between; loading a group reads every such record, so
+   * a smaller value makes loading cheaper and a larger one writes less in
+   * large, active groups.
+   */
+  ratchetRecordLimit?: number;
 }
 
 /** The result of {@link MLS.groupJoinExternal}. */
@@ -127,6 +137,7 @@ export class MLS {
       authorize: options.authorize,
       autoCommit: options.autoCommit ?? true,
       psks: options.psks,
+      ratchetRecordLimit: options.ratchetRecordLimit ?? MAX_DELTA_RECORDS,
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
   }

@@ -82,6 +82,14 @@ export const ratchetsPrefix = (groupId: string, clientId: string): string =>
   `ratchets/${groupId}/${clientId}/`;
 
 /**
+ * How many current delta records a view lets accumulate before its next
+ * ratchets write stores a whole base record instead (a new generation):
+ * loading reads every current delta, so this bounds the reads of a load
+ * while a message still writes only its deltas in between.
+ */
+export const MAX_DELTA_RECORDS = 512;
+
+/**
  * How many obsolete delta records one write deletes at most, besides its
  * own records: keeps every batch within Deno KV's 100 keys.
  */

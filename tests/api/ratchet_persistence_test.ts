@@ -88,9 +88,12 @@ interface Group {
 }
 
 /** A group of `n` members over one recording storage. */
-async function group(n: number): Promise<Group> {
+async function group(
+  n: number,
+  options: { ratchetRecordLimit?: number } = {},
+): Promise<Group> {
   const storage = new Recording();
-  const mls = new MLS({ storage });
+  const mls = new MLS({ storage, ...options });
   const ids = [];
   for (let i = 0; i < n; i++) ids.push(await mls.generateIdentity());
   const creator = await mls.groupCreate(
@@ -293,6 +296,24 @@ Deno.test("ratchet deltas: many deltas are retired within batch limits", async (
     (await deltaKeys(g, a)).every((k) => !before.includes(k)),
     "obsolete deltas left",
   );
+});
+
+Deno.test("ratchet deltas: current deltas are bounded, so a load stays cheap", async () => {
+  const limit = 64;
+  const g = await group(40, { ratchetRecordLimit: limit });
+  const [a] = g.views;
+  // 39 first messages: each expands a path, about 14 delta records each.
+  for (let i = 1; i < 40; i++) await text(a, await g.views[i].send("m"));
+  // Known senders: obsolete records are deleted as messages go on.
+  for (let i = 0; i < 20; i++) {
+    await text(a, await g.views[1 + i % 39].send("n"));
+  }
+  // At most the limit, plus the records of the last message, plus the
+  // obsolete ones not yet deleted (32 per write).
+  const keys = await deltaKeys(g, a);
+  assert.ok(keys.length <= limit + 32, `${keys.length} delta records stored`);
+  const [reloaded] = await reopen({ ...g, views: [a] });
+  assert.equal(await text(reloaded, await g.views[5].send("after")), "after");
 });
 
 Deno.test("ratchet deltas: a failed write leaves stored state loadable", async () => {

@@ -31,7 +31,11 @@ export interface Storage {
   readonly canStoreCryptoKeys: boolean;
   /** Reads one key. */
   get(key: string): Promise<StorageValue | undefined>;
-  /** Applies all writes atomically: all of them or none. */
+  /**
+   * Applies all writes atomically: all of them or none. The values' bytes
+   * must be copied (or written out) before the returned promise settles:
+   * callers overwrite secret-bearing buffers once a batch is done.
+   */
   batch(writes: readonly StorageWrite[]): Promise<void>;
   /** The keys that start with `prefix`, in lexicographic order. */
   list(prefix: string): Promise<string[]>;
