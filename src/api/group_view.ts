@@ -343,7 +343,13 @@ export class GroupView {
       }
     } catch (e) {
       this.#dirty = true;
-      await this.#reload();
+      const before = this.#state;
+      if (await this.#reload()) {
+        // `next` and `pending` were never stored; what they hold beyond
+        // the replaced state (wiped by #reload) goes too.
+        if (next !== before) retireState(next);
+        if (pending && pending.state !== next) retireState(pending.state);
+      }
       throw e instanceof MlsError ? e : new MlsError(
         "storage_failure",
         "could not persist the group state",
@@ -358,19 +364,28 @@ export class GroupView {
     this.#pending = pending;
   }
 
-  async #reload(): Promise<void> {
+  /**
+   * Replaces the in-memory state with the stored one (after a failed
+   * write) and wipes the replaced states, which share nothing with what is
+   * loaded. Returns whether anything was stored to replace them with.
+   */
+  async #reload(): Promise<boolean> {
     const fresh = await GroupView.load(
       this.#env,
       this.groupId,
       this.clientId,
       this.#signer,
     );
-    if (fresh) {
-      this.#state = fresh.#state;
-      this.#pending = fresh.#pending;
-      this.#deltas = fresh.#deltas;
-      this.#dirty = false;
-    }
+    if (!fresh) return false;
+    const old = this.#state;
+    const oldPending = this.#pending;
+    this.#state = fresh.#state;
+    this.#pending = fresh.#pending;
+    this.#deltas = fresh.#deltas;
+    this.#dirty = false;
+    retireState(old);
+    if (oldPending && oldPending.state !== old) retireState(oldPending.state);
+    return true;
   }
 
   /** Persists only the ratchets (after sending or receiving data). */
