@@ -519,4 +519,29 @@ Deno.test("stored tree hashes: a loaded state rehashes only what a commit change
     assert.equal(e.field, "GroupState.treeHashes");
     return true;
   });
+
+  // The stored hashes' bytes, truncated anywhere or with any bit flipped:
+  // an MlsError naming a field, or (a flipped non-root hash, which nothing
+  // can check at load) a state that loads.
+  for (let n = bytes.length - tail; n < bytes.length; n++) {
+    await assert.rejects(
+      deserializeGroupState(bytes.subarray(0, n), provider),
+      (
+        e,
+      ) => {
+        assert.ok(e instanceof MlsError, `truncated at ${n}: ${e}`);
+        assert.ok(e.field, `truncated at ${n} names a field`);
+        return true;
+      },
+    );
+  }
+  for (let at = bytes.length - tail; at < bytes.length; at += 3) {
+    const m = bytes.slice();
+    m[at] ^= 1 << (at % 8);
+    try {
+      await deserializeGroupState(m, provider);
+    } catch (e) {
+      assert.ok(e instanceof MlsError, `bit flip at ${at}: ${e}`);
+    }
+  }
 });
