@@ -131,13 +131,21 @@ export class MLS {
     this.#provider = options.provider ?? defaultProvider();
     this.#suite = options.cipherSuite ?? 1;
     this.#config = options.groupConfig ?? {};
+    const limit = options.ratchetRecordLimit ?? MAX_DELTA_RECORDS;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new MlsError(
+        "invalid_argument",
+        "ratchetRecordLimit must be a positive integer",
+        "ratchetRecordLimit",
+      );
+    }
     this.#env = {
       storage: this.#storage,
       provider: this.#provider,
       authorize: options.authorize,
       autoCommit: options.autoCommit ?? true,
       psks: options.psks,
-      ratchetRecordLimit: options.ratchetRecordLimit ?? MAX_DELTA_RECORDS,
+      ratchetRecordLimit: limit,
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
   }

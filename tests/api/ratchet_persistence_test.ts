@@ -481,3 +481,15 @@ Deno.test("ratchet deltas: a state stored with a version 1 ratchets record loads
   assert.deepEqual(await deltaKeys(g, c), []);
   await inSync([a, b, c2], "after v1");
 });
+
+Deno.test("ratchet deltas: ratchetRecordLimit must be a positive integer", () => {
+  for (const bad of [0, -1, 1.5, NaN, Infinity]) {
+    assert.throws(() => new MLS({ ratchetRecordLimit: bad }), (e) => {
+      assert.ok(e instanceof MlsError);
+      assert.equal(e.code, "invalid_argument");
+      assert.equal(e.field, "ratchetRecordLimit");
+      return true;
+    });
+  }
+  new MLS({ ratchetRecordLimit: 1 });
+});
