@@ -32,13 +32,7 @@ import type {
   CryptoProvider,
   SignaturePrivateKey,
 } from "../../providers/provider.ts";
-import {
-  bytesEqual,
-  toHex,
-  utf8Decode,
-  utf8Encode,
-  wipe,
-} from "../util/bytes.ts";
+import { bytesEqual, toHex, utf8Decode, utf8Encode } from "../util/bytes.ts";
 import {
   clientIdFrom,
   decodeMessage,
@@ -48,26 +42,14 @@ import {
   proposalInfo,
   senderInfo,
 } from "./convert.ts";
-import {
-  type DeltaKeys,
-  deserializeWhole,
-  listDeltas,
-  loadState,
-  MAX_STALE_DELETES,
-  nextGen,
-  ratchetDeltaWrites,
-  ratchetsKey,
-  ratchetsPrefix,
-  ratchetsWrite,
-  serializeWhole,
-  stateWrites,
-} from "./persist.ts";
+import { deserializeWhole, loadState, serializeWhole } from "./persist.ts";
 import {
   groupKey,
   pendingKey,
   type PendingRecord,
   pendingRecord,
 } from "./records.ts";
+import { ViewStore } from "./view_store.ts";
 import { retireState } from "./retire.ts";
 import {
   getBytes,
@@ -114,45 +96,6 @@ interface Pending {
   state: GroupState;
 }
 
-/** The writes of one change and the bookkeeping to do once they are stored. */
-interface Writes {
-  writes: StorageWrite[];
-  stored(): void;
-}
-
-/** Up to `n` keys of `from`, oldest first. */
-function some(from: Set<string>, n: number): string[] {
-  const out: string[] = [];
-  for (const k of from) {
-    if (out.length >= n) break;
-    out.push(k);
-  }
-  return out;
-}
-
-/** Wipes the ratchets records of a batch once it is done (secrets). */
-function wipeRatchets(writes: StorageWrite[], key: string, prefix: string) {
-  for (const w of writes) {
-    if (
-      w.value instanceof Uint8Array &&
-      (w.key === key || w.key.startsWith(prefix))
-    ) {
-      wipe(w.value);
-    }
-  }
-}
-
-/**
- * The bookkeeping of a view's delta records after a base record of
- * generation `gen` is stored, `obsolete` (deleted with it) included.
- */
-function newGeneration(d: DeltaKeys, gen: number, obsolete: string[]): void {
-  for (const k of d.current) d.stale.add(k);
-  d.current.clear();
-  for (const k of obsolete) d.stale.delete(k);
-  d.gen = d.maxGen = gen;
-}
-
 /** One member's view of one group. */
 export class GroupView {
   /** The group id, hex. */
@@ -165,13 +108,8 @@ export class GroupView {
   #pending: Pending | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #deleted = false;
-  /** The stored delta records of the ratchets (see `persist.ts`). */
-  #deltas: DeltaKeys;
-  /**
-   * A write failed and reloading did too, so the stored ratchets may lag
-   * the live ones: the next ratchets write stores them all.
-   */
-  #dirty = false;
+  /** Where the state is stored. */
+  #store: ViewStore;
 
   /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
   constructor(
@@ -180,14 +118,14 @@ export class GroupView {
     signer: SignaturePrivateKey,
     state: GroupState,
     pending: Pending | undefined,
-    deltas: DeltaKeys,
+    store: ViewStore,
   ) {
     this.#env = env;
     this.clientId = clientId;
     this.#signer = signer;
     this.#state = state;
     this.#pending = pending;
-    this.#deltas = deltas;
+    this.#store = store;
     this.groupId = toHex(state.context.groupId);
   }
 
@@ -217,7 +155,14 @@ export class GroupView {
         state: await deserializeWhole(record.state, env.provider, signer),
       };
     }
-    return new GroupView(env, clientId, signer, state, pending, deltas);
+    const store = new ViewStore(
+      env.storage,
+      groupId,
+      clientId,
+      env.ratchetRecordLimit,
+      deltas,
+    );
+    return new GroupView(env, clientId, signer, state, pending, store);
   }
 
   /** @internal Persists a fresh state (create, join) and returns its view. */
@@ -228,38 +173,16 @@ export class GroupView {
     state: GroupState,
     extra: StorageWrite[] = [],
   ): Promise<GroupView> {
-    const groupId = toHex(state.context.groupId);
-    // Delta records left by an earlier state of this group (its deletion
-    // was interrupted) are obsolete: the base gets a newer generation.
-    const deltas = await listDeltas(env.storage, groupId, clientId, 0);
-    const gen = nextGen(deltas);
-    const obsolete = some(
-      new Set([...deltas.stale, ...deltas.current]),
-      MAX_STALE_DELETES,
+    const store = await ViewStore.open(
+      env.storage,
+      toHex(state.context.groupId),
+      clientId,
+      env.ratchetRecordLimit,
     );
-    const writes = [
-      ...stateWrites(
-        state,
-        groupKey(groupId, clientId),
-        groupId,
-        clientId,
-        gen,
-      ),
-      { key: pendingKey(groupId, clientId) },
-      ...extra,
-      ...obsolete.map((key) => ({ key })),
-    ];
-    try {
-      await env.storage.batch(writes);
-    } finally {
-      wipeRatchets(
-        writes,
-        ratchetsKey(groupId, clientId),
-        ratchetsPrefix(groupId, clientId),
-      );
-    }
-    newGeneration(deltas, gen, obsolete);
-    return new GroupView(env, clientId, signer, state, undefined, deltas);
+    const w = store.fullWrites(state);
+    await store.batch([...w.writes, { key: store.keys.pending }, ...extra]);
+    w.stored();
+    return new GroupView(env, clientId, signer, state, undefined, store);
   }
 
   /** The current epoch. */
@@ -313,14 +236,6 @@ export class GroupView {
     return run;
   }
 
-  #keys(): { group: string; pending: string; ratchets: string } {
-    return {
-      group: groupKey(this.groupId, this.clientId),
-      pending: pendingKey(this.groupId, this.clientId),
-      ratchets: ratchetsKey(this.groupId, this.clientId),
-    };
-  }
-
   /**
    * Writes, then (once stored) does the bookkeeping of `stored` and swaps;
    * on a storage failure reloads what is stored.
@@ -332,17 +247,9 @@ export class GroupView {
     stored?: () => void,
   ): Promise<void> {
     try {
-      try {
-        await this.#env.storage.batch(writes);
-      } finally {
-        wipeRatchets(
-          writes,
-          this.#keys().ratchets,
-          ratchetsPrefix(this.groupId, this.clientId),
-        );
-      }
+      await this.#store.batch(writes);
     } catch (e) {
-      this.#dirty = true;
+      this.#store.markDirty();
       const before = this.#state;
       if (await this.#reload()) {
         // `next` and `pending` were never stored; what they hold beyond
@@ -381,8 +288,7 @@ export class GroupView {
     const oldPending = this.#pending;
     this.#state = fresh.#state;
     this.#pending = fresh.#pending;
-    this.#deltas = fresh.#deltas;
-    this.#dirty = false;
+    this.#store = fresh.#store;
     retireState(old);
     if (oldPending && oldPending.state !== old) retireState(oldPending.state);
     return true;
@@ -390,66 +296,8 @@ export class GroupView {
 
   /** Persists only the ratchets (after sending or receiving data). */
   #saveRatchets(): Promise<void> {
-    const w = this.#ratchetWrites(this.#state);
+    const w = this.#store.ratchetWrites(this.#state);
     return this.#persist(w.writes, this.#state, this.#pending, w.stored);
-  }
-
-  /**
-   * The writes that store the ratchets of `state` (the current state): the
-   * delta records of what changed since they were last stored, plus the
-   * deletion of a few obsolete ones. After a failed write, or once
-   * `ratchetRecordLimit` deltas are current, a whole base record of a new
-   * generation instead.
-   */
-  #ratchetWrites(state: GroupState): Writes {
-    const d = this.#deltas;
-    if (this.#dirty || d.current.size >= this.#env.ratchetRecordLimit) {
-      const gen = nextGen(d);
-      return this.#withNewGeneration(
-        [ratchetsWrite(state, this.groupId, this.clientId, gen)],
-        gen,
-      );
-    }
-    const writes = ratchetDeltaWrites(
-      state,
-      this.groupId,
-      this.clientId,
-      d.gen,
-    );
-    const obsolete = some(d.stale, MAX_STALE_DELETES);
-    return {
-      writes: [...writes, ...obsolete.map((key) => ({ key }))],
-      stored: () => {
-        for (const w of writes) d.current.add(w.key);
-        for (const k of obsolete) d.stale.delete(k);
-      },
-    };
-  }
-
-  /**
-   * `writes` store a base ratchets record of generation `gen`: every delta
-   * record stored so far becomes obsolete; a few are deleted with it.
-   */
-  #withNewGeneration(writes: StorageWrite[], gen: number): Writes {
-    const d = this.#deltas;
-    const obsolete = some(d.stale, MAX_STALE_DELETES);
-    obsolete.push(...some(d.current, MAX_STALE_DELETES - obsolete.length));
-    return {
-      writes: [...writes, ...obsolete.map((key) => ({ key }))],
-      stored: () => {
-        newGeneration(d, gen, obsolete);
-        this.#dirty = false;
-      },
-    };
-  }
-
-  /** The writes that store all of `state` (a new epoch, proposals...). */
-  #fullWrites(state: GroupState): Writes {
-    const gen = nextGen(this.#deltas);
-    return this.#withNewGeneration(
-      stateWrites(state, this.#keys().group, this.groupId, this.clientId, gen),
-      gen,
-    );
   }
 
   #output(c: CreatedCommit): CommitOutput {
@@ -494,11 +342,11 @@ export class GroupView {
     // The commit consumed a handshake key of the current epoch: save the
     // ratchets with the pending record.
     const w = base === this.#state
-      ? this.#ratchetWrites(base)
-      : this.#fullWrites(base);
+      ? this.#store.ratchetWrites(base)
+      : this.#store.fullWrites(base);
     await this.#persist(
       [...w.writes, {
-        key: this.#keys().pending,
+        key: this.#store.keys.pending,
         value: pendingRecord.encode(record),
       }],
       base,
@@ -583,7 +431,7 @@ export class GroupView {
     make: (s: GroupState) => ReturnType<typeof propose>,
   ): Promise<ProposalOutput> {
     const sent = await make(this.#state);
-    const w = this.#fullWrites(sent.state);
+    const w = this.#store.fullWrites(sent.state);
     await this.#persist(w.writes, sent.state, this.#pending, w.stored);
     return {
       type: "proposal",
@@ -660,9 +508,9 @@ export class GroupView {
     }
     const prev = this.#state;
     const next = p.state;
-    const w = this.#fullWrites(next);
+    const w = this.#store.fullWrites(next);
     await this.#persist(
-      [...w.writes, { key: this.#keys().pending }],
+      [...w.writes, { key: this.#store.keys.pending }],
       next,
       undefined,
       w.stored,
@@ -688,7 +536,7 @@ export class GroupView {
       const p = this.#pending;
       if (!p) return;
       await this.#persist(
-        [{ key: this.#keys().pending }],
+        [{ key: this.#store.keys.pending }],
         this.#state,
         undefined,
       );
@@ -784,16 +632,16 @@ export class GroupView {
             return { type: "proposal", proposal: info, sender, commitOutput };
           }
         }
-        const w = this.#fullWrites(r.state);
+        const w = this.#store.fullWrites(r.state);
         await this.#persist(w.writes, r.state, this.#pending, w.stored);
         return { type: "proposal", proposal: info, sender };
       }
       case "commit": {
         // Another commit for this epoch won: ours is void.
         const lost = this.#pending;
-        const w = this.#fullWrites(r.state);
+        const w = this.#store.fullWrites(r.state);
         await this.#persist(
-          [...w.writes, { key: this.#keys().pending }],
+          [...w.writes, { key: this.#store.keys.pending }],
           r.state,
           undefined,
           w.stored,
@@ -817,9 +665,9 @@ export class GroupView {
         };
       }
       case "removed": {
-        const w = this.#fullWrites(r.state);
+        const w = this.#store.fullWrites(r.state);
         await this.#persist(
-          [...w.writes, { key: this.#keys().pending }],
+          [...w.writes, { key: this.#store.keys.pending }],
           r.state,
           undefined,
           w.stored,
@@ -874,29 +722,14 @@ export class GroupView {
    * any left by a failure there are obsolete for a later state of the group.
    */
   deleteState(): Promise<void> {
-    return this.#exclusive(async () => {
-      const k = this.#keys();
-      const storage = this.#env.storage;
-      const deltas = await storage.list(
-        ratchetsPrefix(this.groupId, this.clientId),
-      );
-      const first = 97;
-      await storage.batch([
-        { key: k.group },
-        { key: k.pending },
-        { key: k.ratchets },
-        ...deltas.slice(0, first).map((key) => ({ key })),
-      ]);
-      if (this.#pending) retireState(this.#pending.state, this.#state);
-      retireState(this.#state);
-      this.#deleted = true;
-      this.#env.forget?.(this.groupId, this.clientId);
-      for (let i = first; i < deltas.length; i += 100) {
-        await storage.batch(
-          deltas.slice(i, i + 100).map((key) => ({ key })),
-        );
-      }
-    });
+    return this.#exclusive(() =>
+      this.#store.deleteAll(() => {
+        if (this.#pending) retireState(this.#pending.state, this.#state);
+        retireState(this.#state);
+        this.#deleted = true;
+        this.#env.forget?.(this.groupId, this.clientId);
+      })
+    );
   }
 }
 

@@ -1,0 +1,221 @@
+/**
+ * Where one member's state of one group is stored, and the bookkeeping of
+ * its ratchet delta records (the layout is in `persist.ts`): which records
+ * are current, which are obsolete and still to delete, and when a message
+ * must write a whole base record instead of its deltas.
+ *
+ * @module
+ */
+
+import type { GroupState } from "../group/state.ts";
+import { wipe } from "../util/bytes.ts";
+import {
+  type DeltaKeys,
+  listDeltas,
+  MAX_STALE_DELETES,
+  nextGen,
+  ratchetDeltaWrites,
+  ratchetsKey,
+  ratchetsPrefix,
+  ratchetsWrite,
+  stateWrites,
+} from "./persist.ts";
+import { groupKey, pendingKey } from "./records.ts";
+import type { Storage, StorageWrite } from "./storage/storage.ts";
+
+/** The writes of one change and the bookkeeping to do once they are stored. */
+export interface Writes {
+  /** The batch. */
+  writes: StorageWrite[];
+  /** To call once the batch is stored. */
+  stored(): void;
+}
+
+/** The storage keys of one member's state of one group. */
+export interface ViewKeys {
+  /** The epoch's state. */
+  group: string;
+  /** The pending commit. */
+  pending: string;
+  /** The base ratchets record. */
+  ratchets: string;
+  /** The prefix of the ratchet delta records. */
+  deltas: string;
+}
+
+/** Up to `n` keys of `from`, oldest first. */
+function some(from: Set<string>, n: number): string[] {
+  const out: string[] = [];
+  for (const k of from) {
+    if (out.length >= n) break;
+    out.push(k);
+  }
+  return out;
+}
+
+/** Deno KV's limit on the keys of one atomic batch. */
+const BATCH_KEYS = 100;
+
+/** One member's stored state of one group. */
+export class ViewStore {
+  /** The keys. */
+  readonly keys: ViewKeys;
+  readonly #storage: Storage;
+  readonly #groupId: string;
+  readonly #clientId: string;
+  readonly #limit: number;
+  readonly #deltas: DeltaKeys;
+  /**
+   * A write failed and reloading did too, so the stored ratchets may lag
+   * the live ones: the next ratchets write stores them all.
+   */
+  #dirty = false;
+
+  /**
+   * @param storage the backend
+   * @param groupId the group id, hex
+   * @param clientId the member's client id
+   * @param limit `MLSOptions.ratchetRecordLimit`
+   * @param deltas the stored delta records (from `loadState` or
+   *   {@link ViewStore.open})
+   */
+  constructor(
+    storage: Storage,
+    groupId: string,
+    clientId: string,
+    limit: number,
+    deltas: DeltaKeys,
+  ) {
+    this.#storage = storage;
+    this.#groupId = groupId;
+    this.#clientId = clientId;
+    this.#limit = limit;
+    this.#deltas = deltas;
+    this.keys = {
+      group: groupKey(groupId, clientId),
+      pending: pendingKey(groupId, clientId),
+      ratchets: ratchetsKey(groupId, clientId),
+      deltas: ratchetsPrefix(groupId, clientId),
+    };
+  }
+
+  /**
+   * The store of a group about to be stored afresh (create, join): delta
+   * records an earlier state left (its deletion was interrupted) become
+   * obsolete at its first full write.
+   */
+  static async open(
+    storage: Storage,
+    groupId: string,
+    clientId: string,
+    limit: number,
+  ): Promise<ViewStore> {
+    const deltas = await listDeltas(storage, groupId, clientId, 0);
+    return new ViewStore(storage, groupId, clientId, limit, deltas);
+  }
+
+  /** Applies `writes` atomically, then wipes their secret-bearing values. */
+  async batch(writes: StorageWrite[]): Promise<void> {
+    try {
+      await this.#storage.batch(writes);
+    } finally {
+      for (const w of writes) {
+        if (
+          w.value instanceof Uint8Array &&
+          (w.key === this.keys.ratchets || w.key.startsWith(this.keys.deltas))
+        ) {
+          wipe(w.value);
+        }
+      }
+    }
+  }
+
+  /** A write failed: the next ratchets write stores a whole base record. */
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
+  /** The writes that store all of `state` (a new epoch, proposals...). */
+  fullWrites(state: GroupState): Writes {
+    const gen = nextGen(this.#deltas);
+    return this.#withNewGeneration(
+      stateWrites(state, this.keys.group, this.#groupId, this.#clientId, gen),
+      gen,
+    );
+  }
+
+  /**
+   * The writes that store the ratchets of `state` (the current state): the
+   * delta records of what changed since they were last stored, plus the
+   * deletion of a few obsolete ones. After a failed write, or once
+   * `ratchetRecordLimit` deltas are current, a whole base record of a new
+   * generation instead.
+   */
+  ratchetWrites(state: GroupState): Writes {
+    const d = this.#deltas;
+    if (this.#dirty || d.current.size >= this.#limit) {
+      const gen = nextGen(d);
+      return this.#withNewGeneration(
+        [ratchetsWrite(state, this.#groupId, this.#clientId, gen)],
+        gen,
+      );
+    }
+    const writes = ratchetDeltaWrites(
+      state,
+      this.#groupId,
+      this.#clientId,
+      d.gen,
+    );
+    const obsolete = some(d.stale, MAX_STALE_DELETES);
+    return {
+      writes: [...writes, ...obsolete.map((key) => ({ key }))],
+      stored: () => {
+        for (const w of writes) d.current.add(w.key);
+        for (const k of obsolete) d.stale.delete(k);
+      },
+    };
+  }
+
+  /**
+   * Deletes everything stored under the keys: the state with the first
+   * delta records in one batch, then `afterFirst`, then the other delta
+   * records (beyond a batch's key limit) in further batches; any left by a
+   * failure there are obsolete for a later state of the group.
+   */
+  async deleteAll(afterFirst: () => void): Promise<void> {
+    const deltas = await this.#storage.list(this.keys.deltas);
+    const first = BATCH_KEYS - 3;
+    await this.#storage.batch([
+      { key: this.keys.group },
+      { key: this.keys.pending },
+      { key: this.keys.ratchets },
+      ...deltas.slice(0, first).map((key) => ({ key })),
+    ]);
+    afterFirst();
+    for (let i = first; i < deltas.length; i += BATCH_KEYS) {
+      await this.#storage.batch(
+        deltas.slice(i, i + BATCH_KEYS).map((key) => ({ key })),
+      );
+    }
+  }
+
+  /**
+   * `writes` store a base ratchets record of generation `gen`: every delta
+   * record stored so far becomes obsolete; a few are deleted with it.
+   */
+  #withNewGeneration(writes: StorageWrite[], gen: number): Writes {
+    const d = this.#deltas;
+    const obsolete = some(d.stale, MAX_STALE_DELETES);
+    obsolete.push(...some(d.current, MAX_STALE_DELETES - obsolete.length));
+    return {
+      writes: [...writes, ...obsolete.map((key) => ({ key }))],
+      stored: () => {
+        for (const k of d.current) d.stale.add(k);
+        d.current.clear();
+        for (const k of obsolete) d.stale.delete(k);
+        d.gen = d.maxGen = gen;
+        this.#dirty = false;
+      },
+    };
+  }
+}
