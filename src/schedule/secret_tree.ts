@@ -42,7 +42,6 @@
  * @module
  */
 
-import { forgetSecret } from "../../providers/key_cache.ts";
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { deriveTreeSecret, expandWithLabel } from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
@@ -317,7 +316,7 @@ export class SecretTree {
   /** Wipes and forgets every secret (the epoch is discarded). */
   wipe(): void {
     const s = this.#state;
-    for (const v of s.nodes.values()) drop(v);
+    for (const v of s.nodes.values()) wipe(v);
     for (const l of s.leaves.values()) {
       wipeRatchet(l.handshake);
       wipeRatchet(l.application);
@@ -387,7 +386,7 @@ export class SecretTree {
         expandWithLabel(cs, secret, "tree", RIGHT, nh),
       ]);
       s.nodes.delete(p);
-      drop(secret);
+      wipe(secret);
       s.nodes.set(left(p), l);
       s.nodes.set(right(p), r);
       changed.add(p).add(left(p)).add(right(p));
@@ -398,7 +397,7 @@ export class SecretTree {
       expandWithLabel(cs, secret, "application", EMPTY, nh),
     ]);
     s.nodes.delete(x);
-    drop(secret);
+    wipe(secret);
     changed.add(x);
     const ratchets: LeafRatchets = {
       handshake: { generation: 0, secret: hs, skipped: new Map() },
@@ -457,13 +456,13 @@ export class SecretTree {
       Promise.all(kept),
     ]);
     if (secret !== r.secret) spent.push(secret);
-    for (const s of spent) drop(s);
+    for (const s of spent) wipe(s);
     const maxSkipped = this.#maxSkipped;
     return {
       key,
       nonce,
       apply: () => {
-        drop(r.secret);
+        wipe(r.secret);
         r.secret = nextSecret;
         r.generation = g + 1;
         for (const [j, kn] of skipped) r.skipped.set(j, kn);
@@ -478,7 +477,7 @@ export class SecretTree {
       discard: () => {
         wipe(key);
         wipe(nonce);
-        drop(nextSecret);
+        wipe(nextSecret);
         for (const [, kn] of skipped) wipeKeyNonce(kn);
       },
     };
@@ -517,18 +516,9 @@ function wipeKeyNonce(kn: RatchetKeyNonce): void {
 }
 
 function wipeRatchet(r: HashRatchetState): void {
-  drop(r.secret);
+  wipe(r.secret);
   for (const kn of r.skipped.values()) wipeKeyNonce(kn);
   r.skipped.clear();
-}
-
-/**
- * Deletes a secret that served as a derivation key: wipes it and drops what
- * the provider cached for it (an imported HMAC key and its copy).
- */
-function drop(secret: Uint8Array): void {
-  forgetSecret(secret);
-  wipe(secret);
 }
 
 function noop(): void {}
