@@ -9,21 +9,10 @@ import { MlsError } from "../src/errors.ts";
 import { ContentType } from "../src/framing/content_type.ts";
 import { mlsMessageCodec } from "../src/framing/mls_message.ts";
 import { privateMessageContentCodec } from "../src/framing/private_message.ts";
-import { commitCodec } from "../src/messages/commit.ts";
-import { groupSecretsCodec } from "../src/messages/group_secrets.ts";
-import {
-  addCodec,
-  externalInitCodec,
-  groupContextExtensionsCodec,
-  preSharedKeyCodec,
-  proposalCodec,
-  reInitCodec,
-  removeCodec,
-  updateCodec,
-} from "../src/messages/proposal.ts";
-import { ratchetTreeCodec } from "../src/messages/ratchet_tree.ts";
+import { proposalCodec } from "../src/messages/proposal.ts";
 import { fromHex, toHex } from "../src/util/bytes.ts";
 import { loadVectors } from "./vectors/harness.ts";
+import { plain } from "./vectors/messages.ts";
 
 const SEED = 0x5eed_1234;
 const ROUNDS = 40;
@@ -41,16 +30,7 @@ function prng(seed: number): () => number {
 }
 
 const codecs: Record<string, Codec<unknown>> = {
-  ratchet_tree: ratchetTreeCodec,
-  group_secrets: groupSecretsCodec,
-  add_proposal: addCodec,
-  update_proposal: updateCodec,
-  remove_proposal: removeCodec,
-  pre_shared_key_proposal: preSharedKeyCodec,
-  re_init_proposal: reInitCodec,
-  external_init_proposal: externalInitCodec,
-  group_context_extensions_proposal: groupContextExtensionsCodec,
-  commit: commitCodec,
+  ...plain,
   mls_welcome: mlsMessageCodec,
   mls_group_info: mlsMessageCodec,
   mls_key_package: mlsMessageCodec,

@@ -31,8 +31,8 @@ function roundTrip<T>(codec: Codec<T>, hex: string, name: string): T {
   return value;
 }
 
-/** Structures serialized alone, by vector field. */
-const plain: Record<string, Codec<unknown>> = {
+/** Structures serialized alone, by vector field (the fuzz test uses it too). */
+export const plain: Record<string, Codec<unknown>> = {
   ratchet_tree: ratchetTreeCodec,
   group_secrets: groupSecretsCodec,
   add_proposal: addCodec,
