@@ -7,10 +7,14 @@
  * `--memory` (no persistence), `--no-page` (API only, no bundling),
  * `--no-rate-limit` (for load tests on loopback).
  *
+ * It stops on SIGINT or SIGTERM, and when a launcher that started it
+ * (npx, npm, `sh`, `deno task`) is gone: see `lifeline.ts`.
+ *
  * @module
  */
 
 import { createApp } from "./app.ts";
+import { watchLaunchers } from "./lifeline.ts";
 import { buildChatBundle, STATIC_DIR } from "./chat/build.ts";
 import { KvStore } from "./store/kv.ts";
 import { MemoryStore } from "./store/memory.ts";
@@ -48,6 +52,9 @@ const app = createApp(store, {
 });
 
 const ac = new AbortController();
+// npm and `sh` do not pass a SIGTERM on to `deno task`: stop when they die.
+// The launchers are read before the URL is printed, while they all live.
+const stopWatching = await watchLaunchers(() => ac.abort());
 const server = Deno.serve({
   hostname,
   port,
@@ -66,4 +73,5 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(sig, () => ac.abort());
 }
 await server.finished;
+stopWatching();
 await store.close();
