@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { hasChromium } from "./chromium.ts";
-import { build } from "../scripts/build_npm.ts";
+import { bundle as build } from "../scripts/bundle.ts";
 
 Deno.test({
   name: "browser: crypto, IndexedDB storage and MLS in headless Chromium",

@@ -1,40 +1,120 @@
 /**
- * Node: bundle `mod.ts` (scripts/build_npm.ts) and run
- * tests/node/node_smoke.mjs against the bundle under `node`.
+ * Node: the npm-style package (`scripts/build_npm.ts`) is packed with
+ * `npm pack`, installed into a scratch project with `npm install`, then
+ * imported by name under `node` (tests/node/node_smoke.mjs), and a
+ * TypeScript consumer of both entry points type-checks against its `.d.ts`
+ * (strict, without skipLibCheck, as a Node project would).
  */
 import assert from "node:assert/strict";
-import { build } from "../scripts/build_npm.ts";
+import ts from "typescript";
+import { buildPackage } from "../scripts/build_npm.ts";
 
-function hasNode(): boolean {
+function has(command: string): boolean {
   try {
-    return new Deno.Command("node", { args: ["--version"], stdout: "null" })
+    return new Deno.Command(command, { args: ["--version"], stdout: "null" })
       .outputSync().success;
   } catch {
     return false;
   }
 }
 
+async function run(cmd: string, args: string[], cwd: string): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command(cmd, {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  const err = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, `${cmd} ${args.join(" ")} failed:\n${out}\n${err}`);
+  return out;
+}
+
+const CONSUMER = `import { MLS, MlsError, type Received } from "@webmls/mls";
+import { DeliveryClient, type DeliveryEvent } from "@webmls/mls/delivery";
+
+const mls = new MLS();
+const alice = await mls.generateIdentity();
+const group = await mls.groupCreate(alice, await mls.generateCredential("a"));
+const bytes: Uint8Array = await group.send("hi");
+const epoch: bigint = group.epoch;
+function show(r: Received): string {
+  return r.type === "application" ? r.text() : r.type;
+}
+const onEvent = (e: DeliveryEvent) => console.log(e.type);
+export { bytes, DeliveryClient, epoch, MlsError, onEvent, show };
+`;
+
+function typeErrors(dir: string): string[] {
+  const file = `${dir}/consumer.ts`;
+  const program = ts.createProgram([file], {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+    types: [],
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) =>
+    ts.flattenDiagnosticMessageText(d.messageText, "\n") +
+    (d.file ? ` (${d.file.fileName})` : "")
+  );
+}
+
 Deno.test({
-  name: "node: the bundle runs under Node >= 20",
-  ignore: !hasNode(),
+  name:
+    "node: the packed npm package installs, imports by name, and type-checks",
+  ignore: !has("node") || !has("npm"),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "webmls-node-" });
     try {
-      const bundle = await build({
-        output: `${dir}/webmls.mjs`,
-      });
-      const smoke = new URL("node/node_smoke.mjs", import.meta.url);
-      const { code, stdout, stderr } = await new Deno.Command("node", {
-        args: [decodeURIComponent(smoke.pathname), bundle],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const out = new TextDecoder().decode(stdout);
-      const err = new TextDecoder().decode(stderr);
-      assert.equal(code, 0, `node failed:\n${out}\n${err}`);
+      const pkg = await buildPackage(`${dir}/package`);
+      const tgz =
+        (await run("npm", ["pack", pkg, "--pack-destination", dir], dir))
+          .trim().split("\n").pop()!;
+      const app = `${dir}/app`;
+      await Deno.mkdir(app);
+      await Deno.writeTextFile(
+        `${app}/package.json`,
+        JSON.stringify({ name: "app", private: true, type: "module" }),
+      );
+      await run("npm", [
+        "install",
+        "--offline",
+        "--no-audit",
+        "--no-fund",
+        `${dir}/${tgz}`,
+      ], app);
+
+      const smoke = decodeURIComponent(
+        new URL("node/node_smoke.mjs", import.meta.url).pathname,
+      );
+      const checks = decodeURIComponent(
+        new URL("node/checks.mjs", import.meta.url).pathname,
+      );
+      await Deno.copyFile(smoke, `${app}/smoke.mjs`);
+      await Deno.copyFile(checks, `${app}/checks.mjs`);
+      const out = await run("node", ["smoke.mjs", "@webmls/mls"], app);
       assert.match(out, /suite 1 .*ok/);
       assert.match(out, /suite 2 .*ok/);
       assert.match(out, /: ok$/m);
+      const delivery = await run("node", [
+        "--input-type=module",
+        "-e",
+        'const d = await import("@webmls/mls/delivery"); console.log(typeof d.DeliveryClient.register);',
+      ], app);
+      assert.equal(delivery.trim(), "function");
+
+      await Deno.writeTextFile(`${app}/consumer.ts`, CONSUMER);
+      assert.deepEqual(typeErrors(app), []);
+      // The check can fail: a wrong type in the consumer is reported.
+      await Deno.writeTextFile(
+        `${app}/consumer.ts`,
+        CONSUMER.replace("const epoch: bigint", "const epoch: string"),
+      );
+      assert.equal(typeErrors(app).length, 1);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

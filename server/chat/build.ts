@@ -1,11 +1,11 @@
 /**
  * Builds the chat page's bundle with the repository's bundler
- * (`scripts/build_npm.ts`, `deno bundle` for browsers).
+ * (`scripts/bundle.ts`, `deno bundle` for browsers).
  *
  * @module
  */
 
-import { build } from "../../scripts/build_npm.ts";
+import { bundle } from "../../scripts/bundle.ts";
 
 /** Where the chat bundle goes by default. */
 export const CHAT_BUNDLE = decodeURIComponent(
@@ -19,5 +19,5 @@ export const STATIC_DIR = decodeURIComponent(
 
 /** Bundles `server/chat/bundle_entry.ts` to `output`; returns the path. */
 export function buildChatBundle(output: string = CHAT_BUNDLE): Promise<string> {
-  return build({ output, entry: "server/chat/bundle_entry.ts" });
+  return bundle({ output, entry: "server/chat/bundle_entry.ts" });
 }
