@@ -125,6 +125,14 @@ export function checkOptions(
   return value === undefined ? {} : checkObject(value, field);
 }
 
+/**
+ * Runs `f` now and returns its result as a promise: what it throws becomes
+ * a rejection, so that a method returning a promise never throws.
+ */
+export function settle<T>(f: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(f()));
+}
+
 /** `check(value)` unless `value` is undefined. */
 export function optional<T>(
   value: unknown,

@@ -35,6 +35,7 @@ import {
   checkStringOrBytes,
   invalid,
   optional,
+  settle,
 } from "./args.ts";
 import { clientIdFrom, wireCredential } from "./convert.ts";
 import {
@@ -289,23 +290,24 @@ export class MLS {
    * A basic credential: the name (or identity bytes) the application
    * vouches for. Given an identity, its client id is the name.
    */
-  // deno-lint-ignore require-await
-  async generateCredential(
+  generateCredential(
     name: string | Uint8Array | Identity,
   ): Promise<BasicCredential> {
-    const text = typeof name === "string"
-      ? name
-      : name instanceof Uint8Array
-      ? undefined
-      : clientIdFrom(name, "name");
-    return {
-      type: "credential",
-      credentialType: "basic",
-      identity: text === undefined
-        ? (name as Uint8Array).slice()
-        : utf8Encode(text),
-      name: text,
-    };
+    return settle(() => {
+      const text = typeof name === "string"
+        ? name
+        : name instanceof Uint8Array
+        ? undefined
+        : clientIdFrom(name, "name");
+      return {
+        type: "credential",
+        credentialType: "basic",
+        identity: text === undefined
+          ? (name as Uint8Array).slice()
+          : utf8Encode(text),
+        name: text,
+      };
+    });
   }
 
   /**
@@ -553,21 +555,22 @@ export class MLS {
    * and KeyPackage messages name no group in the clear
    * (`invalid_wire_format`).
    */
-  // deno-lint-ignore require-await
-  async getGroupIdFromMessage(message: MessageInput): Promise<string> {
-    const msg = decodeMessage(messageBytes(message, "message"), "message", [
-      WireFormat.mlsPublicMessage,
-      WireFormat.mlsPrivateMessage,
-      WireFormat.mlsGroupInfo,
-    ]);
-    switch (msg.wireFormat) {
-      case WireFormat.mlsPublicMessage:
-        return toHex(msg.publicMessage.content.groupId);
-      case WireFormat.mlsPrivateMessage:
-        return toHex(msg.privateMessage.groupId);
-      case WireFormat.mlsGroupInfo:
-        return toHex(msg.groupInfo.groupContext.groupId);
-    }
+  getGroupIdFromMessage(message: MessageInput): Promise<string> {
+    return settle(() => {
+      const msg = decodeMessage(messageBytes(message, "message"), "message", [
+        WireFormat.mlsPublicMessage,
+        WireFormat.mlsPrivateMessage,
+        WireFormat.mlsGroupInfo,
+      ]);
+      switch (msg.wireFormat) {
+        case WireFormat.mlsPublicMessage:
+          return toHex(msg.publicMessage.content.groupId);
+        case WireFormat.mlsPrivateMessage:
+          return toHex(msg.privateMessage.groupId);
+        case WireFormat.mlsGroupInfo:
+          return toHex(msg.groupInfo.groupContext.groupId);
+      }
+    });
   }
 
   /** Deletes everything this instance stored: identities, key packages, groups. */
