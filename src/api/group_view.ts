@@ -545,6 +545,10 @@ export class GroupView {
   proposeRemove(member: MemberByIdentity): Promise<ProposalOutput[]>;
   /** Proposes removing a member named by client id, `Identity` or `Member`. */
   proposeRemove(member: string | Identity | Member): Promise<ProposalOutput>;
+  /** Either of the above: an array exactly when `member` is `{ identity }`. */
+  proposeRemove(
+    member: MemberRef,
+  ): Promise<ProposalOutput | ProposalOutput[]>;
   proposeRemove(
     member: MemberRef,
   ): Promise<ProposalOutput | ProposalOutput[]> {

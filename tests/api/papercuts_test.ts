@@ -12,6 +12,7 @@ import { decode } from "../../src/codec/codec.ts";
 import { mlsMessageCodec } from "../../src/framing/mls_message.ts";
 import { WireFormat } from "../../src/framing/wire_format.ts";
 import type { KeyPackage } from "../../src/messages/key_package.ts";
+import { pendingRecord } from "../../src/api/records.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -312,6 +313,21 @@ Deno.test("papercut: CommitReceived.updated includes a committer that updated by
   await a.update();
   const again = await new MLS({ storage }).groupGet(a.groupId, alice);
   assert.deepEqual(ids(await again!.applyPendingCommit()), [alice.clientId]);
+  // A pending record stored without a summary (format version 1) still
+  // applies, summarised from the member lists.
+  const removal = await again!.remove(bob);
+  const key = `pending/${a.groupId}/${alice.clientId}`;
+  const stored = pendingRecord.decode((await storage.get(key)) as Uint8Array);
+  assert.ok(stored.summary);
+  const v1 = pendingRecord.encode({ ...stored, summary: undefined });
+  assert.equal(v1[0], 1);
+  await storage.batch([{ key, value: v1 }]);
+  const old = await new MLS({ storage }).groupGet(a.groupId, alice);
+  const r = await old!.receive(removal);
+  assert.equal(r.type, "commit");
+  if (r.type === "commit") {
+    assert.deepEqual(r.removed.map((m) => m.clientId), [bob.clientId]);
+  }
 });
 
 /** A storage whose batches fail on demand. */
