@@ -93,7 +93,8 @@ const limit = (v: unknown, f: string) => checkInteger(v, f, 0, UINT32_MAX);
 
 /**
  * `value` as a partial {@link GroupConfig}: every field given has the
- * right type and range (limits are stored as uint32).
+ * right type and range (limits are stored as uint32). Fields set to
+ * `undefined` are left out, so they keep their defaults.
  */
 export function checkGroupConfig(
   value: unknown,
@@ -116,7 +117,10 @@ export function checkGroupConfig(
       checkHandshakeWireFormat,
     ),
   );
-  set("padding", optional(o.padding, f("padding"), checkPadding));
+  // An explicit `padding: undefined` turns padding off (over a default).
+  if ("padding" in o) {
+    out.padding = optional(o.padding, f("padding"), checkPadding);
+  }
   for (
     const k of [
       "maxPastEpochs",
