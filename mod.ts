@@ -32,12 +32,15 @@ export {
   MLS,
   type MLSOptions,
 } from "./src/api/mls.ts";
-export {
-  GroupView,
-  type KeyPackageInput,
-  type MemberRef,
-} from "./src/api/group_view.ts";
-export type { MessageInput } from "./src/api/convert.ts";
+export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
+export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";
+export type { MessageInput } from "./src/api/message_input.ts";
+export type {
+  ExtensionInput,
+  GenerateKeyPackageOptions,
+  KeyPackageCapabilities,
+  KeyPackageLifetime,
+} from "./src/api/key_package_options.ts";
 export type {
   ApplicationReceived,
   AuthorizeHook,

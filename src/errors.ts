@@ -13,7 +13,9 @@
  * Decoding (with `field` naming the failing field):
  * `truncated`, `trailing_bytes`, `invalid_varint` (reserved `11` prefix),
  * `non_minimal_varint` (§2.1.2), `unknown_enum`, `invalid_value`,
- * `invalid_wire_format` (a message of the wrong kind for the call).
+ * `invalid_wire_format` (a message of the wrong kind for the call),
+ * `not_mls_message` (the Web API was given bytes whose first field, the
+ * MLSMessage protocol version of §6, is not mls10: not an MLS message).
  *
  * Cryptography: `unsupported_cipher_suite`, `cipher_suite_mismatch`,
  * `crypto_failure` (bad key, ciphertext or authentication tag),
@@ -54,7 +56,8 @@
  * data while the epoch has uncommitted proposals), `unknown_member`,
  * `unknown_identity`, `group_exists`, `group_deleted`,
  * `unsupported_state_version`, `invalid_state_format`, `signer_required`,
- * `signer_mismatch`, `invalid_argument`.
+ * `signer_mismatch`, `invalid_argument` (a Web API argument or option of
+ * the wrong type or out of range; `field` names it).
  *
  * Storage: `storage_limit` (a batch too large for the backend),
  * `storage_conflict` (another writer kept interfering), `storage_closed`,
@@ -77,6 +80,9 @@ export type MlsErrorCode =
   | "generation_too_far"
   | "invalid_leaf_index"
   | "invalid_argument"
+  | "not_mls_message"
+  | "invalid_wire_format"
+  | "unknown_member"
   // Codes added by later layers are plain strings; the union keeps editor
   // completion for the known ones.
   | (string & Record<never, never>);

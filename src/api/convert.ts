@@ -5,9 +5,7 @@
  * @module
  */
 
-import { decode } from "../codec/codec.ts";
 import { MlsError } from "../errors.ts";
-import { type MLSMessage, mlsMessageCodec } from "../framing/mls_message.ts";
 import { type Sender, SenderType } from "../framing/sender.ts";
 import type { Credential } from "../messages/credential.ts";
 import type { LeafNode } from "../messages/leaf_node.ts";
@@ -15,14 +13,12 @@ import { type Proposal, ProposalType } from "../messages/proposal.ts";
 import { PSKType } from "../messages/psk.ts";
 import type { RatchetTree } from "../tree/ratchet_tree.ts";
 import { toHex, utf8Decode } from "../util/bytes.ts";
+import { checkArray, checkBytes, checkObject, invalid } from "./args.ts";
 import type {
-  CommitOutput,
   CredentialInfo,
   Identity,
-  KeyPackageOutput,
   Member,
   ProposalInfo,
-  ProposalOutput,
   SenderInfo,
 } from "./types.ts";
 
@@ -54,15 +50,35 @@ export function credentialInfo(c: Credential): CredentialInfo {
   };
 }
 
-/** The wire form of an API credential. */
-export function wireCredential(c: CredentialInfo): Credential {
-  if (c.credentialType === "basic") {
-    return { credentialType: 1, identity: c.identity };
+/**
+ * The wire form of an API credential (from `generateCredential`, or one
+ * built by the application), checked; `field` names the argument.
+ */
+export function wireCredential(c: CredentialInfo, field: string): Credential {
+  const o = checkObject(c, field);
+  if (o.credentialType === "basic") {
+    return {
+      credentialType: 1,
+      identity: checkBytes(o.identity, `${field}.identity`),
+    };
   }
-  return {
-    credentialType: 2,
-    certificates: c.certificates.map((certData) => ({ certData })),
-  };
+  if (o.credentialType === "x509") {
+    const certs = checkArray(o.certificates, `${field}.certificates`);
+    if (certs.length === 0) {
+      invalid(`${field}.certificates`, "a non-empty array", certs);
+    }
+    return {
+      credentialType: 2,
+      certificates: certs.map((certData, i) => ({
+        certData: checkBytes(certData, `${field}.certificates.${i}`),
+      })),
+    };
+  }
+  return invalid(
+    `${field}.credentialType`,
+    '"basic" or "x509" (a credential from generateCredential)',
+    o.credentialType,
+  );
 }
 
 /** The member at a leaf, if any. */
@@ -170,48 +186,16 @@ const blank: CredentialInfo = {
   identity: new Uint8Array(0),
 };
 
-/** Message inputs: raw MLSMessage bytes or an output that wraps them. */
-export type MessageInput =
-  | Uint8Array
-  | CommitOutput
-  | ProposalOutput
-  | KeyPackageOutput;
-
-/** The bytes of a message input; `which` picks a field of a CommitOutput. */
-export function messageBytes(
-  input: MessageInput,
-  which: "commit" | "welcome" | "groupInfo" = "commit",
-): Uint8Array {
-  if (input instanceof Uint8Array) return input;
-  switch (input.type) {
-    case "commit": {
-      const b = input[which];
-      if (!b) {
-        throw new MlsError("invalid_argument", `this commit has no ${which}`);
-      }
-      return b;
-    }
-    case "proposal":
-      return input.proposal;
-    case "keyPackage":
-      return input.bytes;
-  }
-  throw new MlsError("invalid_argument", "not an MLS message");
-}
-
-/** Decodes an MLSMessage, with `field` naming the input in errors. */
-export function decodeMessage(bytes: Uint8Array, field: string): MLSMessage {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new MlsError("invalid_argument", "expected MLS message bytes", field);
-  }
-  return decode(mlsMessageCodec, bytes, field);
-}
-
-/** A client id from the many ways a member can be named. */
+/**
+ * A client id from the many ways a member can be named: the id itself, an
+ * `Identity` or a `Member`; `field` names the argument.
+ */
 export function clientIdFrom(
   who: string | Identity | Member | { clientId: string },
+  field: string,
 ): string {
   if (typeof who === "string") return who.toLowerCase();
-  if (who && typeof who.clientId === "string") return who.clientId;
-  throw new MlsError("invalid_argument", "expected a client id or identity");
+  const id = (who as { clientId?: unknown } | null)?.clientId;
+  if (typeof id === "string") return id.toLowerCase();
+  return invalid(field, "a client id (hex string), Identity or Member", who);
 }

@@ -34,14 +34,29 @@ import type {
 } from "../../providers/provider.ts";
 import { bytesEqual, toHex, utf8Decode, utf8Encode } from "../util/bytes.ts";
 import {
-  clientIdFrom,
+  checkBoolean,
+  checkInteger,
+  checkOptions,
+  checkString,
+  checkStringOrBytes,
+  invalid,
+  optional,
+} from "./args.ts";
+import { commitReceived, diffSummary, leafSummary } from "./commit_report.ts";
+import { memberAt, membersOf, proposalInfo, senderInfo } from "./convert.ts";
+import {
+  byIdentity,
+  identityBytes,
+  leavesOf,
+  type MemberByIdentity,
+  type MemberRef,
+  withIdentity,
+} from "./member_ref.ts";
+import {
   decodeMessage,
-  memberAt,
-  membersOf,
+  messageBytes,
   type MessageInput,
-  proposalInfo,
-  senderInfo,
-} from "./convert.ts";
+} from "./message_input.ts";
 import { deserializeWhole, loadState, serializeWhole } from "./persist.ts";
 import {
   groupKey,
@@ -51,6 +66,7 @@ import {
 } from "./records.ts";
 import { ViewStore } from "./view_store.ts";
 import { retireState } from "./retire.ts";
+import { checkHandshakeWireFormat } from "./settings_check.ts";
 import {
   getBytes,
   type Storage,
@@ -84,9 +100,6 @@ export interface ViewEnvironment {
   /** Called when a view's state is deleted, so caches drop it. */
   forget?: (groupId: string, clientId: string) => void;
 }
-
-/** A member named by client id, identity or member object. */
-export type MemberRef = string | Identity | Member;
 
 /** A key package given as bytes or as the output of `generateKeyPackage`. */
 export type KeyPackageInput = Uint8Array | KeyPackageOutput;
@@ -208,6 +221,35 @@ export class GroupView {
   /** Whether a commit of ours awaits confirmation. */
   get hasPendingCommit(): boolean {
     return this.#pending !== undefined;
+  }
+
+  /**
+   * How this member frames its proposals and commits: `"private"`
+   * (PrivateMessage) or `"public"` (PublicMessage, which a delivery
+   * service can read). See {@link GroupView.setHandshakeWireFormat}.
+   */
+  get handshakeWireFormat(): "private" | "public" {
+    return this.#state.config.handshakeWireFormat;
+  }
+
+  /**
+   * The members whose basic credential has `identity` (a string, compared
+   * as UTF-8, or the identity bytes), by leaf index: several when one user
+   * has several devices in the group, none when nobody has it. Members
+   * with X.509 credentials are never matched.
+   *
+   * @example Finding Bob's devices
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * console.log(group.membersByIdentity("alice").length); // 1
+   * console.log(group.membersByIdentity("bob").length); // 0
+   * ```
+   */
+  membersByIdentity(identity: string | Uint8Array): Member[] {
+    return withIdentity(this.members, identityBytes(identity, "identity"));
   }
 
   /**
@@ -338,6 +380,7 @@ export class GroupView {
       welcome: out.welcome,
       groupInfo: out.groupInfo,
       state: serializeWhole(c.state, this.clientId),
+      summary: leafSummary(c.summary),
     };
     // The commit consumed a handshake key of the current epoch: save the
     // ratchets with the pending record.
@@ -356,48 +399,79 @@ export class GroupView {
     return out;
   }
 
-  #keyPackage(input: KeyPackageInput): Proposal {
-    const bytes = input instanceof Uint8Array ? input : input.bytes;
-    const msg = decodeMessage(bytes, "keyPackage");
-    if (msg.wireFormat !== WireFormat.mlsKeyPackage) {
-      throw new MlsError(
-        "invalid_argument",
-        "not a KeyPackage message",
-        "keyPackage",
-      );
-    }
+  #keyPackage(input: KeyPackageInput, field: string): Proposal {
+    const bytes = input instanceof Uint8Array
+      ? input
+      : (input as { type?: unknown } | null)?.type === "keyPackage"
+      ? input.bytes
+      : invalid(field, "KeyPackage bytes or a KeyPackageOutput", input);
+    const msg = decodeMessage(bytes, field, [WireFormat.mlsKeyPackage]);
     return { proposalType: ProposalType.add, keyPackage: msg.keyPackage };
-  }
-
-  #leafOf(who: MemberRef): number {
-    const id = clientIdFrom(who);
-    const m = this.members.find((x) => x.clientId === id);
-    if (!m) {
-      throw new MlsError(
-        "unknown_member",
-        "no such member in this group",
-        "member",
-      );
-    }
-    return m.leafIndex;
   }
 
   /** Adds one or more members in one commit (their key packages). */
   add(keyPackages: KeyPackageInput | KeyPackageInput[]): Promise<CommitOutput> {
     return this.#exclusive(() => {
-      const list = Array.isArray(keyPackages) ? keyPackages : [keyPackages];
-      return this.#commit({ proposals: list.map((k) => this.#keyPackage(k)) });
+      const many = Array.isArray(keyPackages);
+      const list = many ? keyPackages : [keyPackages];
+      if (list.length === 0) invalid("keyPackages", "non-empty", list);
+      return this.#commit({
+        proposals: list.map((k, i) =>
+          this.#keyPackage(k, many ? `keyPackages.${i}` : "keyPackages")
+        ),
+      });
     });
   }
 
-  /** Removes one or more members in one commit. */
+  /**
+   * Removes one or more members in one commit. A member is named by client
+   * id, `Identity` or `Member`, or by the identity of its credential,
+   * `{ identity: "bob" }`, which removes every member with that identity
+   * (all of Bob's devices) except this member itself (a commit cannot
+   * remove its committer, RFC 9420 §12.2). Naming nobody is
+   * `unknown_member`; an identity only this member has is
+   * `remove_committer`.
+   *
+   * @example Removing all of Bob's devices
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.receive(await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * ));
+   * const removal = await group.remove({ identity: "bob" });
+   * const result = await group.receive(removal);
+   * if (result.type === "commit") console.log(result.removed.length); // 1
+   * ```
+   */
   remove(members: MemberRef | MemberRef[]): Promise<CommitOutput> {
     return this.#exclusive(() => {
-      const list = Array.isArray(members) ? members : [members];
+      const many = Array.isArray(members);
+      const list: unknown[] = many ? members : [members];
+      if (list.length === 0) invalid("members", "non-empty", list);
+      const me = this.#state.priv.leafIndex;
+      const leaves = new Set<number>();
+      list.forEach((m, i) => {
+        const field = many ? `members.${i}` : "members";
+        let found = leavesOf(this.members, m, field);
+        if (byIdentity(m)) {
+          found = found.filter((l) => l !== me);
+          if (found.length === 0) {
+            throw new MlsError(
+              "remove_committer",
+              "only this member has this identity, and a commit cannot remove its committer (RFC 9420 §12.2)",
+              `${field}.identity`,
+            );
+          }
+        }
+        for (const l of found) leaves.add(l);
+      });
       return this.#commit({
-        proposals: list.map((m) => ({
+        proposals: [...leaves].map((removed) => ({
           proposalType: ProposalType.remove,
-          removed: this.#leafOf(m),
+          removed,
         })),
       });
     });
@@ -443,20 +517,67 @@ export class GroupView {
   /** Proposes adding a member. */
   proposeAdd(keyPackage: KeyPackageInput): Promise<ProposalOutput> {
     return this.#exclusive(() =>
-      this.#propose((s) => propose(s, this.#keyPackage(keyPackage)))
+      this.#propose((s) =>
+        propose(s, this.#keyPackage(keyPackage, "keyPackage"))
+      )
     );
   }
 
-  /** Proposes removing a member. */
-  proposeRemove(member: MemberRef): Promise<ProposalOutput> {
-    return this.#exclusive(() =>
-      this.#propose((s) =>
-        propose(s, {
-          proposalType: ProposalType.remove,
-          removed: this.#leafOf(member),
-        })
-      )
-    );
+  /**
+   * Proposes removing the members with a credential identity: one Remove
+   * proposal per member that has it (this member's own leaf included: a
+   * member may propose its own removal), all stored at once. Naming nobody
+   * is `unknown_member`.
+   *
+   * @example Proposing to remove Bob, on every device
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.receive(await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * ));
+   * const proposals = await group.proposeRemove({ identity: "bob" });
+   * console.log(proposals.length); // 1
+   * ```
+   */
+  proposeRemove(member: MemberByIdentity): Promise<ProposalOutput[]>;
+  /** Proposes removing a member named by client id, `Identity` or `Member`. */
+  proposeRemove(member: string | Identity | Member): Promise<ProposalOutput>;
+  /** Either of the above: an array exactly when `member` is `{ identity }`. */
+  proposeRemove(
+    member: MemberRef,
+  ): Promise<ProposalOutput | ProposalOutput[]>;
+  proposeRemove(
+    member: MemberRef,
+  ): Promise<ProposalOutput | ProposalOutput[]> {
+    return this.#exclusive(async () => {
+      const leaves = leavesOf(this.members, member, "member");
+      const out = await this.#proposeAll(leaves.map((removed) => ({
+        proposalType: ProposalType.remove,
+        removed,
+      })));
+      return byIdentity(member) ? out : out[0];
+    });
+  }
+
+  /** Makes several proposals and stores them at once. */
+  async #proposeAll(proposals: Proposal[]): Promise<ProposalOutput[]> {
+    let state = this.#state;
+    const out: ProposalOutput[] = [];
+    for (const p of proposals) {
+      const sent = await propose(state, p);
+      state = sent.state;
+      out.push({
+        type: "proposal",
+        proposal: encode(mlsCodec, sent.message),
+        ref: toHex(sent.ref),
+      });
+    }
+    const w = this.#store.fullWrites(state);
+    await this.#persist(w.writes, state, this.#pending, w.stored);
+    return out;
   }
 
   /** Proposes an update of this member's leaf. */
@@ -474,13 +595,8 @@ export class GroupView {
    */
   send(message: string | Uint8Array): Promise<Uint8Array> {
     return this.#exclusive(async () => {
-      const data = typeof message === "string" ? utf8Encode(message) : message;
-      if (!(data instanceof Uint8Array)) {
-        throw new MlsError(
-          "invalid_argument",
-          "send() takes a string or bytes",
-        );
-      }
+      const m = checkStringOrBytes(message, "message");
+      const data = typeof m === "string" ? utf8Encode(m) : m;
       if (this.#state.proposals.size > 0 && !this.#pending) {
         throw new MlsError(
           "proposals_pending",
@@ -515,19 +631,14 @@ export class GroupView {
       undefined,
       w.stored,
     );
-    const before = new Set(membersOf(prev.tree).map((m) => m.clientId));
-    const after = new Set(membersOf(next.tree).map((m) => m.clientId));
-    const added = membersOf(next.tree).filter((m) => !before.has(m.clientId));
-    const removed = membersOf(prev.tree).filter((m) => !after.has(m.clientId));
     const me = memberAt(next.tree, next.priv.leafIndex)!;
-    return {
-      type: "commit",
-      epoch: next.context.epoch,
-      added,
-      removed,
-      updated: [],
-      sender: { kind: "member", member: me },
-    };
+    return commitReceived(
+      prev.tree,
+      next.tree,
+      p.record.summary ?? diffSummary(prev.tree, next.tree),
+      next.context.epoch,
+      { kind: "member", member: me },
+    );
   }
 
   /** Drops our pending commit (the delivery service rejected it). */
@@ -541,6 +652,54 @@ export class GroupView {
         undefined,
       );
       retireState(p.state, this.#state);
+    });
+  }
+
+  /**
+   * Changes how this member frames its proposals and commits from now on:
+   * `"public"` (PublicMessage, for a delivery service that must read
+   * handshake messages) or `"private"` (PrivateMessage). RFC 9420 §6 lets
+   * each member choose; receiving accepts both either way. Stored with the
+   * group (atomically: on failure nothing changes). A commit already
+   * pending keeps the format it was made in: clear it and commit again.
+   *
+   * @example A delivery service starts requiring PublicMessage handshakes
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.setHandshakeWireFormat("public");
+   * const commit = await group.update(); // a PublicMessage
+   * console.log(group.handshakeWireFormat); // "public"
+   * ```
+   */
+  setHandshakeWireFormat(format: "private" | "public"): Promise<void> {
+    return this.#exclusive(async () => {
+      const wf = checkHandshakeWireFormat(format, "format");
+      if (wf === this.#state.config.handshakeWireFormat) return;
+      const withFormat = (s: GroupState): GroupState => ({
+        ...s,
+        config: { ...s.config, handshakeWireFormat: wf },
+      });
+      const next = withFormat(this.#state);
+      const w = this.#store.fullWrites(next);
+      const writes = [...w.writes];
+      let pending = this.#pending;
+      if (pending) {
+        // The pending state carries the setting into the next epoch.
+        const state = withFormat(pending.state);
+        const record = {
+          ...pending.record,
+          state: serializeWhole(state, this.clientId),
+        };
+        pending = { record, state };
+        writes.push({
+          key: this.#store.keys.pending,
+          value: pendingRecord.encode(record),
+        });
+      }
+      await this.#persist(writes, next, pending, w.stored);
     });
   }
 
@@ -575,23 +734,16 @@ export class GroupView {
   }
 
   async #receive(input: MessageInput): Promise<Received> {
-    const bytes = input instanceof Uint8Array || input.type !== "commit"
-      ? decodeInputBytes(input)
-      : input.commit;
+    const bytes = messageBytes(input, "message");
     if (this.#pending && bytesEqual(bytes, this.#pending.record.commit)) {
       return await this.#applyPending();
     }
-    const msg = decodeMessage(bytes, "message");
-    if (
-      msg.wireFormat !== WireFormat.mlsPublicMessage &&
-      msg.wireFormat !== WireFormat.mlsPrivateMessage
-    ) {
-      throw new MlsError(
-        "invalid_wire_format",
-        "receive() takes group messages; use MLS.groupJoin for a Welcome",
-        "message",
-      );
-    }
+    // A Welcome, GroupInfo or KeyPackage is `invalid_wire_format`: they go
+    // to MLS.groupJoin, MLS.groupJoinExternal and add().
+    const msg = decodeMessage(bytes, "message", [
+      WireFormat.mlsPublicMessage,
+      WireFormat.mlsPrivateMessage,
+    ]);
     const before = this.#state;
     const r = await receiveMessage(before, msg, {
       authorize: this.#authorize(),
@@ -647,22 +799,13 @@ export class GroupView {
           w.stored,
         );
         if (lost) retireState(lost.state, r.state);
-        const sender = senderInfo(
+        return commitReceived(
+          before.tree,
           r.state.tree,
-          r.sender,
+          leafSummary(r.summary),
+          r.state.context.epoch,
+          senderInfo(r.state.tree, r.sender),
         );
-        return {
-          type: "commit",
-          epoch: r.state.context.epoch,
-          added: r.summary.added.map((a) =>
-            memberAt(r.state.tree, a.leafIndex)!
-          ),
-          removed: r.summary.removed.map((i) => memberAt(before.tree, i)!),
-          updated: r.summary.updated
-            .map((i) => memberAt(r.state.tree, i))
-            .filter((m): m is Member => m !== undefined),
-          sender,
-        };
       }
       case "removed": {
         const w = this.#store.fullWrites(r.state);
@@ -691,7 +834,11 @@ export class GroupView {
     length: number,
   ): Promise<Uint8Array> {
     return this.#exclusive(() => {
-      const ctx = typeof context === "string" ? utf8Encode(context) : context;
+      checkString(label, "label");
+      const c = checkStringOrBytes(context, "context");
+      // `uint16 length` of KDFLabel (RFC 9420 §8, §8.5).
+      checkInteger(length, "length", 0, 0xffff);
+      const ctx = typeof c === "string" ? utf8Encode(c) : c;
       return mlsExporter(
         this.#state.cs,
         this.#state.keys.exporterSecret,
@@ -705,7 +852,13 @@ export class GroupView {
   /** A signed GroupInfo MLSMessage of the current epoch, for external joins. */
   groupInfo(options: { ratchetTree?: boolean } = {}): Promise<Uint8Array> {
     return this.#exclusive(async () => {
-      const gi = await groupInfoFor(this.#state, options);
+      const o = checkOptions(options);
+      const ratchetTree = optional(
+        o.ratchetTree,
+        "options.ratchetTree",
+        checkBoolean,
+      );
+      const gi = await groupInfoFor(this.#state, { ratchetTree });
       return encode(mlsCodec, groupInfoMessage(gi));
     });
   }
@@ -731,14 +884,4 @@ export class GroupView {
       })
     );
   }
-}
-
-function decodeInputBytes(input: MessageInput): Uint8Array {
-  if (input instanceof Uint8Array) return input;
-  if (input.type === "proposal") return input.proposal;
-  throw new MlsError(
-    "invalid_argument",
-    "receive() takes an MLS message",
-    "message",
-  );
 }

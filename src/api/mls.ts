@@ -28,12 +28,32 @@ import { defaultProvider } from "../../providers/mod.ts";
 import { decode } from "../codec/codec.ts";
 import { fromHex, toHex, utf8Encode } from "../util/bytes.ts";
 import {
-  clientIdFrom,
+  checkBoolean,
+  checkBytes,
+  checkFunction,
+  checkOptions,
+  checkStringOrBytes,
+  invalid,
+  optional,
+  settle,
+} from "./args.ts";
+import { clientIdFrom, wireCredential } from "./convert.ts";
+import {
+  type GenerateKeyPackageOptions,
+  keyPackageOptions,
+} from "./key_package_options.ts";
+import {
   decodeMessage,
   messageBytes,
   type MessageInput,
-  wireCredential,
-} from "./convert.ts";
+} from "./message_input.ts";
+import {
+  checkCipherSuite,
+  checkGroupConfig,
+  checkHandshakeWireFormat,
+  checkProvider,
+  checkStorage,
+} from "./settings_check.ts";
 import { GroupView, type ViewEnvironment } from "./group_view.ts";
 import {
   groupKey,
@@ -100,8 +120,41 @@ interface LoadedIdentity {
   cs: SuiteCrypto;
 }
 
-function hexOrBytes(id: string | Uint8Array): string {
-  return typeof id === "string" ? toHex(fromHex(id)) : toHex(id);
+function hexOrBytes(id: unknown, field: string): string {
+  const v = checkStringOrBytes(id, field);
+  if (typeof v !== "string") return toHex(v);
+  try {
+    return toHex(fromHex(v));
+  } catch {
+    return invalid(field, "a hex string or bytes", "a string that is not hex");
+  }
+}
+
+/**
+ * The group settings of a create or join call: `MLSOptions.groupConfig`,
+ * then `options.config`, then `options.handshakeWireFormat`, checked.
+ */
+function groupSettings(
+  base: Partial<GroupConfig>,
+  o: Record<string, unknown>,
+): Partial<GroupConfig> {
+  const config = optional(o.config, "options.config", checkGroupConfig);
+  const wf = optional(
+    o.handshakeWireFormat,
+    "options.handshakeWireFormat",
+    checkHandshakeWireFormat,
+  );
+  return {
+    ...base,
+    ...config,
+    ...(wf === undefined ? {} : { handshakeWireFormat: wf }),
+  };
+}
+
+/** `options.ratchetTree`, decoded, if given. */
+function ratchetTreeOption(o: Record<string, unknown>) {
+  const bytes = optional(o.ratchetTree, "options.ratchetTree", checkBytes);
+  return bytes && decode(ratchetTreeCodec, bytes, "options.ratchetTree");
 }
 
 /**
@@ -125,14 +178,27 @@ export class MLS {
   #config: Partial<GroupConfig>;
   #views = new Map<string, GroupView>();
 
-  /** Creates an MLS client store; every option has a default. */
+  /**
+   * Creates an MLS client store; every option has a default. Every option
+   * is checked here: a wrong type is `invalid_argument` naming the option
+   * in `field`, a cipher suite the provider does not serve is
+   * `unsupported_cipher_suite`.
+   */
   constructor(options: MLSOptions = {}) {
-    this.#storage = options.storage ?? new MemoryStorage();
-    this.#provider = options.provider ?? defaultProvider();
-    this.#suite = options.cipherSuite ?? 1;
-    this.#config = options.groupConfig ?? {};
-    const limit = options.ratchetRecordLimit ?? MAX_DELTA_RECORDS;
-    if (!Number.isSafeInteger(limit) || limit < 1) {
+    const o = checkOptions(options);
+    this.#storage = optional(o.storage, "storage", checkStorage) ??
+      new MemoryStorage();
+    this.#provider = optional(o.provider, "provider", checkProvider) ??
+      defaultProvider();
+    this.#suite = checkCipherSuite(
+      o.cipherSuite ?? 1,
+      "cipherSuite",
+      this.#provider,
+    );
+    this.#config = optional(o.groupConfig, "groupConfig", checkGroupConfig) ??
+      {};
+    const limit = o.ratchetRecordLimit ?? MAX_DELTA_RECORDS;
+    if (!Number.isSafeInteger(limit) || (limit as number) < 1) {
       throw new MlsError(
         "invalid_argument",
         "ratchetRecordLimit must be a positive integer",
@@ -142,10 +208,14 @@ export class MLS {
     this.#env = {
       storage: this.#storage,
       provider: this.#provider,
-      authorize: options.authorize,
-      autoCommit: options.autoCommit ?? true,
-      psks: options.psks,
-      ratchetRecordLimit: limit,
+      authorize: optional(
+        o.authorize,
+        "authorize",
+        checkFunction<AuthorizeHook>,
+      ),
+      autoCommit: optional(o.autoCommit, "autoCommit", checkBoolean) ?? true,
+      psks: optional(o.psks, "psks", checkFunction<PskLookup>),
+      ratchetRecordLimit: limit as number,
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
   }
@@ -162,7 +232,11 @@ export class MLS {
   async generateIdentity(
     options: { cipherSuite?: number } = {},
   ): Promise<Identity> {
-    const cs = await this.#provider.suite(options.cipherSuite ?? this.#suite);
+    const o = checkOptions(options);
+    const suite = o.cipherSuite === undefined
+      ? this.#suite
+      : checkCipherSuite(o.cipherSuite, "options.cipherSuite", this.#provider);
+    const cs = await this.#provider.suite(suite);
     const kp = await cs.signatureGenerateKeyPair({
       extractable: !this.#storage.canStoreCryptoKeys,
     });
@@ -185,15 +259,18 @@ export class MLS {
     };
   }
 
-  async #identity(who: Identity | string): Promise<LoadedIdentity> {
-    const clientId = clientIdFrom(who);
+  async #identity(
+    who: Identity | string,
+    field = "identity",
+  ): Promise<LoadedIdentity> {
+    const clientId = clientIdFrom(who, field);
     const rec = await getBytes(this.#storage, identityKey(clientId));
     const signer = await this.#storage.get(signerKey(clientId));
     if (!rec || !signer) {
       throw new MlsError(
         "unknown_identity",
         "no such identity in storage",
-        "identity",
+        field,
       );
     }
     const r = identityRecord.decode(rec);
@@ -216,36 +293,55 @@ export class MLS {
   generateCredential(
     name: string | Uint8Array | Identity,
   ): Promise<BasicCredential> {
-    const identity = typeof name === "string"
-      ? utf8Encode(name)
-      : name instanceof Uint8Array
-      ? name.slice()
-      : utf8Encode(clientIdFrom(name));
-    const text = typeof name === "string"
-      ? name
-      : name instanceof Uint8Array
-      ? undefined
-      : name.clientId;
-    return Promise.resolve({
-      type: "credential",
-      credentialType: "basic",
-      identity,
-      name: text,
+    return settle(() => {
+      const text = typeof name === "string"
+        ? name
+        : name instanceof Uint8Array
+        ? undefined
+        : clientIdFrom(name, "name");
+      return {
+        type: "credential",
+        credentialType: "basic",
+        identity: text === undefined
+          ? (name as Uint8Array).slice()
+          : utf8Encode(text),
+        name: text,
+      };
     });
   }
 
-  /** A signed KeyPackage for `identity`; its private keys stay in storage. */
+  /**
+   * A signed KeyPackage for `identity`; its private keys stay in storage.
+   * Options set what it advertises (capabilities), how long it is valid
+   * (lifetime), its extensions, and whether it is a last-resort package;
+   * they are checked against RFC 9420 §7.2 and §10 (`invalid_argument`).
+   *
+   * @example A package valid for a week that supports one more proposal type
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const bob = await mls.generateIdentity();
+   * const kp = await mls.generateKeyPackage(
+   *   bob,
+   *   await mls.generateCredential("bob"),
+   *   { lifetime: { seconds: 7 * 86400 }, capabilities: { proposals: [0xf0a1] } },
+   * );
+   * console.log(kp.type); // "keyPackage"
+   * ```
+   */
   async generateKeyPackage(
     identity: Identity | string,
     credential: CredentialInfo,
-    options: { lastResort?: boolean } = {},
+    options: GenerateKeyPackageOptions = {},
   ): Promise<KeyPackageOutput> {
     const { identity: id, signer, cs } = await this.#identity(identity);
+    const wire = wireCredential(credential, "credential");
+    const kpOptions = keyPackageOptions(options, "options", cs.id, wire);
     const { keyPackage, privateKeys } = await generateKeyPackage(
       cs,
-      wireCredential(credential),
+      wire,
       { publicKey: id.signaturePublicKey, privateKey: signer },
-      { lastResort: options.lastResort },
+      kpOptions,
     );
     const bytes = encode(mlsMessageCodec, {
       version: ProtocolVersion.mls10,
@@ -258,7 +354,7 @@ export class MLS {
       value: keyPackageRecord.encode({
         keyPackage: bytes,
         ...privateKeys,
-        lastResort: options.lastResort ? 1 : 0,
+        lastResort: kpOptions.lastResort ? 1 : 0,
       }),
     }]);
     return { type: "keyPackage", bytes, ref, clientId: id.clientId };
@@ -269,23 +365,30 @@ export class MLS {
     return view;
   }
 
-  /** Creates a group with `identity` as its only member. */
+  /**
+   * Creates a group with `identity` as its only member. `options.config`
+   * and `options.handshakeWireFormat` override `MLSOptions.groupConfig`.
+   */
   async groupCreate(
     identity: Identity | string,
     credential: CredentialInfo,
-    options: { groupId?: string | Uint8Array; config?: Partial<GroupConfig> } =
-      {},
+    options: {
+      groupId?: string | Uint8Array;
+      config?: Partial<GroupConfig>;
+      handshakeWireFormat?: "private" | "public";
+    } = {},
   ): Promise<GroupView> {
+    const o = checkOptions(options);
+    const config = groupSettings(this.#config, o);
+    const requested = optional(o.groupId, "options.groupId", hexOrBytes);
     const { identity: id, signer, cs } = await this.#identity(identity);
     const state = await createGroup(
       cs,
-      wireCredential(credential),
+      wireCredential(credential, "credential"),
       { publicKey: id.signaturePublicKey, privateKey: signer },
       {
-        groupId: options.groupId === undefined
-          ? undefined
-          : fromHex(hexOrBytes(options.groupId)),
-        config: { ...this.#config, ...options.config },
+        groupId: requested === undefined ? undefined : fromHex(requested),
+        config,
       },
     );
     const groupId = toHex(state.context.groupId);
@@ -302,8 +405,8 @@ export class MLS {
     groupId: string | Uint8Array,
     clientId: string | Identity,
   ): Promise<GroupView | null> {
-    const g = hexOrBytes(groupId);
-    const c = clientIdFrom(clientId);
+    const g = hexOrBytes(groupId, "groupId");
+    const c = clientIdFrom(clientId, "clientId");
     const cached = this.#views.get(`${g}/${c}`);
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
@@ -314,22 +417,43 @@ export class MLS {
 
   /**
    * Joins from a Welcome (bytes or a `CommitOutput` that carries one). The
-   * ratchet tree comes from the Welcome or `options.ratchetTree`.
+   * ratchet tree comes from the Welcome or `options.ratchetTree`. Bytes
+   * that are not an MLS message are `not_mls_message`; another kind of
+   * MLS message is `invalid_wire_format`. `options.handshakeWireFormat`
+   * sets how this member frames its proposals and commits (see
+   * `GroupView.setHandshakeWireFormat`).
+   *
+   * @example Joining a group whose delivery service reads handshakes
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const added = await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * );
+   * const bobGroup = await mls.groupJoin(bob, added, { handshakeWireFormat: "public" });
+   * console.log(bobGroup.handshakeWireFormat); // "public"
+   * ```
    */
   async groupJoin(
     identity: Identity | string,
     welcome: MessageInput,
-    options: { ratchetTree?: Uint8Array; config?: Partial<GroupConfig> } = {},
+    options: {
+      ratchetTree?: Uint8Array;
+      config?: Partial<GroupConfig>;
+      handshakeWireFormat?: "private" | "public";
+    } = {},
   ): Promise<GroupView> {
+    const o = checkOptions(options);
+    const config = groupSettings(this.#config, o);
+    const ratchetTree = ratchetTreeOption(o);
+    const msg = decodeMessage(
+      messageBytes(welcome, "welcome", "welcome"),
+      "welcome",
+      [WireFormat.mlsWelcome],
+    );
     const { identity: id, signer, cs } = await this.#identity(identity);
-    const msg = decodeMessage(messageBytes(welcome, "welcome"), "welcome");
-    if (msg.wireFormat !== WireFormat.mlsWelcome) {
-      throw new MlsError(
-        "invalid_wire_format",
-        "not a Welcome message",
-        "welcome",
-      );
-    }
     // Which of our key packages is it for?
     const refs = new Set(msg.welcome.secrets.map((s) => toHex(s.newMember)));
     const ours = (await this.#storage.list(keyPackagePrefix(id.clientId)))
@@ -343,20 +467,17 @@ export class MLS {
     }
     const recBytes = (await getBytes(this.#storage, ours[0]))!;
     const rec = keyPackageRecord.decode(recBytes);
-    const kpMsg = decodeMessage(rec.keyPackage, "keyPackage");
-    if (kpMsg.wireFormat !== WireFormat.mlsKeyPackage) {
-      throw new MlsError("invalid_value", "stored key package is corrupt");
-    }
+    const kpMsg = decodeMessage(rec.keyPackage, "KeyPackageRecord", [
+      WireFormat.mlsKeyPackage,
+    ]);
     const { state } = await joinFromWelcome(cs, msg.welcome, {
       keyPackage: kpMsg.keyPackage,
       initPrivateKey: rec.initPrivateKey,
       encryptionPrivateKey: rec.encryptionPrivateKey,
       signer,
-      ratchetTree: options.ratchetTree
-        ? decode(ratchetTreeCodec, options.ratchetTree, "ratchetTree")
-        : undefined,
+      ratchetTree,
       psks: this.#env.psks,
-      config: { ...this.#config, ...options.config },
+      config,
       now: new Date(),
     });
     const groupId = toHex(state.context.groupId);
@@ -377,6 +498,8 @@ export class MLS {
    * Joins by external commit (RFC 9420 §12.4.3.2) from a GroupInfo (bytes
    * or a `CommitOutput`). With `resync`, an earlier appearance of this
    * client is removed in the same commit. Send `commit` to the group.
+   * `options.handshakeWireFormat` is as for {@link MLS.groupJoin} (the
+   * external commit itself is always a PublicMessage).
    */
   async groupJoinExternal(
     identity: Identity | string,
@@ -386,29 +509,27 @@ export class MLS {
       ratchetTree?: Uint8Array;
       resync?: boolean;
       config?: Partial<GroupConfig>;
+      handshakeWireFormat?: "private" | "public";
     } = {},
   ): Promise<ExternalJoinOutput> {
-    const { identity: id, signer } = await this.#identity(identity);
+    const o = checkOptions(options);
+    const config = groupSettings(this.#config, o);
+    const ratchetTree = ratchetTreeOption(o);
+    const resync = optional(o.resync, "options.resync", checkBoolean);
+    const wire = wireCredential(credential, "credential");
     const msg = decodeMessage(
-      messageBytes(groupInfo, "groupInfo"),
+      messageBytes(groupInfo, "groupInfo", "groupInfo"),
       "groupInfo",
+      [WireFormat.mlsGroupInfo],
     );
-    if (msg.wireFormat !== WireFormat.mlsGroupInfo) {
-      throw new MlsError(
-        "invalid_wire_format",
-        "not a GroupInfo message",
-        "groupInfo",
-      );
-    }
+    const { identity: id, signer } = await this.#identity(identity);
     const joined = await joinExternal(this.#provider, {
       groupInfo: msg.groupInfo,
-      ratchetTree: options.ratchetTree
-        ? decode(ratchetTreeCodec, options.ratchetTree, "ratchetTree")
-        : undefined,
-      credential: wireCredential(credential),
+      ratchetTree,
+      credential: wire,
       signer: { publicKey: id.signaturePublicKey, privateKey: signer },
-      removeLeaf: options.resync ? "auto" : undefined,
-      config: { ...this.#config, ...options.config },
+      removeLeaf: resync ? "auto" : undefined,
+      config,
       now: new Date(),
     });
     const groupId = toHex(joined.state.context.groupId);
@@ -429,22 +550,27 @@ export class MLS {
     };
   }
 
-  /** The group id (hex) a group message or GroupInfo belongs to. */
+  /**
+   * The group id (hex) a group message or GroupInfo belongs to. Welcome
+   * and KeyPackage messages name no group in the clear
+   * (`invalid_wire_format`).
+   */
   getGroupIdFromMessage(message: MessageInput): Promise<string> {
-    const msg = decodeMessage(messageBytes(message), "message");
-    switch (msg.wireFormat) {
-      case WireFormat.mlsPublicMessage:
-        return Promise.resolve(toHex(msg.publicMessage.content.groupId));
-      case WireFormat.mlsPrivateMessage:
-        return Promise.resolve(toHex(msg.privateMessage.groupId));
-      case WireFormat.mlsGroupInfo:
-        return Promise.resolve(toHex(msg.groupInfo.groupContext.groupId));
-    }
-    throw new MlsError(
-      "invalid_wire_format",
-      "Welcome and KeyPackage messages name no group in the clear",
-      "message",
-    );
+    return settle(() => {
+      const msg = decodeMessage(messageBytes(message, "message"), "message", [
+        WireFormat.mlsPublicMessage,
+        WireFormat.mlsPrivateMessage,
+        WireFormat.mlsGroupInfo,
+      ]);
+      switch (msg.wireFormat) {
+        case WireFormat.mlsPublicMessage:
+          return toHex(msg.publicMessage.content.groupId);
+        case WireFormat.mlsPrivateMessage:
+          return toHex(msg.privateMessage.groupId);
+        case WireFormat.mlsGroupInfo:
+          return toHex(msg.groupInfo.groupContext.groupId);
+      }
+    });
   }
 
   /** Deletes everything this instance stored: identities, key packages, groups. */

@@ -23,8 +23,10 @@ import {
   optional,
   struct,
   uint16,
+  uint32,
   uint64,
   uint8,
+  vector,
 } from "../codec/codec.ts";
 import { MlsError } from "../errors.ts";
 
@@ -65,6 +67,16 @@ export interface KeyPackageRecord {
   lastResort: number;
 }
 
+/** Who a pending commit adds, removes and updates, by leaf index. */
+export interface PendingSummary {
+  /** Leaves of added members (in the new epoch's tree). */
+  added: number[];
+  /** Leaves of removed members (in the current epoch's tree). */
+  removed: number[];
+  /** Leaves updated, by Update proposal or by the committer's path. */
+  updated: number[];
+}
+
 /** A commit this member made that is not applied yet. */
 export interface PendingRecord {
   /** The epoch the commit was made in. */
@@ -77,6 +89,8 @@ export interface PendingRecord {
   groupInfo: Uint8Array;
   /** The serialized state of the new epoch. */
   state: Uint8Array;
+  /** What the commit changes; absent in records of format version 1. */
+  summary?: PendingSummary;
 }
 
 function versioned<T extends object>(name: string, body: Codec<T>): {
@@ -123,17 +137,53 @@ export const keyPackageRecord: {
   }),
 );
 
-/** Encoding of {@link PendingRecord}. */
+const pendingV1 = struct<Omit<PendingRecord, "summary">>({
+  epoch: uint64,
+  commit: opaque,
+  welcome: optional(opaque),
+  groupInfo: opaque,
+  state: opaque,
+});
+
+const leaves = vector(uint32);
+
+const pendingV2 = struct<Required<PendingRecord>>({
+  epoch: uint64,
+  commit: opaque,
+  welcome: optional(opaque),
+  groupInfo: opaque,
+  state: opaque,
+  summary: struct<PendingSummary>({
+    added: leaves,
+    removed: leaves,
+    updated: leaves,
+  }),
+});
+
+/**
+ * Encoding of {@link PendingRecord}: version 2 (with the summary) is
+ * written; version 1 (without) is still read.
+ */
 export const pendingRecord: {
   encode(v: PendingRecord): Uint8Array;
   decode(b: Uint8Array): PendingRecord;
-} = versioned(
-  "PendingRecord",
-  struct<PendingRecord>({
-    epoch: uint64,
-    commit: opaque,
-    welcome: optional(opaque),
-    groupInfo: opaque,
-    state: opaque,
-  }),
-);
+} = {
+  encode: (v) =>
+    v.summary
+      ? encode(struct({ version: uint8, body: pendingV2 }), {
+        version: 2,
+        body: { ...v, summary: v.summary },
+      })
+      : encode(struct({ version: uint8, body: pendingV1 }), {
+        version: 1,
+        body: v,
+      }),
+  decode: (b) => {
+    const name = "PendingRecord";
+    const version = b.length > 0 ? b[0] : 1;
+    if (version === 2) {
+      return decode(struct({ version: uint8, body: pendingV2 }), b, name).body;
+    }
+    return versioned(name, pendingV1).decode(b);
+  },
+};

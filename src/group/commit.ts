@@ -82,6 +82,14 @@ export interface CommitSummary {
   removed: number[];
   /** Leaves updated by Update proposals. */
   updated: number[];
+  /**
+   * The committer's leaf when the commit carries an UpdatePath and the
+   * committer is a member: the path replaces its leaf node and refreshes
+   * its keys (RFC 9420 §12.4.1, §12.4.2), an update as much as an Update
+   * proposal is. Absent without a path, and for an external commit (whose
+   * committer joins rather than updates).
+   */
+  updatedByPath?: number;
 }
 
 /** A created commit and everything that goes with it. */
@@ -319,6 +327,7 @@ export async function createCommit(
       added: applied.added,
       removed: applied.removed.map((r) => r.leafIndex),
       updated: applied.updated,
+      updatedByPath: updatePath ? me : undefined,
     },
   };
 }

@@ -411,6 +411,7 @@ async function processCommit(
     added: applied.added,
     removed: applied.removed.map((r) => r.leafIndex),
     updated: applied.updated,
+    updatedByPath: commit.path && !external ? committer : undefined,
   };
   if (summary.removed.includes(me)) {
     return {

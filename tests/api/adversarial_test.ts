@@ -69,7 +69,7 @@ Deno.test("api: garbage bytes are rejected and nothing changes", async () => {
     mls,
     b,
     () => b.receive(new Uint8Array([1, 2, 3])),
-    "unknown_enum",
+    "not_mls_message",
   );
   await rejects(mls, b, () => b.receive(new Uint8Array(0)), "truncated");
   const msg = await a.send("x");

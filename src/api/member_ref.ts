@@ -1,0 +1,92 @@
+/**
+ * Naming members: by client id (the hex signature key, what an `Identity`
+ * and a `Member` carry) or by the identity of their credential, which is
+ * what applications know ("alice"). One identity may name several leaves
+ * (a user's devices), and then it names all of them.
+ *
+ * @module
+ */
+
+import { MlsError } from "../errors.ts";
+import { bytesEqual, utf8Encode } from "../util/bytes.ts";
+import { checkStringOrBytes, invalid } from "./args.ts";
+import { clientIdFrom } from "./convert.ts";
+import type { Identity, Member } from "./types.ts";
+
+/**
+ * Members named by the identity of their basic credential (RFC 9420
+ * §5.3): a string (compared as UTF-8) or the identity bytes. A
+ * `BasicCredential` works too.
+ */
+export interface MemberByIdentity {
+  /** The credential identity. */
+  readonly identity: string | Uint8Array;
+}
+
+/**
+ * A member named by client id, `Identity` or `Member`, or members named
+ * by credential identity ({@link MemberByIdentity}).
+ */
+export type MemberRef = string | Identity | Member | MemberByIdentity;
+
+/** `value` as credential identity bytes (a string is UTF-8 encoded). */
+export function identityBytes(value: unknown, field: string): Uint8Array {
+  const v = checkStringOrBytes(value, field);
+  return typeof v === "string" ? utf8Encode(v) : v;
+}
+
+/**
+ * The members whose basic credential has `identity`, by leaf index.
+ * Members with X.509 credentials name no identity here.
+ */
+export function withIdentity(
+  members: readonly Member[],
+  identity: Uint8Array,
+): Member[] {
+  return members.filter((m) =>
+    m.credential.credentialType === "basic" &&
+    bytesEqual(m.credential.identity, identity)
+  );
+}
+
+/** Whether `ref` names members by credential identity. */
+export function byIdentity(ref: unknown): ref is MemberByIdentity {
+  return typeof ref === "object" && ref !== null &&
+    !("clientId" in ref) && "identity" in ref;
+}
+
+/**
+ * The leaves `ref` names among `members`: one for a client id, every
+ * match for an identity. Naming nobody is `unknown_member`.
+ */
+export function leavesOf(
+  members: readonly Member[],
+  ref: unknown,
+  field: string,
+): number[] {
+  if (byIdentity(ref)) {
+    const f = `${field}.identity`;
+    const found = withIdentity(members, identityBytes(ref.identity, f));
+    if (found.length === 0) {
+      throw new MlsError(
+        "unknown_member",
+        "no member has this credential identity",
+        f,
+      );
+    }
+    return found.map((m) => m.leafIndex);
+  }
+  if (ref === null || (typeof ref !== "string" && typeof ref !== "object")) {
+    invalid(field, "a client id, Identity, Member or { identity }", ref);
+  }
+  const id = clientIdFrom(ref as string, field);
+  const m = members.find((x) => x.clientId === id);
+  if (!m) {
+    throw new MlsError(
+      "unknown_member",
+      "no member has this client id (the hex signature key; to name a member by its credential, pass { identity })",
+      field,
+    );
+  }
+  return [m.leafIndex];
+}
