@@ -33,7 +33,6 @@ import { prove } from "./proof.ts";
 import type {
   DeliveryClientOptions,
   DeliveryEvent,
-  KeyPackagePolicy,
   Listener,
   RecoverOptions,
   RegisterOptions,
@@ -254,7 +253,7 @@ export class DeliveryClient {
    * Uploads regular key packages until the directory holds at least `min`
    * (default: the `keyPackages` setting), and a last-resort one if it
    * holds none (unless `lastResort: false`). Resolves with the count.
-   * The client also does this by itself; see {@link KeyPackagePolicy}.
+   * The client also does this by itself (see `KeyPackagePolicy`).
    *
    * @example
    * ```ts ignore

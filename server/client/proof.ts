@@ -8,7 +8,11 @@
  */
 
 import type { CredentialInfo, Identity, MLS } from "../../mod.ts";
-import { PROOF_LABEL, proofContent, type ProofPurpose } from "../shared/proof.ts";
+import {
+  PROOF_LABEL,
+  proofContent,
+  type ProofPurpose,
+} from "../shared/proof.ts";
 import type { DeliveryHttp, Proof } from "./http.ts";
 
 /** A key package of `identity` and a proof for `purpose` at `http.url`. */

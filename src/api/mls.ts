@@ -497,7 +497,11 @@ export class MLS {
       );
     }
     if (!(content instanceof Uint8Array)) {
-      throw new MlsError("invalid_argument", "content must be bytes", "content");
+      throw new MlsError(
+        "invalid_argument",
+        "content must be bytes",
+        "content",
+      );
     }
     const { signer, cs } = await this.#identity(identity);
     try {
