@@ -2,10 +2,9 @@
  * `DeliveryClient`: connects an {@link MLS} instance to the delivery
  * service. It registers (proving possession of its signature key over a
  * challenge), keeps key packages published (`key_packages.ts`), creates
- * groups, sends
- * commits as bundles (commit, Welcome, GroupInfo of the new epoch), and
- * processes the inbox in order, feeding every message to the group's
- * `receive()` and every Welcome to `groupJoin()`.
+ * groups, sends commits as bundles (commit, Welcome, GroupInfo of the new
+ * epoch), and processes the inbox in order, feeding every message to the
+ * group's `receive()` and every Welcome to `groupJoin()`.
  *
  * Commits follow the service's order: a commit stays pending until it comes
  * back through the inbox. When the service answers `409 epoch_conflict`
@@ -145,10 +144,8 @@ export class DeliveryClient {
       credential,
       token,
     });
-    await client.#pool.publish(
-      options.keyPackages ?? 3,
-      (options.lastResort ?? true) ? 1 : 0,
-    );
+    const { target, lastResort } = client.#pool.settings;
+    await client.#pool.publish(target, lastResort ? 1 : 0);
     client.#pool.published();
     return client;
   }

@@ -157,7 +157,20 @@ export class DeliveryHttp {
     return new Uint8Array(await res.arrayBuffer());
   }
 
-  /** `POST /v1/clients/challenge`: a single-use challenge for a proof. */
+  /**
+   * `POST /v1/clients/challenge`: a single-use challenge for a proof.
+   *
+   * @example Sign it with the identity's key (what `DeliveryClient` does)
+   * ```ts ignore
+   * const { challenge } = await http.challenge();
+   * const signature = await mls.signWithIdentity(
+   *   identity,
+   *   PROOF_LABEL,
+   *   proofContent("register", http.url, challenge),
+   * );
+   * await http.register(keyPackageBytes, { challenge, signature });
+   * ```
+   */
   async challenge(): Promise<WireChallenge> {
     return await (await this.#call("POST", "/v1/clients/challenge")).json();
   }
@@ -186,6 +199,14 @@ export class DeliveryHttp {
   /**
    * `POST /v1/clients/token`: a new token (the old one is revoked) for
    * the client of the key package, with a proof for `"token"`; keeps it.
+   *
+   * @example
+   * ```ts ignore
+   * const { challenge } = await http.challenge();
+   * const content = proofContent("token", http.url, challenge);
+   * const signature = await mls.signWithIdentity(id, PROOF_LABEL, content);
+   * const { token } = await http.requestToken(kp.bytes, { challenge, signature });
+   * ```
    */
   requestToken(keyPackage: Uint8Array, proof: Proof): Promise<WireToken> {
     return this.#proven("/v1/clients/token", keyPackage, proof);
