@@ -6,7 +6,8 @@
 // for two server processes).
 import assert from "node:assert/strict";
 import { DeliveryClient, DeliveryError, DeliveryHttp } from "../../delivery.ts";
-import { MLS } from "../../mod.ts";
+import { defaultProvider, MLS, MlsError } from "../../mod.ts";
+import { verifyWithLabel } from "../../src/crypto/labeled.ts";
 import { createApp } from "../../server/app.ts";
 import type { AppOptions } from "../../server/options.ts";
 import { KvStore } from "../../server/store/kv.ts";
@@ -444,6 +445,46 @@ perStore(
     }, [store, OPEN]);
   },
 );
+
+Deno.test("security: signWithIdentity is SignWithLabel, never with MLS's labels", async () => {
+  const mls = new MLS();
+  const id = await mls.generateIdentity();
+  const content = proofContent(
+    "register",
+    "https://a.example",
+    "cd".repeat(32),
+  );
+  const sig = await mls.signWithIdentity(id, PROOF_LABEL, content);
+  const cs = await defaultProvider().suite(id.cipherSuite);
+  const verify = (label: string, c: Uint8Array) =>
+    verifyWithLabel(cs, id.signaturePublicKey, label, c, sig);
+  assert.equal(await verify(PROOF_LABEL, content), true);
+  assert.equal(await verify("KeyPackageTBS", content), false);
+  const elsewhere = proofContent(
+    "register",
+    "https://b.example",
+    "cd".repeat(32),
+  );
+  assert.equal(await verify(PROOF_LABEL, elsewhere), false);
+  for (
+    const label of [
+      "KeyPackageTBS",
+      "LeafNodeTBS",
+      "GroupInfoTBS",
+      "FramedContentTBS",
+      "",
+    ]
+  ) {
+    await assert.rejects(
+      mls.signWithIdentity(id, label, content),
+      (e: unknown) => e instanceof MlsError && e.code === "invalid_argument",
+    );
+  }
+  await assert.rejects(
+    mls.signWithIdentity("00".repeat(32), PROOF_LABEL, content),
+    (e: unknown) => e instanceof MlsError && e.code === "unknown_identity",
+  );
+});
 
 // ---- Finding 3: key-package draining -----------------------------------
 
