@@ -34,16 +34,29 @@ export {
   DeliveryClient,
   type DeliveryClientOptions,
   type DeliveryEvent,
+  type KeyPackageCount,
+  type KeyPackagePolicy,
   type Listener,
+  type RecoverOptions,
   type RegisterOptions,
 } from "./server/client/delivery_client.ts";
 export {
+  type ClientInfo,
   DeliveryError,
   DeliveryHttp,
   type InboxEntry,
   type InboxPage,
+  type Proof,
 } from "./server/client/http.ts";
 export { MLS_MEDIA_TYPE } from "./server/shared/wire.ts";
+export { MAX_KEY_PACKAGES_PER_UPLOAD } from "./server/shared/limits.ts";
+export {
+  PROOF_LABEL,
+  proofContent,
+  type ProofPurpose,
+  type WireChallenge,
+  type WireToken,
+} from "./server/shared/proof.ts";
 // The library's types that the client's signatures use, so that this entry
 // point documents itself; the values stay in the main entry point.
 export type * from "./mod.ts";

@@ -23,6 +23,7 @@ import { clientRoutes } from "./routes/clients.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
 import { staticRoutes } from "./routes/static.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 import type { DeliveryStore } from "./store/store.ts";
 
 export type { AppOptions } from "./options.ts";
@@ -39,6 +40,7 @@ export function createApp(
   groupRoutes(app, s);
   inboxRoutes(app, s);
   staticRoutes(app, s);
+  tokenRoutes(app, s);
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found", "no such route").toJSON(), 404)
   );

@@ -36,7 +36,11 @@ export type ApiErrorCode =
   | "group_too_large"
   | "unsupported_media_type"
   | "rate_limited"
-  | "internal_error";
+  | "internal_error"
+  // Registration and token proofs (server/proof.ts).
+  | "challenge_required"
+  | "invalid_challenge"
+  | "invalid_proof";
 
 /** An error response with a status and a stable code. */
 export class ApiError extends Error {

@@ -5,7 +5,8 @@
  *
  * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
  * `--memory` (no persistence), `--no-page` (API only, no bundling),
- * `--no-rate-limit` (for load tests on loopback).
+ * `--no-rate-limit` (for load tests on loopback), `--origin URL` (the
+ * public origin registration proofs must name; default: each request's).
  *
  * It stops on SIGINT or SIGTERM, and when a launcher that started it
  * (npx, npm, `sh`, `deno task`) is gone: see `lifeline.ts`.
@@ -43,9 +44,11 @@ if (Deno.args.includes("--memory")) {
 }
 
 const bundlePath = page ? await buildChatBundle() : undefined;
+const origin = flag("origin");
 const app = createApp(store, {
   staticDir: page ? STATIC_DIR : false,
   bundlePath,
+  ...origin ? { origin } : {},
   ...Deno.args.includes("--no-rate-limit")
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},

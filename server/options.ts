@@ -6,6 +6,10 @@
 
 import { defaultProvider } from "../providers/mod.ts";
 import type { CryptoProvider } from "../providers/provider.ts";
+import { DEFAULT_MAX_KEY_PACKAGE_BYTES } from "./shared/limits.ts";
+import type { ClaimLimits } from "./store/store.ts";
+
+export type { ClaimLimits } from "./store/store.ts";
 
 /** Token-bucket rate limit: `burst` requests, refilled at `perSecond`. */
 export interface RateLimit {
@@ -39,12 +43,34 @@ export interface AppOptions {
   bundlePath?: string;
   /** The clock (tests). */
   now?: () => Date;
+  /**
+   * Limits on claims of a client's regular key packages (RFC 9420 §16.8),
+   * per window of `windowSeconds` (default 3600): `perPair` by one
+   * requester of one target (default 4), `perRequester` by one requester in
+   * total (default 100), `perTarget` of one target in total (default 20).
+   * Beyond a limit a claim gets the target's last-resort package, or
+   * `429 rate_limited` if it has none. `false` disables the limits.
+   */
+  keyPackageClaims?: ClaimLimits | false;
+  /** Lifetime of a registration challenge, seconds (default 300). */
+  challengeTtlSeconds?: number;
+  /**
+   * This deployment's public origin (e.g. `https://chat.example`), which
+   * registration and token proofs must name. Default: the origin of each
+   * request's URL. Set it when the service is reachable under a known
+   * name: then a proof that a client made for another origin is refused
+   * whatever `Host` header comes with it.
+   */
+  origin?: string;
 }
 
 /** Options with defaults filled in. */
-export type ResolvedOptions = Required<Omit<AppOptions, "bundlePath">> & {
-  bundlePath?: string;
-};
+export type ResolvedOptions =
+  & Required<Omit<AppOptions, "bundlePath" | "origin">>
+  & {
+    bundlePath?: string;
+    origin?: string;
+  };
 
 /** Fills in defaults. */
 export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
@@ -52,7 +78,7 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     provider: o.provider ?? defaultProvider(),
     cipherSuites: o.cipherSuites ?? [1, 2, 3, 4, 5, 6, 7],
     maxMessageBytes: o.maxMessageBytes ?? 512 * 1024,
-    maxKeyPackageBytes: o.maxKeyPackageBytes ?? 64 * 1024,
+    maxKeyPackageBytes: o.maxKeyPackageBytes ?? DEFAULT_MAX_KEY_PACKAGE_BYTES,
     maxKeyPackagesPerClient: o.maxKeyPackagesPerClient ?? 100,
     rateLimit: o.rateLimit ?? { burst: 200, perSecond: 100 },
     anonymousRateLimit: o.anonymousRateLimit ?? { burst: 20, perSecond: 2 },
@@ -60,5 +86,13 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     staticDir: o.staticDir ?? false,
     bundlePath: o.bundlePath,
     now: o.now ?? (() => new Date()),
+    keyPackageClaims: o.keyPackageClaims ?? {
+      windowSeconds: 3600,
+      perPair: 4,
+      perRequester: 100,
+      perTarget: 20,
+    },
+    challengeTtlSeconds: o.challengeTtlSeconds ?? 300,
+    origin: o.origin === undefined ? undefined : new URL(o.origin).origin,
   };
 }

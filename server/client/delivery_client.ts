@@ -1,9 +1,10 @@
 /**
  * `DeliveryClient`: connects an {@link MLS} instance to the delivery
- * service. It registers, publishes key packages, creates groups, sends
- * commits as bundles (commit, Welcome, GroupInfo of the new epoch), and
- * processes the inbox in order, feeding every message to the group's
- * `receive()` and every Welcome to `groupJoin()`.
+ * service. It registers (proving possession of its signature key over a
+ * challenge), keeps key packages published (`key_packages.ts`), creates
+ * groups, sends commits as bundles (commit, Welcome, GroupInfo of the new
+ * epoch), and processes the inbox in order, feeding every message to the
+ * group's `receive()` and every Welcome to `groupJoin()`.
  *
  * Commits follow the service's order: a commit stays pending until it comes
  * back through the inbox. When the service answers `409 epoch_conflict`
@@ -26,19 +27,25 @@ import {
   type InboxEntry,
   inboxEntry,
 } from "./http.ts";
+import { type KeyPackageCount, KeyPackagePool } from "./key_packages.ts";
+import { prove } from "./proof.ts";
 import type {
   DeliveryClientOptions,
   DeliveryEvent,
   Listener,
+  RecoverOptions,
   RegisterOptions,
 } from "./types.ts";
 
 export type {
   DeliveryClientOptions,
   DeliveryEvent,
+  KeyPackagePolicy,
   Listener,
+  RecoverOptions,
   RegisterOptions,
 } from "./types.ts";
+export type { KeyPackageCount } from "./key_packages.ts";
 
 const utf8 = new TextEncoder();
 
@@ -70,6 +77,8 @@ export class DeliveryClient {
   readonly credential: CredentialInfo;
   #onEvent: (event: DeliveryEvent) => void;
   #maxRetries: number;
+  #identity: DeliveryClientOptions["identity"];
+  #pool: KeyPackagePool;
   #cursor: string | undefined;
   #cursorLoaded = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -83,6 +92,18 @@ export class DeliveryClient {
     this.credential = o.credential;
     this.#onEvent = o.onEvent ?? (() => {});
     this.#maxRetries = o.maxRetries ?? 8;
+    this.#identity = o.identity;
+    this.#pool = new KeyPackagePool(
+      this.http,
+      this.mls,
+      this.clientId,
+      this.credential,
+      {
+        target: o.keyPackages ?? 3,
+        lastResort: o.lastResort ?? true,
+        checkSeconds: o.keyPackageCheckSeconds ?? 300,
+      },
+    );
   }
 
   /** A client for an identity that is registered already. */
@@ -91,8 +112,12 @@ export class DeliveryClient {
   }
 
   /**
-   * Registers a client (a new identity unless one is given) and publishes
-   * key packages. Keep `token` to {@link connect} again later.
+   * Registers a client (a new identity unless one is given): gets a
+   * challenge, proves possession of the identity's signature key with a
+   * key package and a signature over the challenge and the service's
+   * origin, then publishes `keyPackages` regular key packages and a
+   * last-resort one. Keep `token` to {@link connect} again later, or
+   * {@link recover} a new one.
    */
   static async register(
     url: string,
@@ -103,19 +128,77 @@ export class DeliveryClient {
     const credential = options.credential ??
       await mls.generateCredential(options.name ?? identity);
     const http = new DeliveryHttp(url);
-    const kp = await mls.generateKeyPackage(identity, credential);
-    const { token } = await http.register(kp.bytes);
+    const { keyPackage, proof } = await prove(
+      http,
+      mls,
+      identity,
+      credential,
+      "register",
+    );
+    const { token } = await http.register(keyPackage, proof);
     const client = new DeliveryClient({
+      ...options,
       url,
       mls,
       identity,
       credential,
       token,
-      onEvent: options.onEvent,
-      maxRetries: options.maxRetries,
     });
-    await client.publishKeyPackages(options.keyPackages ?? 3);
+    const { target, lastResort } = client.#pool.settings;
+    await client.#pool.publish(target, lastResort ? 1 : 0);
+    client.#pool.published();
     return client;
+  }
+
+  /**
+   * A client with a new bearer token, obtained by proving possession of
+   * the identity's signature key (its private key is in `mls`'s storage):
+   * for when the token is lost. The previous token stops working.
+   *
+   * @example After losing the token
+   * ```ts ignore
+   * const client = await DeliveryClient.recover({
+   *   url, mls, identity: clientId, credential,
+   * });
+   * localStorage.setItem("token", client.token);
+   * ```
+   */
+  static async recover(options: RecoverOptions): Promise<DeliveryClient> {
+    const http = new DeliveryHttp(options.url);
+    const { keyPackage, proof } = await prove(
+      http,
+      options.mls,
+      options.identity,
+      options.credential,
+      "token",
+    );
+    const { token } = await http.requestToken(keyPackage, proof);
+    return new DeliveryClient({ ...options, token });
+  }
+
+  /**
+   * Replaces this client's bearer token by a new one (by the same proof as
+   * {@link recover}); the old token stops working at once. Resolves with
+   * the new token, which `token` returns from now on.
+   *
+   * @example Rotate, then keep the new token
+   * ```ts ignore
+   * const token = await client.rotateToken();
+   * localStorage.setItem("token", token);
+   * ```
+   */
+  async rotateToken(): Promise<string> {
+    const fresh = new DeliveryHttp(this.http.url);
+    const { keyPackage, proof } = await prove(
+      fresh,
+      this.mls,
+      this.#identity,
+      this.credential,
+      "token",
+    );
+    const { token } = await fresh.requestToken(keyPackage, proof);
+    this.http.token = token;
+    return token;
   }
 
   /** The bearer token. */
@@ -135,21 +218,47 @@ export class DeliveryClient {
     return run;
   }
 
-  /** Generates and uploads `count` key packages (last resort: kept on claim). */
+  /**
+   * Generates and uploads `count` key packages (last resort: kept on
+   * claim), in as many requests as the service's per-request limits need.
+   */
   async publishKeyPackages(
     count: number,
     options: { lastResort?: boolean } = {},
   ): Promise<void> {
     if (count <= 0) return;
-    const kps = [];
-    for (let i = 0; i < count; i++) {
-      kps.push(
-        (await this.mls.generateKeyPackage(this.clientId, this.credential, {
-          lastResort: options.lastResort,
-        })).bytes,
-      );
-    }
-    await this.http.uploadKeyPackages(concat(kps));
+    await (options.lastResort
+      ? this.#pool.publish(0, count)
+      : this.#pool.publish(count));
+  }
+
+  /**
+   * How many valid key packages of this client the directory holds
+   * (`GET /v1/clients/me`): regular ones, which each add consumes, and
+   * last-resort ones.
+   *
+   * @example
+   * ```ts ignore
+   * const { regular, lastResort } = await client.keyPackageCount();
+   * ```
+   */
+  keyPackageCount(): Promise<KeyPackageCount> {
+    return this.#pool.count();
+  }
+
+  /**
+   * Uploads regular key packages until the directory holds at least `min`
+   * (default: the `keyPackages` setting), and a last-resort one if it
+   * holds none (unless `lastResort: false`). Resolves with the count.
+   * The client also does this by itself (see `KeyPackagePolicy`).
+   *
+   * @example
+   * ```ts ignore
+   * await client.topUpKeyPackages(10); // before a burst of invitations
+   * ```
+   */
+  topUpKeyPackages(min?: number): Promise<KeyPackageCount> {
+    return this.#pool.topUp(min);
   }
 
   /** This client's view of a group, or `null`. */
@@ -309,8 +418,10 @@ export class DeliveryClient {
       for (const m of page.messages) await this.#process(m);
       n += page.messages.length;
       if (page.messages.length > 0) await this.http.ack(this.#cursor!);
-      if (page.messages.length < 100) return n;
+      if (page.messages.length < 100) break;
     }
+    await this.#pool.maybeTopUp();
+    return n;
   }
 
   async #process(m: InboxEntry): Promise<void> {
@@ -330,6 +441,7 @@ export class DeliveryClient {
     // Re-added after a removal: the old state is of no use.
     if (old && old.status !== "active") await old.deleteState();
     const group = await this.mls.groupJoin(this.clientId, m.bytes);
+    this.#pool.welcomed();
     this.#onEvent({ type: "joined", groupId: m.groupId, group });
   }
 
@@ -372,6 +484,7 @@ export class DeliveryClient {
           if (ws.readyState === WebSocket.OPEN) {
             ws.send(JSON.stringify({ type: "ack", cursor: this.#cursor }));
           }
+          await this.#pool.maybeTopUp();
         });
       };
       ws.onclose = () => {

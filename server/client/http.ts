@@ -6,7 +6,13 @@
  * @module
  */
 
-import { fromBase64 } from "../shared/base64.ts";
+import { fromBase64, toBase64 } from "../shared/base64.ts";
+import {
+  CHALLENGE_HEADER,
+  SIGNATURE_HEADER,
+  type WireChallenge,
+  type WireToken,
+} from "../shared/proof.ts";
 import {
   MLS_MEDIA_TYPE,
   STREAM_AUTH_PREFIX,
@@ -74,6 +80,29 @@ export function inboxEntry(m: WireInbox["messages"][number]): InboxEntry {
   };
 }
 
+/**
+ * A proof of possession of a key package's signature key (see
+ * `server/shared/proof.ts`): the service's challenge and the signature.
+ */
+export interface Proof {
+  /** The challenge from {@link DeliveryHttp.challenge}, hex. */
+  readonly challenge: string;
+  /** SignWithLabel over the proof content, by the key package's leaf key. */
+  readonly signature: Uint8Array;
+}
+
+/** `GET /v1/clients/me`. */
+export interface ClientInfo {
+  /** This client's id. */
+  readonly clientId: string;
+  /** Regular key packages (valid, unclaimed) in the directory. */
+  readonly keyPackages: number;
+  /** Last-resort key packages (valid) in the directory. */
+  readonly lastResortKeyPackages: number;
+  /** The groups this client is a member of. */
+  readonly groups: string[];
+}
+
 /** The HTTP API of the delivery service. */
 export class DeliveryHttp {
   /** Base URL, without a trailing slash. */
@@ -96,8 +125,9 @@ export class DeliveryHttp {
     method: string,
     path: string,
     body?: Uint8Array | object,
+    extra: Record<string, string> = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extra };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let payload: BodyInit | undefined;
     if (body instanceof Uint8Array) {
@@ -127,20 +157,63 @@ export class DeliveryHttp {
     return new Uint8Array(await res.arrayBuffer());
   }
 
-  /** `POST /v1/clients`: registers with a key package; keeps the token. */
-  async register(
+  /**
+   * `POST /v1/clients/challenge`: a single-use challenge for a proof.
+   *
+   * @example Sign it with the identity's key (what `DeliveryClient` does)
+   * ```ts ignore
+   * const { challenge } = await http.challenge();
+   * const signature = await mls.signWithIdentity(
+   *   identity,
+   *   PROOF_LABEL,
+   *   proofContent("register", http.url, challenge),
+   * );
+   * await http.register(keyPackageBytes, { challenge, signature });
+   * ```
+   */
+  async challenge(): Promise<WireChallenge> {
+    return await (await this.#call("POST", "/v1/clients/challenge")).json();
+  }
+
+  async #proven(
+    path: string,
     keyPackage: Uint8Array,
-  ): Promise<{ clientId: string; token: string }> {
-    const r = await (await this.#call("POST", "/v1/clients", keyPackage))
-      .json() as { clientId: string; token: string };
+    proof: Proof,
+  ): Promise<WireToken> {
+    const r = await (await this.#call("POST", path, keyPackage, {
+      [CHALLENGE_HEADER]: proof.challenge,
+      [SIGNATURE_HEADER]: toBase64(proof.signature),
+    })).json() as WireToken;
     this.token = r.token;
     return r;
   }
 
+  /**
+   * `POST /v1/clients`: registers with a key package and a proof for
+   * `"register"`; keeps the token.
+   */
+  register(keyPackage: Uint8Array, proof: Proof): Promise<WireToken> {
+    return this.#proven("/v1/clients", keyPackage, proof);
+  }
+
+  /**
+   * `POST /v1/clients/token`: a new token (the old one is revoked) for
+   * the client of the key package, with a proof for `"token"`; keeps it.
+   *
+   * @example
+   * ```ts ignore
+   * const { challenge } = await http.challenge();
+   * const content = proofContent("token", http.url, challenge);
+   * const signature = await mls.signWithIdentity(id, PROOF_LABEL, content);
+   * const { token } = await http.requestToken(kp.bytes, { challenge, signature });
+   * ```
+   */
+  requestToken(keyPackage: Uint8Array, proof: Proof): Promise<WireToken> {
+    return this.#proven("/v1/clients/token", keyPackage, proof);
+  }
+
   /** `GET /v1/clients/me`. */
-  async me(): Promise<
-    { clientId: string; keyPackages: number; groups: string[] }
-  > {
+  async me(): Promise<ClientInfo> {
     return await (await this.#call("GET", "/v1/clients/me")).json();
   }
 

@@ -44,8 +44,24 @@ export type DeliveryEvent =
     readonly error: unknown;
   };
 
+/**
+ * How a `DeliveryClient` keeps its key packages in the directory: after
+ * processing a Welcome, and on a sync when it last looked more than
+ * `keyPackageCheckSeconds` ago (or never), it reads the count and uploads
+ * regular key packages up to `keyPackages`, and a last-resort one if none
+ * is valid.
+ */
+export interface KeyPackagePolicy {
+  /** Regular key packages to keep there (default 3; 0: none are added). */
+  keyPackages?: number;
+  /** Keep a last-resort key package there (default true; RFC 9420 §16.8). */
+  lastResort?: boolean;
+  /** Re-read the count on a sync at most this often, seconds (default 300). */
+  keyPackageCheckSeconds?: number;
+}
+
 /** Options of `DeliveryClient.connect`. */
-export interface DeliveryClientOptions {
+export interface DeliveryClientOptions extends KeyPackagePolicy {
   /** Base URL of the service. */
   url: string;
   /** The MLS instance (its storage keeps identity, groups, the cursor). */
@@ -62,16 +78,20 @@ export interface DeliveryClientOptions {
   maxRetries?: number;
 }
 
-/** Options of `DeliveryClient.register`. */
-export interface RegisterOptions {
+/** Options of `DeliveryClient.recover`: those of `connect`, less the token. */
+export type RecoverOptions = Omit<DeliveryClientOptions, "token">;
+
+/**
+ * Options of `DeliveryClient.register`. `keyPackages` regular key packages
+ * (and a last-resort one) are published right after registering.
+ */
+export interface RegisterOptions extends KeyPackagePolicy {
   /** Name for a new basic credential (default: the client id). */
   name?: string;
   /** An existing identity (default: a new one). */
   identity?: Identity;
   /** An existing credential. */
   credential?: CredentialInfo;
-  /** Key packages to publish after registering (default 3). */
-  keyPackages?: number;
   /** See `DeliveryClientOptions.onEvent`. */
   onEvent?: (event: DeliveryEvent) => void;
   /** See `DeliveryClientOptions.maxRetries`. */

@@ -1,16 +1,18 @@
 /**
  * Clients and the key-package directory:
  *
- * - `POST /v1/clients` (a KeyPackage): register; the client id is the hex
- *   signature key of the key package's leaf, which also proves possession
- *   of that key. Returns `{ clientId, token }`; only the token's SHA-256
- *   is stored.
- * - `GET /v1/clients/me`: `{ clientId, keyPackages, groups }`.
+ * - `POST /v1/clients` (a KeyPackage, with a proof of possession of its
+ *   signature key over a challenge: `../proof.ts`): register; the client
+ *   id is the hex signature key of the key package's leaf. Returns
+ *   `{ clientId, token }`; only the token's SHA-256 is stored.
+ * - `GET /v1/clients/me`: `{ clientId, keyPackages, lastResortKeyPackages,
+ *   groups }` (valid key packages: regular ones, last-resort ones).
  * - `POST /v1/key-packages` (one or more KeyPackages): upload; each must be
  *   signed by the caller's key, of an accepted suite, and within its
  *   lifetime.
  * - `POST /v1/clients/:clientId/key-packages/claim`: take one of a client's
- *   key packages (a last-resort one is handed out and kept).
+ *   key packages, within the claim limits (`AppOptions.keyPackageClaims`);
+ *   a last-resort one is handed out and kept.
  *
  * @module
  */
@@ -25,6 +27,8 @@ import {
   type KeyPackageFacts,
   parseMessages,
 } from "../mls/inspect.ts";
+import { provenKeyPackage } from "../proof.ts";
+import { MAX_KEY_PACKAGES_PER_UPLOAD } from "../shared/limits.ts";
 import { MLS_MEDIA_TYPE } from "../shared/wire.ts";
 
 async function validated(
@@ -73,8 +77,7 @@ async function store(s: Services, kp: KeyPackageFacts): Promise<void> {
 export function clientRoutes(app: Hono<AppEnv>, s: Services): void {
   app.post("/v1/clients", async (c) => {
     s.limitAnonymous(c);
-    const body = await readMls(c.req.raw, s.opts.maxKeyPackageBytes);
-    const [kp] = await validated(s, body, 1);
+    const kp = await provenKeyPackage(s, c, "register");
     const token = newToken();
     const ok = await s.store.registerClient({
       clientId: kp.owner,
@@ -90,16 +93,19 @@ export function clientRoutes(app: Hono<AppEnv>, s: Services): void {
 
   app.get("/v1/clients/me", s.auth, async (c) => {
     const id = c.get("clientId");
+    const now = Math.floor(s.opts.now().getTime() / 1000);
+    const counts = await s.store.countKeyPackagesByKind(id, now);
     return c.json({
       clientId: id,
-      keyPackages: await s.store.countKeyPackages(id),
+      keyPackages: counts.regular,
+      lastResortKeyPackages: counts.lastResort,
       groups: await s.store.groupsOf(id),
     });
   });
 
   app.post("/v1/key-packages", s.auth, async (c) => {
     const body = await readMls(c.req.raw, s.opts.maxKeyPackageBytes);
-    const kps = await validated(s, body, 20);
+    const kps = await validated(s, body, MAX_KEY_PACKAGES_PER_UPLOAD);
     if (kps.some((k) => k.owner !== c.get("clientId"))) {
       throw new ApiError(
         403,
@@ -119,13 +125,28 @@ export function clientRoutes(app: Hono<AppEnv>, s: Services): void {
       throw new ApiError(404, "unknown_client", "no such client");
     }
     const now = Math.floor(s.opts.now().getTime() / 1000);
-    const kp = await s.store.claimKeyPackage(owner, now);
-    if (!kp) {
+    const got = await s.store.claimKeyPackageLimited(
+      owner,
+      c.get("clientId"),
+      now,
+      s.opts.keyPackageClaims,
+    );
+    if (got.kind === "none") {
       throw new ApiError(404, "no_key_package", "the client has none left");
     }
-    return c.body(kp.bytes as Uint8Array<ArrayBuffer>, 200, {
+    if (got.kind === "limited") {
+      throw new ApiError(
+        429,
+        "rate_limited",
+        "key-package claim limit reached, and the client has no " +
+          "last-resort key package",
+        { retryAfter: got.retryAfter },
+      );
+    }
+    return c.body(got.keyPackage.bytes as Uint8Array<ArrayBuffer>, 200, {
       "content-type": MLS_MEDIA_TYPE,
-      "mls-key-package-ref": kp.ref,
+      "mls-key-package-ref": got.keyPackage.ref,
+      "mls-key-package-last-resort": String(got.kind === "lastResort"),
     });
   });
 }

@@ -16,22 +16,27 @@ import {
   readGroup,
 } from "./kv_accept.ts";
 import { chunks, readChunks } from "./kv_chunks.ts";
+import { kvClaimLimited, kvCountByKind } from "./kv_claims.ts";
 import {
   type GroupMeta,
   type InboxValue,
   Keys,
   type KpValue,
 } from "./kv_keys.ts";
+import { kvPutChallenge, kvRotateToken, kvTakeChallenge } from "./kv_proofs.ts";
 import { unlocked } from "./kv_retry.ts";
 import { Notifier } from "./notifier.ts";
 import type {
   AcceptRequest,
   AcceptResult,
+  ClaimLimits,
+  ClaimResult,
   ClientRecord,
   DeliveryStore,
   GroupRecord,
   InboxMessage,
   InboxSubscription,
+  KeyPackageCounts,
   NewGroup,
   PutKeyPackageResult,
   StoredKeyPackage,
@@ -393,5 +398,47 @@ export class KvStore implements DeliveryStore {
   close(): void {
     this.#notifier.closeAll();
     if (this.#owns) this.#kv.close();
+  }
+
+  // Registration proofs, token rotation, limited claims (issue 12).
+
+  /** See {@link DeliveryStore.putChallenge}. */
+  putChallenge(challenge: string, now: number, ttlMs: number): Promise<void> {
+    return kvPutChallenge(this.#kv, this.#keys, challenge, now, ttlMs);
+  }
+
+  /** See {@link DeliveryStore.takeChallenge}. */
+  takeChallenge(challenge: string, now: number): Promise<boolean> {
+    return kvTakeChallenge(this.#kv, this.#keys, challenge, now);
+  }
+
+  /** See {@link DeliveryStore.rotateToken}. */
+  rotateToken(clientId: string, tokenHash: string): Promise<boolean> {
+    return kvRotateToken(this.#kv, this.#keys, clientId, tokenHash);
+  }
+
+  /** See {@link DeliveryStore.claimKeyPackageLimited}. */
+  claimKeyPackageLimited(
+    owner: string,
+    requester: string,
+    nowSeconds: number,
+    limits: ClaimLimits | false,
+  ): Promise<ClaimResult> {
+    return kvClaimLimited(
+      this.#kv,
+      this.#keys,
+      owner,
+      requester,
+      nowSeconds,
+      limits,
+    );
+  }
+
+  /** See {@link DeliveryStore.countKeyPackagesByKind}. */
+  countKeyPackagesByKind(
+    owner: string,
+    nowSeconds: number,
+  ): Promise<KeyPackageCounts> {
+    return kvCountByKind(this.#kv, this.#keys, owner, nowSeconds);
   }
 }

@@ -118,4 +118,11 @@ export class Keys {
   head(id: string): Deno.KvKey {
     return [...this.#p, "head", id];
   }
+  /**
+   * Any key under the prefix, for modules that document their own rows
+   * (`kv_proofs.ts`, `kv_claims.ts`).
+   */
+  under(...parts: Deno.KvKeyPart[]): Deno.KvKey {
+    return [...this.#p, ...parts];
+  }
 }

@@ -6,16 +6,20 @@
  * @module
  */
 
+import { claimWindow, overLimit } from "./claim_window.ts";
 import { Notifier } from "./notifier.ts";
 import { planAccept } from "./rules.ts";
 import type {
   AcceptRequest,
   AcceptResult,
+  ClaimLimits,
+  ClaimResult,
   ClientRecord,
   DeliveryStore,
   GroupRecord,
   InboxMessage,
   InboxSubscription,
+  KeyPackageCounts,
   MessageKind,
   NewGroup,
   PutKeyPackageResult,
@@ -42,6 +46,8 @@ export class MemoryStore implements DeliveryStore {
   #inboxes = new Map<string, InboxMessage[]>();
   #counter = 0;
   #notifier = new Notifier();
+  #challenges = new Map<string, number>();
+  #claims = { window: NaN, counts: new Map<string, number>() };
 
   /** See {@link DeliveryStore.registerClient}. */
   registerClient(record: ClientRecord): Promise<boolean> {
@@ -246,5 +252,98 @@ export class MemoryStore implements DeliveryStore {
   /** See {@link DeliveryStore.close}. */
   close(): void {
     this.#notifier.closeAll();
+  }
+
+  // Registration proofs, token rotation, limited claims (issue 12).
+
+  /** See {@link DeliveryStore.putChallenge}. */
+  putChallenge(challenge: string, now: number, ttlMs: number): Promise<void> {
+    // Bounded: sweep expired ones, then drop the oldest (Map order).
+    if (this.#challenges.size >= 10_000) {
+      for (const [c, t] of this.#challenges) {
+        if (t < now) this.#challenges.delete(c);
+      }
+      for (const c of this.#challenges.keys()) {
+        if (this.#challenges.size < 9_000) break;
+        this.#challenges.delete(c);
+      }
+    }
+    this.#challenges.set(challenge, now + ttlMs);
+    return Promise.resolve();
+  }
+
+  /** See {@link DeliveryStore.takeChallenge}. */
+  takeChallenge(challenge: string, now: number): Promise<boolean> {
+    const expiresAt = this.#challenges.get(challenge);
+    this.#challenges.delete(challenge);
+    return Promise.resolve(expiresAt !== undefined && now <= expiresAt);
+  }
+
+  /** See {@link DeliveryStore.rotateToken}. */
+  rotateToken(clientId: string, tokenHash: string): Promise<boolean> {
+    const old = this.#clients.get(clientId);
+    if (!old) return Promise.resolve(false);
+    this.#tokens.delete(old.tokenHash);
+    this.#clients.set(clientId, { ...old, tokenHash });
+    this.#tokens.set(tokenHash, clientId);
+    return Promise.resolve(true);
+  }
+
+  /** See {@link DeliveryStore.claimKeyPackageLimited}. */
+  claimKeyPackageLimited(
+    owner: string,
+    requester: string,
+    nowSeconds: number,
+    limits: ClaimLimits | false,
+  ): Promise<ClaimResult> {
+    const list = (this.#keyPackages.get(owner) ?? [])
+      .filter((k) => k.notAfter >= nowSeconds);
+    this.#keyPackages.set(owner, list);
+    const i = list.findIndex((k) => !k.lastResort);
+    const lastResort = list.find((k) => k.lastResort);
+    let keys: string[] = [];
+    let retryAfter = 0;
+    if (limits) {
+      const w = claimWindow(limits, nowSeconds);
+      retryAfter = w.retryAfter;
+      // Only the current window's counts matter: drop older ones.
+      if (this.#claims.window !== w.window) {
+        this.#claims = { window: w.window, counts: new Map() };
+      }
+      keys = [`p/${requester}/${owner}`, `r/${requester}`, `t/${owner}`];
+      const [pair, req, target] = keys.map((k) =>
+        this.#claims.counts.get(k) ?? 0
+      );
+      if (i >= 0 && overLimit({ pair, requester: req, target }, limits)) {
+        return Promise.resolve(
+          lastResort
+            ? { kind: "lastResort", keyPackage: lastResort }
+            : { kind: "limited", retryAfter },
+        );
+      }
+    }
+    if (i >= 0) {
+      const [keyPackage] = list.splice(i, 1);
+      for (const k of keys) {
+        this.#claims.counts.set(k, (this.#claims.counts.get(k) ?? 0) + 1);
+      }
+      return Promise.resolve({ kind: "regular", keyPackage });
+    }
+    return Promise.resolve(
+      lastResort ? { kind: "lastResort", keyPackage: lastResort } : {
+        kind: "none",
+      },
+    );
+  }
+
+  /** See {@link DeliveryStore.countKeyPackagesByKind}. */
+  countKeyPackagesByKind(
+    owner: string,
+    nowSeconds: number,
+  ): Promise<KeyPackageCounts> {
+    const valid = (this.#keyPackages.get(owner) ?? [])
+      .filter((k) => k.notAfter >= nowSeconds);
+    const lastResort = valid.filter((k) => k.lastResort).length;
+    return Promise.resolve({ regular: valid.length - lastResort, lastResort });
   }
 }

@@ -135,6 +135,49 @@ export type AcceptResult =
 /** The outcome of {@link DeliveryStore.putKeyPackage}. */
 export type PutKeyPackageResult = "stored" | "duplicate" | "full";
 
+/**
+ * Limits on handing out a client's regular key packages, per fixed window
+ * of time (RFC 9420 §16.8: the directory SHOULD rate-limit key-package
+ * requests). Last-resort packages are not counted.
+ */
+export interface ClaimLimits {
+  /** Length of a window, seconds (windows are aligned to multiples of it). */
+  readonly windowSeconds: number;
+  /** Regular key packages one requester may take of one target per window. */
+  readonly perPair: number;
+  /** Regular key packages one requester may take in total per window. */
+  readonly perRequester: number;
+  /** Regular key packages of one target handed out in total per window. */
+  readonly perTarget: number;
+}
+
+/** The outcome of {@link DeliveryStore.claimKeyPackageLimited}. */
+export type ClaimResult =
+  | {
+    /** A regular package (now removed) or a last-resort one (kept). */
+    readonly kind: "regular" | "lastResort";
+    /** The key package. */
+    readonly keyPackage: StoredKeyPackage;
+  }
+  | {
+    /** Over a limit, and the target has no last-resort package. */
+    readonly kind: "limited";
+    /** Seconds until the current window ends. */
+    readonly retryAfter: number;
+  }
+  | {
+    /** The target has no valid key package. */
+    readonly kind: "none";
+  };
+
+/** How many valid key packages a client has in the directory, by kind. */
+export interface KeyPackageCounts {
+  /** Regular (single-use) ones. */
+  readonly regular: number;
+  /** Last-resort ones. */
+  readonly lastResort: number;
+}
+
 /** A live subscription to one inbox's changes. */
 export interface InboxSubscription {
   /**
@@ -213,4 +256,40 @@ export interface DeliveryStore {
 
   /** Releases resources. */
   close(): void | Promise<void>;
+
+  // Registration proofs, token rotation, limited claims (issue 12).
+
+  /**
+   * Remembers a challenge issued at `now` (ms since the epoch) for `ttlMs`
+   * milliseconds.
+   */
+  putChallenge(challenge: string, now: number, ttlMs: number): Promise<void>;
+  /**
+   * Consumes a challenge, atomically: true exactly once, and only if it was
+   * issued and has not expired at `now` (ms since the epoch).
+   */
+  takeChallenge(challenge: string, now: number): Promise<boolean>;
+  /**
+   * Replaces a client's token hash, atomically: the old token stops
+   * working in the same step. False if the client is unknown.
+   */
+  rotateToken(clientId: string, tokenHash: string): Promise<boolean>;
+  /**
+   * Like {@link DeliveryStore.claimKeyPackage}, for `requester`, within
+   * `limits`: a regular package is taken (and counted) only while every
+   * count of the current window is below its limit, in the same atomic
+   * step; otherwise a last-resort package is handed out (kept, not
+   * counted), or the result is `limited`. `false`: no limits.
+   */
+  claimKeyPackageLimited(
+    owner: string,
+    requester: string,
+    nowSeconds: number,
+    limits: ClaimLimits | false,
+  ): Promise<ClaimResult>;
+  /** `owner`'s key packages valid at `nowSeconds`, by kind. */
+  countKeyPackagesByKind(
+    owner: string,
+    nowSeconds: number,
+  ): Promise<KeyPackageCounts>;
 }

@@ -8,6 +8,7 @@
 
 import { MAX_DELTA_RECORDS } from "./persist.ts";
 import { encode } from "../codec/codec.ts";
+import { signWithLabel } from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
 import { mlsMessageCodec } from "../framing/mls_message.ts";
 import { WireFormat } from "../framing/wire_format.ts";
@@ -580,5 +581,62 @@ export class MLS {
       await this.#storage.batch(keys.slice(i, i + 100).map((key) => ({ key })));
     }
     this.#views.clear();
+  }
+
+  /**
+   * Signs `content` with an identity's signature key, as RFC 9420 §5.1.2
+   * `SignWithLabel(key, label, content)`: the signed bytes are
+   * `SignContent { "MLS 1.0 " + label, content }`, so with a label of its
+   * own the signature can never pass for one of MLS's. For proofs of
+   * possession to a service; verify with `VerifyWithLabel` and the
+   * identity's `signaturePublicKey` (its client id). The private key stays
+   * in storage. The labels RFC 9420 signs with (§17.6: `FramedContentTBS`,
+   * `LeafNodeTBS`, `KeyPackageTBS`, `GroupInfoTBS`) are refused
+   * (`invalid_argument`).
+   *
+   * @example Answer a service's challenge
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const me = await mls.generateIdentity();
+   * const challenge = crypto.getRandomValues(new Uint8Array(32));
+   * const proof = await mls.signWithIdentity(me, "example login", challenge);
+   * console.log(proof.length); // 64 (Ed25519)
+   * ```
+   */
+  async signWithIdentity(
+    identity: Identity | string,
+    label: string,
+    content: Uint8Array,
+  ): Promise<Uint8Array> {
+    const reserved = [
+      "FramedContentTBS",
+      "LeafNodeTBS",
+      "KeyPackageTBS",
+      "GroupInfoTBS",
+    ];
+    if (typeof label !== "string" || label === "" || reserved.includes(label)) {
+      throw new MlsError(
+        "invalid_argument",
+        "the label must be a non-empty string of the application's own",
+        "label",
+      );
+    }
+    if (!(content instanceof Uint8Array)) {
+      throw new MlsError(
+        "invalid_argument",
+        "content must be bytes",
+        "content",
+      );
+    }
+    const { signer, cs } = await this.#identity(identity);
+    try {
+      return await signWithLabel(cs, signer, label, content);
+    } catch (e) {
+      if (e instanceof MlsError) throw e;
+      throw new MlsError("crypto_failure", "signing failed", "identity", {
+        cause: e,
+      });
+    }
   }
 }

@@ -7,7 +7,7 @@ import { MLS } from "../../mod.ts";
 import { KvStore } from "../../server/store/kv.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore } from "../../server/store/store.ts";
-import { client, startServer } from "./helpers.ts";
+import { client, NO_PROOF, registerRaw, startServer } from "./helpers.ts";
 
 async function errorOf(p: Promise<unknown>): Promise<DeliveryError> {
   try {
@@ -39,7 +39,7 @@ Deno.test("server api: key package validation and registration", async () => {
       body: kp.bytes.slice(),
     });
     assert.deepEqual(await rawError(res), [415, "unsupported_media_type"]);
-    const bad = (b: Uint8Array) => errorOf(http.register(b));
+    const bad = (b: Uint8Array) => errorOf(http.register(b, NO_PROOF));
     assert.equal(
       (await bad(new Uint8Array([0, 1, 0, 5, 9]))).code,
       "malformed_message",
@@ -61,11 +61,12 @@ Deno.test("server api: key package validation and registration", async () => {
     assert.equal((await bad(await g.groupInfo())).code, "unexpected_message");
 
     // Register, then not twice.
-    const { clientId } = await http.register(kp.bytes);
-    assert.equal(clientId, id.clientId);
-    const kp2 = await mls.generateKeyPackage(id, cred);
+    const reg = await registerRaw(http, mls, id, cred);
+    assert.equal(reg.clientId, id.clientId);
     assert.equal(
-      (await errorOf(new DeliveryHttp(server.url).register(kp2.bytes))).code,
+      (await errorOf(
+        registerRaw(new DeliveryHttp(server.url), mls, id, cred),
+      )).code,
       "client_exists",
     );
     // Upload: someone else's key package is refused; a duplicate too.
@@ -76,7 +77,7 @@ Deno.test("server api: key package validation and registration", async () => {
       403,
     );
     assert.equal(
-      (await errorOf(http.uploadKeyPackages(kp.bytes))).code,
+      (await errorOf(http.uploadKeyPackages(reg.keyPackage))).code,
       "duplicate_key_package",
     );
     // Tokens: none, wrong.
@@ -101,7 +102,9 @@ Deno.test("server api: expired key packages are refused", async () => {
       id,
       await mls.generateCredential("x"),
     );
-    const e = await errorOf(new DeliveryHttp(server.url).register(kp.bytes));
+    const e = await errorOf(
+      new DeliveryHttp(server.url).register(kp.bytes, NO_PROOF),
+    );
     assert.equal(e.code, "expired_key_package");
   } finally {
     await server.close();
@@ -109,10 +112,11 @@ Deno.test("server api: expired key packages are refused", async () => {
 });
 
 Deno.test("server api: claims are atomic; a last-resort package is kept", async () => {
-  const server = await startServer();
+  const server = await startServer(undefined, { keyPackageClaims: false });
   try {
     const a = await client(server.url, "a");
-    const b = await client(server.url, "b"); // 4 key packages
+    // 4 key packages
+    const b = await client(server.url, "b", { lastResort: false });
     const claims = await Promise.all(
       [0, 1, 2, 3].map(() => a.client.http.claimKeyPackage(b.client.clientId)),
     );
@@ -125,7 +129,8 @@ Deno.test("server api: claims are atomic; a last-resort package is kept", async 
     const x = await a.client.http.claimKeyPackage(b.client.clientId);
     const y = await a.client.http.claimKeyPackage(b.client.clientId);
     assert.deepEqual(x, y);
-    assert.equal((await b.client.http.me()).keyPackages, 1);
+    const me = await b.client.http.me();
+    assert.deepEqual([me.keyPackages, me.lastResortKeyPackages], [0, 1]);
     assert.equal(
       (await errorOf(a.client.http.claimKeyPackage("00".repeat(32)))).code,
       "unknown_client",

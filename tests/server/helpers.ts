@@ -8,8 +8,15 @@ import { createApp } from "../../server/app.ts";
 import type { AppOptions } from "../../server/options.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore } from "../../server/store/store.ts";
-import { DeliveryClient, type DeliveryEvent } from "../../delivery.ts";
-import { MLS } from "../../mod.ts";
+import {
+  DeliveryClient,
+  type DeliveryEvent,
+  type DeliveryHttp,
+  type Proof,
+  type RegisterOptions,
+} from "../../delivery.ts";
+import { prove } from "../../server/client/proof.ts";
+import { type CredentialInfo, type Identity, MLS } from "../../mod.ts";
 
 /** A running server. */
 export interface Running {
@@ -53,10 +60,15 @@ export interface TestClient {
 }
 
 /** Registers a client named `name` with a fresh in-memory MLS instance. */
-export async function client(url: string, name: string): Promise<TestClient> {
+export async function client(
+  url: string,
+  name: string,
+  options: RegisterOptions = {},
+): Promise<TestClient> {
   const events: DeliveryEvent[] = [];
   const texts: string[] = [];
   const c = await DeliveryClient.register(url, new MLS(), {
+    ...options,
     name,
     onEvent: (e) => {
       events.push(e);
@@ -123,4 +135,31 @@ export async function spawnServer(
       await drain;
     },
   };
+}
+
+/** A proof that cannot verify (for requests refused before the check). */
+export const NO_PROOF: Proof = {
+  challenge: "00".repeat(32),
+  signature: new Uint8Array(64),
+};
+
+/**
+ * Registers `identity` through the raw API with a valid proof; returns
+ * the key package it registered with.
+ */
+export async function registerRaw(
+  http: DeliveryHttp,
+  mls: MLS,
+  identity: Identity,
+  credential: CredentialInfo,
+): Promise<{ clientId: string; keyPackage: Uint8Array }> {
+  const { keyPackage, proof } = await prove(
+    http,
+    mls,
+    identity,
+    credential,
+    "register",
+  );
+  const { clientId } = await http.register(keyPackage, proof);
+  return { clientId, keyPackage };
 }
