@@ -39,7 +39,21 @@ export interface AppOptions {
   bundlePath?: string;
   /** The clock (tests). */
   now?: () => Date;
+  /**
+   * Handshake policy of every group (default `"any"`). `"public"`: proposals
+   * and commits must be PublicMessages, which the service verifies against
+   * the group's public state (sender, signature, proposal rules, the new
+   * tree and transcript against the posted GroupInfo), so a member cannot
+   * wedge a group with a commit no one can process. `"any"`: PrivateMessage
+   * handshakes are accepted unread (members recover from a bad one by
+   * resync); a group may still ask for `"public"` at creation
+   * (`POST /v1/groups?handshakes=public`).
+   */
+  handshakes?: HandshakePolicy;
 }
+
+/** Whether a group's handshake messages must be PublicMessages. */
+export type HandshakePolicy = "public" | "any";
 
 /** Options with defaults filled in. */
 export type ResolvedOptions = Required<Omit<AppOptions, "bundlePath">> & {
@@ -60,5 +74,6 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     staticDir: o.staticDir ?? false,
     bundlePath: o.bundlePath,
     now: o.now ?? (() => new Date()),
+    handshakes: o.handshakes ?? "any",
   };
 }

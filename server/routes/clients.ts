@@ -93,7 +93,7 @@ export function clientRoutes(app: Hono<AppEnv>, s: Services): void {
     return c.json({
       clientId: id,
       keyPackages: await s.store.countKeyPackages(id),
-      groups: await s.store.groupsOf(id),
+      groups: await s.store.joinedGroupsOf(id), // joined, not merely invited
     });
   });
 
