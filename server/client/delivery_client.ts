@@ -26,6 +26,7 @@ import {
   type InboxEntry,
   inboxEntry,
 } from "./http.ts";
+import { recoverFromCommit } from "./recovery.ts";
 import type {
   DeliveryClientOptions,
   DeliveryEvent,
@@ -335,7 +336,14 @@ export class DeliveryClient {
 
   async #receive(m: InboxEntry): Promise<void> {
     const group = await this.#mustGroup(m.groupId);
-    const received = await group.receive(m.bytes);
+    const received = await group.receive(m.bytes).catch(async (e) => {
+      const emit = (ev: DeliveryEvent) => this.#onEvent(ev);
+      if (await recoverFromCommit(this, emit, group, m, e, this.#maxRetries)) {
+        return undefined; // rejoined by resync, or reported needs_rejoin
+      }
+      throw e;
+    });
+    if (!received) return;
     this.#onEvent({ type: "received", groupId: m.groupId, group, received });
     if (received.type === "proposal" && received.commitOutput) {
       // The view committed the proposal: send that commit. If another

@@ -9,7 +9,7 @@ import type { AppOptions } from "../../server/options.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore } from "../../server/store/store.ts";
 import { DeliveryClient, type DeliveryEvent } from "../../delivery.ts";
-import { MLS } from "../../mod.ts";
+import { MLS, type MLSOptions } from "../../mod.ts";
 
 /** A running server. */
 export interface Running {
@@ -52,11 +52,18 @@ export interface TestClient {
   texts: string[];
 }
 
-/** Registers a client named `name` with a fresh in-memory MLS instance. */
-export async function client(url: string, name: string): Promise<TestClient> {
+/**
+ * Registers a client named `name` with a fresh in-memory MLS instance
+ * (made with `mlsOptions`, e.g. a group config).
+ */
+export async function client(
+  url: string,
+  name: string,
+  mlsOptions: MLSOptions = {},
+): Promise<TestClient> {
   const events: DeliveryEvent[] = [];
   const texts: string[] = [];
-  const c = await DeliveryClient.register(url, new MLS(), {
+  const c = await DeliveryClient.register(url, new MLS(mlsOptions), {
     name,
     onEvent: (e) => {
       events.push(e);
