@@ -5,7 +5,9 @@
  *
  * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
  * `--memory` (no persistence), `--no-page` (API only, no bundling),
- * `--no-rate-limit` (for load tests on loopback).
+ * `--no-rate-limit` (for load tests on loopback), `--public-handshakes`
+ * (every group's proposals and commits must be PublicMessages, verified by
+ * the service: `AppOptions.handshakes`).
  *
  * @module
  */
@@ -45,6 +47,7 @@ const app = createApp(store, {
   ...Deno.args.includes("--no-rate-limit")
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
+  handshakes: Deno.args.includes("--public-handshakes") ? "public" : "any",
 });
 
 const ac = new AbortController();
