@@ -1,17 +1,22 @@
 /**
  * Groups:
  *
- * - `POST /v1/groups[?external=true]` (the creator's GroupInfo, with the
- *   ratchet tree): create; members are the tree's leaves.
- * - `GET /v1/groups`: the caller's groups. `GET /v1/groups/:groupId`:
- *   epoch and members (members only).
+ * - `POST /v1/groups[?external=true][&handshakes=public]` (the creator's
+ *   GroupInfo, with the ratchet tree, validated as a joiner would): create;
+ *   the tree's leaves are routed to, the creator has joined, the others are
+ *   invited.
+ * - `GET /v1/groups`: the groups the caller joined, and those it is only
+ *   invited to. `GET /v1/groups/:groupId`: epoch, policy, joined members
+ *   and invited ones (for them only).
  * - `POST /v1/groups/:groupId/messages`: a group message, or a commit
  *   bundle (commit, optional Welcome, GroupInfo of the next epoch); see
- *   `mls/post.ts`. A handshake message for epoch E is accepted only while
- *   the group is at E: `409 epoch_conflict` with the current `epoch`
- *   otherwise.
+ *   `mls/post.ts`, then `mls/verify_post.ts` for what is verified against
+ *   the public state. A handshake message for epoch E is accepted only
+ *   while the group is at E: `409 epoch_conflict` with the current `epoch`
+ *   otherwise. Posting marks the poster joined.
  * - `GET /v1/groups/:groupId/group-info`, `PUT` the same: the latest
- *   GroupInfo (fetch: members, or anyone when external joins are allowed).
+ *   GroupInfo (fetch: members, or anyone when external joins are allowed;
+ *   republish: the same public state only).
  *
  * @module
  */
