@@ -6,7 +6,9 @@
  * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
  * `--memory` (no persistence), `--no-page` (API only, no bundling),
  * `--no-rate-limit` (for load tests on loopback), `--origin URL` (the
- * public origin registration proofs must name; default: each request's).
+ * public origin registration proofs must name; default: each request's),
+ * `--public-handshakes` (every group's proposals and commits must be
+ * PublicMessages, verified by the service: `AppOptions.handshakes`).
  *
  * It stops on SIGINT or SIGTERM, and when a launcher that started it
  * (npx, npm, `sh`, `deno task`) is gone: see `lifeline.ts`.
@@ -52,6 +54,7 @@ const app = createApp(store, {
   ...Deno.args.includes("--no-rate-limit")
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
+  handshakes: Deno.args.includes("--public-handshakes") ? "public" : "any",
 });
 
 const ac = new AbortController();

@@ -62,7 +62,21 @@ export interface AppOptions {
    * whatever `Host` header comes with it.
    */
   origin?: string;
+  /**
+   * Handshake policy of every group (default `"any"`). `"public"`: proposals
+   * and commits must be PublicMessages, which the service verifies against
+   * the group's public state (sender, signature, proposal rules, the new
+   * tree and transcript against the posted GroupInfo), so a member cannot
+   * wedge a group with a commit no one can process. `"any"`: PrivateMessage
+   * handshakes are accepted unread (members recover from a bad one by
+   * resync); a group may still ask for `"public"` at creation
+   * (`POST /v1/groups?handshakes=public`).
+   */
+  handshakes?: HandshakePolicy;
 }
+
+/** Whether a group's handshake messages must be PublicMessages. */
+export type HandshakePolicy = "public" | "any";
 
 /** Options with defaults filled in. */
 export type ResolvedOptions =
@@ -94,5 +108,6 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     },
     challengeTtlSeconds: o.challengeTtlSeconds ?? 300,
     origin: o.origin === undefined ? undefined : new URL(o.origin).origin,
+    handshakes: o.handshakes ?? "any",
   };
 }

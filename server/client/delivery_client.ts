@@ -29,6 +29,7 @@ import {
 } from "./http.ts";
 import { type KeyPackageCount, KeyPackagePool } from "./key_packages.ts";
 import { prove } from "./proof.ts";
+import { recoverFromCommit } from "./recovery.ts";
 import type {
   DeliveryClientOptions,
   DeliveryEvent,
@@ -447,7 +448,14 @@ export class DeliveryClient {
 
   async #receive(m: InboxEntry): Promise<void> {
     const group = await this.#mustGroup(m.groupId);
-    const received = await group.receive(m.bytes);
+    const received = await group.receive(m.bytes).catch(async (e) => {
+      const emit = (ev: DeliveryEvent) => this.#onEvent(ev);
+      if (await recoverFromCommit(this, emit, group, m, e, this.#maxRetries)) {
+        return undefined; // rejoined by resync, or reported needs_rejoin
+      }
+      throw e;
+    });
+    if (!received) return;
     this.#onEvent({ type: "received", groupId: m.groupId, group, received });
     if (received.type === "proposal" && received.commitOutput) {
       // The view committed the proposal: send that commit. If another

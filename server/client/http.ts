@@ -229,19 +229,36 @@ export class DeliveryHttp {
     );
   }
 
-  /** `POST /v1/groups`: registers a group from its creator's GroupInfo. */
+  /**
+   * `POST /v1/groups`: registers a group from its creator's GroupInfo;
+   * `handshakes: "public"` makes the service refuse PrivateMessage
+   * proposals and commits in it (and verify the public ones).
+   */
   async createGroup(
     groupInfo: Uint8Array,
     externalJoins = false,
+    options: { handshakes?: "public" | "any" } = {},
   ): Promise<{ groupId: string; epoch: number }> {
-    const q = externalJoins ? "?external=true" : "";
-    return await (await this.#call("POST", `/v1/groups${q}`, groupInfo)).json();
+    const q = new URLSearchParams();
+    if (externalJoins) q.set("external", "true");
+    if (options.handshakes) q.set("handshakes", options.handshakes);
+    const path = q.size > 0 ? `/v1/groups?${q}` : "/v1/groups";
+    return await (await this.#call("POST", path, groupInfo)).json();
   }
 
-  /** `GET /v1/groups/:id`. */
+  /**
+   * `GET /v1/groups/:id`: `members` have joined (posted, or fetched their
+   * Welcome); `invited` are in the tree and have not yet.
+   */
   async group(
     groupId: string,
-  ): Promise<{ groupId: string; epoch: number; members: string[] }> {
+  ): Promise<{
+    groupId: string;
+    epoch: number;
+    members: string[];
+    invited: string[];
+    handshakes: "public" | "any";
+  }> {
     return await (await this.#call("GET", `/v1/groups/${groupId}`)).json();
   }
 

@@ -34,6 +34,34 @@ export type DeliveryEvent =
     readonly received: Received;
   }
   | {
+    /**
+     * A commit of the current epoch could not be processed (see `error`),
+     * so the client rejoined by external-commit resync from the group's
+     * published GroupInfo.
+     */
+    readonly type: "recovered";
+    /** The group id, hex. */
+    readonly groupId: string;
+    /** The group view after the resync. */
+    readonly group: GroupView;
+    /** Why the commit could not be processed. */
+    readonly error: unknown;
+  }
+  | {
+    /**
+     * A commit of the current epoch could not be processed and the client
+     * could not rejoin on its own (no external joins, or the application
+     * refused the commit): someone must add it again.
+     */
+    readonly type: "needs_rejoin";
+    /** The group id, hex. */
+    readonly groupId: string;
+    /** Why the commit could not be processed. */
+    readonly error: unknown;
+    /** Why the resync failed, when one was tried. */
+    readonly resyncError?: unknown;
+  }
+  | {
     /** A message could not be processed (it is skipped). */
     readonly type: "error";
     /** The group id, hex. */

@@ -99,7 +99,7 @@ export function clientRoutes(app: Hono<AppEnv>, s: Services): void {
       clientId: id,
       keyPackages: counts.regular,
       lastResortKeyPackages: counts.lastResort,
-      groups: await s.store.groupsOf(id),
+      groups: await s.store.joinedGroupsOf(id), // joined, not merely invited
     });
   });
 

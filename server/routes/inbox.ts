@@ -19,6 +19,7 @@ import type { Hono } from "hono";
 import type { AppEnv, Services } from "../context.ts";
 import { badRequest } from "../errors.ts";
 import { cursorParam, intParam, readJson } from "../http.ts";
+import { joinedByWelcome } from "../joined.ts";
 import { toBase64 } from "../shared/base64.ts";
 import {
   STREAM_AUTH_PREFIX,
@@ -61,6 +62,7 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
         sub.close();
       }
     }
+    await joinedByWelcome(s.store, me, msgs);
     return c.json({
       messages: msgs.map(wireMessage),
       cursor: msgs.length > 0 ? msgs[msgs.length - 1].cursor : after ?? null,
@@ -130,6 +132,7 @@ async function pump(
   try {
     while (socket.readyState === WebSocket.OPEN) {
       const msgs = await s.store.fetchInbox(me, cursor, 100);
+      await joinedByWelcome(s.store, me, msgs);
       for (const m of msgs) {
         if (socket.readyState !== WebSocket.OPEN) return;
         socket.send(JSON.stringify(wireMessage(m)));

@@ -17,6 +17,7 @@ import {
 } from "./kv_accept.ts";
 import { chunks, readChunks } from "./kv_chunks.ts";
 import { kvClaimLimited, kvCountByKind } from "./kv_claims.ts";
+import { joinedMembers, joinedOf, markJoined } from "./kv_joined.ts";
 import {
   type GroupMeta,
   type InboxValue,
@@ -24,6 +25,7 @@ import {
   type KpValue,
 } from "./kv_keys.ts";
 import { kvPutChallenge, kvRotateToken, kvTakeChallenge } from "./kv_proofs.ts";
+import { readProposal } from "./kv_proposals.ts";
 import { unlocked } from "./kv_retry.ts";
 import { Notifier } from "./notifier.ts";
 import type {
@@ -216,11 +218,15 @@ export class KvStore implements DeliveryStore {
       externalJoins: g.externalJoins,
       giEpoch: g.epoch,
       giParts: chunks(g.groupInfo).length,
+      ...(g.handshakes ? { handshakes: g.handshakes } : {}),
     };
     op.set(k.group(g.groupId), meta);
     for (const m of g.members) {
       op.set(k.member(g.groupId, m), g.epoch);
       op.set(k.groups(m, g.groupId), true);
+    }
+    for (const m of g.joined ?? []) {
+      if (g.members.includes(m)) op.set(k.joined(g.groupId, m), g.epoch);
     }
     return (await unlocked(() => op.commit())).ok;
   }
@@ -440,5 +446,29 @@ export class KvStore implements DeliveryStore {
     nowSeconds: number,
   ): Promise<KeyPackageCounts> {
     return kvCountByKind(this.#kv, this.#keys, owner, nowSeconds);
+  }
+
+  /** See {@link DeliveryStore.getProposal}. */
+  getProposal(
+    groupId: string,
+    epoch: number,
+    ref: string,
+  ): Promise<Uint8Array | null> {
+    return readProposal(this.#ctx, groupId, epoch, ref);
+  }
+
+  /** See {@link DeliveryStore.markJoined}. */
+  markJoined(groupId: string, clientId: string): Promise<void> {
+    return markJoined(this.#ctx, groupId, clientId);
+  }
+
+  /** See {@link DeliveryStore.joinedMembers}. */
+  joinedMembers(groupId: string): Promise<string[]> {
+    return joinedMembers(this.#ctx, groupId);
+  }
+
+  /** See {@link DeliveryStore.joinedGroupsOf}. */
+  async joinedGroupsOf(clientId: string): Promise<string[]> {
+    return joinedOf(this.#ctx, clientId, await this.groupsOf(clientId));
   }
 }

@@ -11,6 +11,7 @@
  */
 
 import { chunks } from "./kv_chunks.ts";
+import { proposalWrites } from "./kv_proposals.ts";
 import { unlocked } from "./kv_retry.ts";
 import type { GroupMeta, InboxValue, Keys } from "./kv_keys.ts";
 import { type AcceptPlan, planAccept } from "./rules.ts";
@@ -60,6 +61,7 @@ export async function readGroup(
       seq: meta.seq,
       externalJoins: meta.externalJoins,
       members,
+      ...(meta.handshakes ? { handshakes: meta.handshakes } : {}),
     },
   };
 }
@@ -123,7 +125,8 @@ function membershipWrites(
     if (next.has(m.clientId)) continue;
     op.delete(ctx.keys.member(gid, m.clientId));
     op.delete(ctx.keys.groups(m.clientId, gid));
-    budget.add(2);
+    op.delete(ctx.keys.joined(gid, m.clientId));
+    budget.add(3);
   }
   for (const m of after) {
     if (old.get(m.clientId) === m.since) continue;
@@ -200,6 +203,11 @@ function build(
     }, req.welcome.bytes);
   }
   const meta: GroupMeta = { ...entry.value, seq, epoch: plan.epoch };
+  if (req.proposalRef) {
+    budget.add(
+      proposalWrites(ctx, op, gid, req.epoch, req.proposalRef, req.message),
+    );
+  }
   if (plan.members) {
     membershipWrites(ctx, op, budget, gid, record.members, plan.members);
   }

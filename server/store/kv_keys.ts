@@ -15,6 +15,8 @@
  * | `gi, gid, epoch, i` | chunk `i` of the GroupInfo of `epoch` |
  * | `inbox, client, gid, seq, id` | {@link InboxValue} |
  * | `head, id` | `Deno.KvU64` bumped on every delivery (wakes pollers) |
+ * | `proposal, gid, epoch, ref, i` | chunk `i` of a verified PublicMessage proposal (expires) |
+ * | `joined, gid, id` | the `since` of the membership the client joined in |
  *
  * @module
  */
@@ -43,6 +45,8 @@ export interface GroupMeta {
   giEpoch: number;
   /** Its chunk count. */
   giParts: number;
+  /** Handshake policy (absent: `"any"`). */
+  handshakes?: "public" | "any";
 }
 
 /** An inbox entry: the message inline, or a pointer to its blob. */
@@ -124,5 +128,15 @@ export class Keys {
    */
   under(...parts: Deno.KvKeyPart[]): Deno.KvKey {
     return [...this.#p, ...parts];
+  }
+  /** `proposal, gid, epoch, ref` (chunk index appended by the caller) */
+  proposal(gid: string, epoch: number, ref: string): Deno.KvKey {
+    return [...this.#p, "proposal", gid, epoch, ref];
+  }
+  /** `joined, gid[, id]` */
+  joined(gid: string, id?: string): Deno.KvKey {
+    return id === undefined
+      ? [...this.#p, "joined", gid]
+      : [...this.#p, "joined", gid, id];
   }
 }

@@ -20,6 +20,7 @@ import type {
   InboxMessage,
   InboxSubscription,
   KeyPackageCounts,
+  MemberRecord,
   MessageKind,
   NewGroup,
   PutKeyPackageResult,
@@ -29,6 +30,10 @@ import type {
 interface Group {
   record: GroupRecord;
   groupInfo: { epoch: number; bytes: Uint8Array };
+  /** The current epoch's verified PublicMessage proposals, by ref. */
+  proposals?: { epoch: number; byRef: Map<string, Uint8Array> };
+  /** Client id -> the `since` of the membership it joined in. */
+  joined?: Map<string, number>;
 }
 
 /** Cursors: a global counter, zero-padded so that strings sort as numbers. */
@@ -115,8 +120,10 @@ export class MemoryStore implements DeliveryStore {
         seq: 0,
         externalJoins: g.externalJoins,
         members: g.members.map((clientId) => ({ clientId, since: g.epoch })),
+        ...(g.handshakes ? { handshakes: g.handshakes } : {}),
       },
       groupInfo: { epoch: g.epoch, bytes: g.groupInfo },
+      joined: new Map((g.joined ?? []).map((c) => [c, g.epoch])),
     });
     return Promise.resolve(true);
   }
@@ -185,6 +192,7 @@ export class MemoryStore implements DeliveryStore {
     if (req.groupInfo) {
       group.groupInfo = { epoch: plan.epoch, bytes: req.groupInfo };
     }
+    keepProposal(group, req);
     this.#notifier.notify([...plan.recipients, ...plan.welcomeRecipients]);
     return Promise.resolve({ ok: true, epoch: plan.epoch, seq });
   }
@@ -346,4 +354,61 @@ export class MemoryStore implements DeliveryStore {
     const lastResort = valid.filter((k) => k.lastResort).length;
     return Promise.resolve({ regular: valid.length - lastResort, lastResort });
   }
+  /** See {@link DeliveryStore.getProposal}. */
+  getProposal(
+    groupId: string,
+    epoch: number,
+    ref: string,
+  ): Promise<Uint8Array | null> {
+    const p = this.#groups.get(groupId)?.proposals;
+    return Promise.resolve(
+      p?.epoch === epoch ? p.byRef.get(ref) ?? null : null,
+    );
+  }
+
+  /** See {@link DeliveryStore.markJoined}. */
+  markJoined(groupId: string, clientId: string): Promise<void> {
+    const g = this.#groups.get(groupId);
+    const m = g?.record.members.find((m) => m.clientId === clientId);
+    if (g && m) (g.joined ??= new Map()).set(clientId, m.since);
+    return Promise.resolve();
+  }
+
+  /** See {@link DeliveryStore.joinedMembers}. */
+  joinedMembers(groupId: string): Promise<string[]> {
+    const g = this.#groups.get(groupId);
+    return Promise.resolve(
+      g
+        ? g.record.members.filter((m) => joinedIn(g, m)).map((m) => m.clientId)
+        : [],
+    );
+  }
+
+  /** See {@link DeliveryStore.joinedGroupsOf}. */
+  joinedGroupsOf(clientId: string): Promise<string[]> {
+    return Promise.resolve(
+      [...this.#groups.values()]
+        .filter((g) =>
+          g.record.members.some((m) =>
+            m.clientId === clientId && joinedIn(g, m)
+          )
+        )
+        .map((g) => g.record.groupId),
+    );
+  }
+}
+
+/** A joined mark counts only for the membership it was made in. */
+function joinedIn(g: Group, m: MemberRecord): boolean {
+  return g.joined?.get(m.clientId) === m.since;
+}
+
+/** Keeps a verified proposal for its epoch; a commit starts a new epoch. */
+function keepProposal(g: Group, req: AcceptRequest): void {
+  if (req.kind === "commit") g.proposals = undefined;
+  if (req.kind !== "proposal" || !req.proposalRef) return;
+  if (g.proposals?.epoch !== req.epoch) {
+    g.proposals = { epoch: req.epoch, byRef: new Map() };
+  }
+  g.proposals.byRef.set(req.proposalRef, req.message);
 }

@@ -57,6 +57,11 @@ export interface GroupRecord {
   readonly externalJoins: boolean;
   /** The members of the current epoch. */
   readonly members: readonly MemberRecord[];
+  /**
+   * `"public"`: handshake messages must be PublicMessages, verified against
+   * the group's public state. Absent: `"any"`.
+   */
+  readonly handshakes?: "public" | "any";
 }
 
 /** A message delivered to an inbox. */
@@ -87,6 +92,10 @@ export interface NewGroup {
   readonly groupInfo: Uint8Array;
   /** Allow external joins. */
   readonly externalJoins: boolean;
+  /** The group's handshake policy (default `"any"`). */
+  readonly handshakes?: "public" | "any";
+  /** Members that have joined already (the creator); the others are invited. */
+  readonly joined?: readonly string[];
 }
 
 /** A message to accept into a group and fan out. */
@@ -112,6 +121,11 @@ export interface AcceptRequest {
   };
   /** An external commit: the poster need not be a member. */
   readonly external?: boolean;
+  /**
+   * A PublicMessage proposal the service verified: kept, under this
+   * ProposalRef (hex), for commits of the same epoch that reference it.
+   */
+  readonly proposalRef?: string;
 }
 
 /** Why a message was not accepted. */
@@ -292,4 +306,24 @@ export interface DeliveryStore {
     owner: string,
     nowSeconds: number,
   ): Promise<KeyPackageCounts>;
+  /**
+   * A PublicMessage proposal accepted with `proposalRef` in `epoch` (while
+   * that is the group's epoch), or `null`.
+   */
+  getProposal(
+    groupId: string,
+    epoch: number,
+    ref: string,
+  ): Promise<Uint8Array | null>;
+  /**
+   * Marks a member as joined: it posted to the group, or fetched its
+   * Welcome. Until then a member is only invited (listed in someone's tree).
+   * Nothing happens for a non-member; a removed and re-added member is
+   * invited again.
+   */
+  markJoined(groupId: string, clientId: string): Promise<void>;
+  /** The members of a group that have joined (a subset of its members). */
+  joinedMembers(groupId: string): Promise<string[]>;
+  /** The groups a client has joined (a subset of {@link groupsOf}). */
+  joinedGroupsOf(clientId: string): Promise<string[]>;
 }

@@ -16,7 +16,12 @@ import {
   type RegisterOptions,
 } from "../../delivery.ts";
 import { prove } from "../../server/client/proof.ts";
-import { type CredentialInfo, type Identity, MLS } from "../../mod.ts";
+import {
+  type CredentialInfo,
+  type Identity,
+  MLS,
+  type MLSOptions,
+} from "../../mod.ts";
 
 /** A running server. */
 export interface Running {
@@ -59,16 +64,20 @@ export interface TestClient {
   texts: string[];
 }
 
-/** Registers a client named `name` with a fresh in-memory MLS instance. */
+/**
+ * Registers a client named `name` with a fresh in-memory MLS instance
+ * (made with `options.mls`, e.g. a group config).
+ */
 export async function client(
   url: string,
   name: string,
-  options: RegisterOptions = {},
+  options: RegisterOptions & { mls?: MLSOptions } = {},
 ): Promise<TestClient> {
   const events: DeliveryEvent[] = [];
   const texts: string[] = [];
-  const c = await DeliveryClient.register(url, new MLS(), {
-    ...options,
+  const { mls, ...register } = options;
+  const c = await DeliveryClient.register(url, new MLS(mls), {
+    ...register,
     name,
     onEvent: (e) => {
       events.push(e);
