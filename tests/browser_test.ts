@@ -7,12 +7,12 @@
  * it).
  */
 import assert from "node:assert/strict";
-import { hasChromium } from "./chromium.ts";
+import { ignoreWithoutChromium } from "./chromium.ts";
 import { bundle as build } from "../scripts/bundle.ts";
 
 Deno.test({
   name: "browser: crypto, IndexedDB storage and MLS in headless Chromium",
-  ignore: !hasChromium(),
+  ignore: ignoreWithoutChromium(),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "webmls-browser-" });
     try {

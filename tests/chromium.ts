@@ -14,7 +14,16 @@ export const CHROMIUM_ARGS: string[] = [
   "--disable-background-networking",
 ];
 
-/** Whether {@link CHROMIUM} exists: browser tests are skipped without it. */
+/**
+ * Whether a browser test is ignored: only without {@link CHROMIUM}, and
+ * never under CI (`CI` set), where a missing browser must fail the run
+ * rather than pass it with less tested.
+ */
+export function ignoreWithoutChromium(): boolean {
+  return !hasChromium() && !Deno.env.get("CI");
+}
+
+/** Whether {@link CHROMIUM} exists. */
 export function hasChromium(): boolean {
   try {
     return Deno.statSync(CHROMIUM).isFile;

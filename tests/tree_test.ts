@@ -31,6 +31,7 @@ import {
 } from "../src/tree/treekem.ts";
 import { validateRatchetTree } from "../src/tree/validation.ts";
 import { fromHex, toHex } from "../src/util/bytes.ts";
+import { VECTORS_DIR } from "./vectors/harness.ts";
 
 // ---- helpers ------------------------------------------------------------
 
@@ -356,7 +357,7 @@ interface TreeValidationVector {
 }
 const validationVectors: TreeValidationVector[] = JSON.parse(
   Deno.readTextFileSync(
-    new URL("../../shared/mls-vectors/tree-validation.json", import.meta.url),
+    new URL("tree-validation.json", VECTORS_DIR),
   ),
 );
 

@@ -503,136 +503,145 @@ for (const suite of SUITES) {
         await assertGroupWorks(g);
       });
 
-      await t.step("bit flips: PublicMessage commit fields", async () => {
-        if (wf !== "public") return;
-        const g = await fresh(cs, wf);
-        const [a, b, c] = g.states;
-        const commit = await createCommit(b, { authenticatedData: text("ad") });
-        const m = commit.message;
-        const cases: [string, (p: PublicMessage) => PublicMessage, string][] = [
-          [
-            "signature",
-            (p) => ({
-              ...p,
-              auth: { ...p.auth, signature: flipBit(p.auth.signature, 5) },
+      // PublicMessage fields exist only with public handshakes: the step is
+      // not made at all for private ones (rather than passing without work).
+      if (wf === "public") {
+        await t.step("bit flips: PublicMessage commit fields", async () => {
+          const g = await fresh(cs, wf);
+          const [a, b, c] = g.states;
+          const commit = await createCommit(b, {
+            authenticatedData: text("ad"),
+          });
+          const m = commit.message;
+          const cases: [string, (p: PublicMessage) => PublicMessage, string][] =
+            [
+              [
+                "signature",
+                (p) => ({
+                  ...p,
+                  auth: { ...p.auth, signature: flipBit(p.auth.signature, 5) },
+                }),
+                "invalid_membership_tag",
+              ],
+              [
+                "confirmation tag",
+                (p) => ({
+                  ...p,
+                  auth: {
+                    ...p.auth,
+                    confirmationTag: flipBit(p.auth.confirmationTag!, 0),
+                  },
+                }),
+                "invalid_membership_tag",
+              ],
+              [
+                "membership tag",
+                (p) => ({ ...p, membershipTag: flipBit(p.membershipTag!, -1) }),
+                "invalid_membership_tag",
+              ],
+              [
+                "authenticated data",
+                (p) => ({
+                  ...p,
+                  content: {
+                    ...p.content,
+                    authenticatedData: flipBit(p.content.authenticatedData, 1),
+                  },
+                }),
+                "invalid_membership_tag",
+              ],
+              [
+                "group id",
+                (p) => ({
+                  ...p,
+                  content: {
+                    ...p.content,
+                    groupId: flipBit(p.content.groupId, 0),
+                  },
+                }),
+                "wrong_group",
+              ],
+              [
+                "epoch",
+                (p) => ({
+                  ...p,
+                  content: { ...p.content, epoch: p.content.epoch + 1n },
+                }),
+                "wrong_epoch",
+              ],
+              [
+                "sender",
+                (p) => ({
+                  ...p,
+                  content: {
+                    ...p.content,
+                    sender: { senderType: 1, leafIndex: 9 },
+                  },
+                }),
+                "invalid_sender",
+              ],
+              [
+                "sender (another member)",
+                (p) => ({
+                  ...p,
+                  content: {
+                    ...p.content,
+                    sender: { senderType: 1, leafIndex: 2 },
+                  },
+                }),
+                "invalid_membership_tag",
+              ],
+              [
+                "no membership tag",
+                (p) => ({ ...p, membershipTag: undefined }),
+                "invalid_value",
+              ],
+            ];
+          for (const [name, f, code] of cases) {
+            await rejectsWith(
+              () => receiveMessage(a, wire(withPublic(m, f))),
+              code,
+              name,
+            );
+          }
+          // A member re-tags what it tampered with (it knows the membership
+          // key): then the signature or the confirmation tag catches it.
+          const content = publicOf(m).content;
+          if (content.contentType !== ContentType.commit) throw new Error();
+          const body = {
+            contentType: ContentType.commit,
+            commit: content.commit,
+          };
+          const badSig = await forge(b, body, {
+            confirmationTag: publicOf(m).auth.confirmationTag,
+            tamper: (s) => ({
+              ...s,
+              auth: { ...s.auth, signature: flipBit(s.auth.signature, 0) },
             }),
-            "invalid_membership_tag",
-          ],
-          [
-            "confirmation tag",
-            (p) => ({
-              ...p,
-              auth: {
-                ...p.auth,
-                confirmationTag: flipBit(p.auth.confirmationTag!, 0),
-              },
-            }),
-            "invalid_membership_tag",
-          ],
-          [
-            "membership tag",
-            (p) => ({ ...p, membershipTag: flipBit(p.membershipTag!, -1) }),
-            "invalid_membership_tag",
-          ],
-          [
-            "authenticated data",
-            (p) => ({
-              ...p,
-              content: {
-                ...p.content,
-                authenticatedData: flipBit(p.content.authenticatedData, 1),
-              },
-            }),
-            "invalid_membership_tag",
-          ],
-          [
-            "group id",
-            (p) => ({
-              ...p,
-              content: { ...p.content, groupId: flipBit(p.content.groupId, 0) },
-            }),
-            "wrong_group",
-          ],
-          [
-            "epoch",
-            (p) => ({
-              ...p,
-              content: { ...p.content, epoch: p.content.epoch + 1n },
-            }),
-            "wrong_epoch",
-          ],
-          [
-            "sender",
-            (p) => ({
-              ...p,
-              content: {
-                ...p.content,
-                sender: { senderType: 1, leafIndex: 9 },
-              },
-            }),
-            "invalid_sender",
-          ],
-          [
-            "sender (another member)",
-            (p) => ({
-              ...p,
-              content: {
-                ...p.content,
-                sender: { senderType: 1, leafIndex: 2 },
-              },
-            }),
-            "invalid_membership_tag",
-          ],
-          [
-            "no membership tag",
-            (p) => ({ ...p, membershipTag: undefined }),
-            "invalid_value",
-          ],
-        ];
-        for (const [name, f, code] of cases) {
+          });
           await rejectsWith(
-            () => receiveMessage(a, wire(withPublic(m, f))),
-            code,
-            name,
+            receiveMessage(a, wire(badSig)),
+            "invalid_signature",
+            "re-tagged signature",
           );
-        }
-        // A member re-tags what it tampered with (it knows the membership
-        // key): then the signature or the confirmation tag catches it.
-        const content = publicOf(m).content;
-        if (content.contentType !== ContentType.commit) throw new Error();
-        const body = {
-          contentType: ContentType.commit,
-          commit: content.commit,
-        };
-        const badSig = await forge(b, body, {
-          confirmationTag: publicOf(m).auth.confirmationTag,
-          tamper: (s) => ({
-            ...s,
-            auth: { ...s.auth, signature: flipBit(s.auth.signature, 0) },
-          }),
+          const badTag = await forge(b, body); // random confirmation tag
+          await rejectsWith(
+            receiveMessage(a, wire(badTag)),
+            "invalid_confirmation_tag",
+            "re-tagged confirmation tag",
+          );
+          const asCharlie = await forge(c, body, {
+            content: (x) => ({ ...x, sender: { senderType: 1, leafIndex: 1 } }),
+          });
+          await rejectsWith(
+            receiveMessage(a, wire(asCharlie)),
+            "invalid_signature",
+            "Charlie posing as Bob",
+          );
+          await broadcast(g, 1, m, commit.state);
+          await assertGroupWorks(g);
         });
-        await rejectsWith(
-          receiveMessage(a, wire(badSig)),
-          "invalid_signature",
-          "re-tagged signature",
-        );
-        const badTag = await forge(b, body); // random confirmation tag
-        await rejectsWith(
-          receiveMessage(a, wire(badTag)),
-          "invalid_confirmation_tag",
-          "re-tagged confirmation tag",
-        );
-        const asCharlie = await forge(c, body, {
-          content: (x) => ({ ...x, sender: { senderType: 1, leafIndex: 1 } }),
-        });
-        await rejectsWith(
-          receiveMessage(a, wire(asCharlie)),
-          "invalid_signature",
-          "Charlie posing as Bob",
-        );
-        await broadcast(g, 1, m, commit.state);
-        await assertGroupWorks(g);
-      });
+      }
 
       await t.step("bit-flip sweep over every octet", async () => {
         const g = await fresh(cs, wf);

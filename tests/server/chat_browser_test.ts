@@ -2,11 +2,11 @@
 // in its own process (playwright needs more permissions than the test task
 // grants). Skipped when /usr/bin/chromium is absent (`.ci/run` installs it).
 import assert from "node:assert/strict";
-import { hasChromium } from "../chromium.ts";
+import { ignoreWithoutChromium } from "../chromium.ts";
 
 Deno.test({
   name: "chat page: two browsers talk, a third is added then removed",
-  ignore: !hasChromium(),
+  ignore: ignoreWithoutChromium(),
   async fn() {
     const driver = new URL("chat_driver.ts", import.meta.url);
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
