@@ -14,7 +14,9 @@ import { RatchetTree } from "../tree/ratchet_tree.ts";
 import { validateRatchetTree } from "../tree/validation.ts";
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { bytesEqual } from "../util/bytes.ts";
-import { requiredCapabilities } from "./capabilities.ts";
+import { groupRequirements } from "./capabilities.ts";
+import type { ValidationOptions } from "./validation/context.ts";
+import { checkGroupCredentials } from "./validation/join.ts";
 import {
   checkUniqueExtensions,
   ratchetTreeFromExtensions,
@@ -24,13 +26,15 @@ import {
 /**
  * Returns the group's tree after verifying it and the GroupInfo against
  * each other; throws `missing_ratchet_tree`, `invalid_signer`,
- * `invalid_signature`, `tree_hash_mismatch` or a tree validation error.
+ * `invalid_signature`, `tree_hash_mismatch`, a tree validation error, or
+ * `invalid_credential` when the application refuses a member's credential
+ * (§5.3.1).
  */
 export async function verifiedGroupTree(
   cs: SuiteCrypto,
   info: GroupInfo,
   supplied: WireTree | undefined,
-  now?: Date,
+  options: ValidationOptions = {},
 ): Promise<RatchetTree> {
   const ctx = info.groupContext;
   checkUniqueExtensions(ctx.extensions, "GroupInfo.groupContext.extensions");
@@ -62,8 +66,15 @@ export async function verifiedGroupTree(
   }
   await validateRatchetTree(cs, tree, {
     groupId: ctx.groupId,
-    now,
-    requiredCapabilities: requiredCapabilities(ctx.extensions),
+    now: options.now,
+    maxLifetime: options.maxLifetime,
+    ...groupRequirements(ctx.extensions),
   });
+  await checkGroupCredentials(
+    tree,
+    ctx.groupId,
+    ctx.extensions,
+    options.validateCredential,
+  );
   return tree;
 }
