@@ -16,7 +16,12 @@ import { PSKType } from "../messages/psk.ts";
 import type { RatchetTree } from "../tree/ratchet_tree.ts";
 import { toHex, utf8Decode } from "../util/bytes.ts";
 import type {
+  CredentialCheck,
+  CredentialValidator,
+} from "../group/validation/credential.ts";
+import type {
   CommitOutput,
+  CredentialHook,
   CredentialInfo,
   Identity,
   KeyPackageOutput,
@@ -214,4 +219,16 @@ export function clientIdFrom(
   if (typeof who === "string") return who.toLowerCase();
   if (who && typeof who.clientId === "string") return who.clientId;
   throw new MlsError("invalid_argument", "expected a client id or identity");
+}
+
+/** The group layer's credential validator that asks the API's hook. */
+export function credentialValidator(hook: CredentialHook): CredentialValidator {
+  return (c: CredentialCheck) =>
+    hook({
+      event: c.event,
+      groupId: toHex(c.groupId),
+      clientId: toHex(c.signatureKey),
+      credential: credentialInfo(c.credential),
+      previous: c.previous && credentialInfo(c.previous),
+    });
 }

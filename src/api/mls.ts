@@ -29,6 +29,7 @@ import { decode } from "../codec/codec.ts";
 import { fromHex, toHex, utf8Encode } from "../util/bytes.ts";
 import {
   clientIdFrom,
+  credentialValidator,
   decodeMessage,
   messageBytes,
   type MessageInput,
@@ -49,6 +50,7 @@ import { getBytes, type Storage } from "./storage/storage.ts";
 import type {
   AuthorizeHook,
   BasicCredential,
+  CredentialHook,
   CredentialInfo,
   Identity,
   KeyPackageOutput,
@@ -82,7 +84,27 @@ export interface MLSOptions {
    * large, active groups.
    */
   ratchetRecordLimit?: number;
+  /**
+   * The application's Authentication Service (RFC 9420 §5.3.1), asked
+   * about every credential that enters a group or replaces another: key
+   * packages being added, Update and commit leaves, external joiners, the
+   * members of a group this client joins. By default new credentials are
+   * accepted and a change of identity is refused (see {@link CredentialHook}).
+   */
+  validateCredential?: CredentialHook;
+  /**
+   * The longest total lifetime, in seconds, accepted for a key package's
+   * leaf (RFC 9420 §7.2: "Applications MUST define a maximum total
+   * lifetime"), checked when adding, receiving and joining. Default
+   * {@link DEFAULT_MAX_LIFETIME}: 91 days, the 90 days webmls gives its own
+   * key packages plus a day of slack. Key packages from other clients with
+   * longer lifetimes (some use 2^63 s) need a larger value.
+   */
+  maxLifetime?: number;
 }
+
+/** Default of {@link MLSOptions.maxLifetime}: 91 days, in seconds. */
+export const DEFAULT_MAX_LIFETIME = 91 * 86400;
 
 /** The result of {@link MLS.groupJoinExternal}. */
 export interface ExternalJoinOutput {
@@ -139,6 +161,14 @@ export class MLS {
         "ratchetRecordLimit",
       );
     }
+    const maxLifetime = options.maxLifetime ?? DEFAULT_MAX_LIFETIME;
+    if (!Number.isSafeInteger(maxLifetime) || maxLifetime < 1) {
+      throw new MlsError(
+        "invalid_argument",
+        "maxLifetime must be a positive number of seconds",
+        "maxLifetime",
+      );
+    }
     this.#env = {
       storage: this.#storage,
       provider: this.#provider,
@@ -146,6 +176,11 @@ export class MLS {
       autoCommit: options.autoCommit ?? true,
       psks: options.psks,
       ratchetRecordLimit: limit,
+      validation: {
+        maxLifetime,
+        validateCredential: options.validateCredential &&
+          credentialValidator(options.validateCredential),
+      },
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
   }
@@ -357,6 +392,7 @@ export class MLS {
         : undefined,
       psks: this.#env.psks,
       config: { ...this.#config, ...options.config },
+      ...this.#env.validation,
       now: new Date(),
     });
     const groupId = toHex(state.context.groupId);
@@ -409,6 +445,7 @@ export class MLS {
       signer: { publicKey: id.signaturePublicKey, privateKey: signer },
       removeLeaf: options.resync ? "auto" : undefined,
       config: { ...this.#config, ...options.config },
+      ...this.#env.validation,
       now: new Date(),
     });
     const groupId = toHex(joined.state.context.groupId);

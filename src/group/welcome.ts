@@ -49,7 +49,6 @@ import { keyPackageRef } from "./key_package.ts";
 import { type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
 import type { ValidationOptions } from "./validation/context.ts";
-import { checkJoinerSupport } from "./validation/join.ts";
 import { mapLimited } from "../util/map_limited.ts";
 
 /** One member to welcome. */
@@ -249,7 +248,6 @@ export async function joinFromWelcome(
       "ratchetTree",
     );
   }
-  checkJoinerSupport(input.keyPackage.leafNode, ctx.extensions);
   const priv = new PrivateTree(
     myIndex,
     input.encryptionPrivateKey,
