@@ -22,7 +22,11 @@ import {
   externalSendersExtension,
   newMemberProposal,
 } from "../../src/group/external_proposal.ts";
-import { groupInfoFor } from "../../src/group/group_info.ts";
+import { groupInfoFor, signGroupInfo } from "../../src/group/group_info.ts";
+import { framePublic } from "../../src/framing/public_protect.ts";
+import { signFramedContent } from "../../src/framing/sign.ts";
+import { WireFormat } from "../../src/framing/wire_format.ts";
+import { requiredCapabilitiesCodec } from "../../src/messages/required_capabilities.ts";
 import {
   defaultCapabilities,
   generateKeyPackage,
@@ -57,6 +61,7 @@ import {
   flipBit,
   forge,
   keyPackageOf,
+  publicView,
   rejectsWith,
   type TestGroup,
   wire,
@@ -655,6 +660,17 @@ Deno.test("defect 8: a member cannot change its identity without the application
   await allRefuse(g, 1, p, "invalid_credential", "Add", {
     validateCredential: noMallory,
   });
+  // So do external senders a GroupContextExtensions proposal installs.
+  const ds = await forgedProposal(b, {
+    proposalType: 7,
+    extensions: [externalSendersExtension([{
+      signatureKey: mallory.signer.publicKey,
+      credential: mallory.credential,
+    }])],
+  });
+  await allRefuse(g, 1, ds, "invalid_credential", "external sender", {
+    validateCredential: noMallory,
+  });
   // A joiner checks every credential of the tree.
   const dave = await client(cs, "dave");
   const kpD = await keyPackageOf(cs, dave);
@@ -763,5 +779,197 @@ Deno.test("a commit leaves out received proposals that make its list invalid (§
   });
   g.states.push(joined.state);
   g.clients.push(dave);
+  await assertGroupWorks(g);
+});
+
+Deno.test("§12.2: each rule of a member's proposal list, one forged commit each", async () => {
+  const cs = await provider.suite(1);
+  const cs2 = await provider.suite(2);
+  const g = await setup(cs, ["alice", "bob", "charlie"]);
+  const b = g.states[1];
+  const dave = await client(cs, "dave");
+  const [kpD1, kpD2] = await Promise.all([
+    keyPackageOf(cs, dave),
+    keyPackageOf(cs, dave),
+  ]);
+  const kpOther = await keyPackageOf(cs2, await client(cs2, "dave"));
+  const psk = (usage?: number): Proposal => ({
+    proposalType: 4,
+    psk: usage === undefined
+      ? { pskType: 1, pskId: text("shared"), pskNonce: new Uint8Array(32) }
+      : {
+        pskType: 2,
+        usage: usage as 2,
+        pskGroupId: b.context.groupId,
+        pskEpoch: 0n,
+        pskNonce: new Uint8Array(32),
+      },
+  });
+  const gce = (extensions: Extension[]): Proposal => ({
+    proposalType: 7,
+    extensions,
+  });
+  const required = {
+    extensionType: 3, // required_capabilities
+    extensionData: encode(requiredCapabilitiesCodec, {
+      extensionTypes: [EXT_A],
+      proposalTypes: [],
+      credentialTypes: [],
+    }),
+  };
+  const reinit: Proposal = {
+    proposalType: 5,
+    groupId: cs.randomBytes(16),
+    version: 1,
+    cipherSuite: 1,
+    extensions: [],
+  };
+  const cases: [string, Proposal[], string][] = [
+    [
+      "two Adds for one client",
+      [add(kpD1.keyPackage), add(kpD2.keyPackage)],
+      "duplicate_add",
+    ],
+    ["an Add for another suite", [add(kpOther.keyPackage)], "add_wrong_suite"],
+    ["two PSKs with one id", [psk(), psk()], "duplicate_psk"],
+    ["a reinit PSK outside a reinit", [psk(2)], "invalid_psk_usage"],
+    ["two GroupContextExtensions", [gce([]), gce([])], "duplicate_gce"],
+    ["a ReInit with another proposal", [reinit, {
+      proposalType: 3,
+      removed: 2,
+    }], "reinit_not_alone"],
+    [
+      "an ExternalInit",
+      [{ proposalType: 6, kemOutput: cs.randomBytes(32) }],
+      "external_init_in_commit",
+    ],
+    [
+      "a required capability no member has",
+      [gce([required])],
+      "unsupported_capability",
+    ],
+    [
+      "an extension no member supports",
+      [gce([ext(EXT_A)])],
+      "unsupported_group_extension",
+    ],
+  ];
+  for (const [what, proposals, code] of cases) {
+    const forged = await forge(b, {
+      contentType: ContentType.commit,
+      commit: {
+        proposals: proposals.map((proposal) => ({ type: 1, proposal })),
+        path: undefined,
+      },
+    });
+    await rejectsWith(receiveMessage(g.states[0], wire(forged)), code, what);
+    // The committer enforces the same rules on its own list.
+    await rejectsWith(createCommit(b, { proposals }), code, `${what} (own)`);
+  }
+  // Our own commit, received back as any other, is refused.
+  const own = await createCommit(publicView(b));
+  await rejectsWith(
+    receiveMessage(publicView(b), wire(own.message)),
+    "own_commit",
+    "own commit",
+  );
+  await aliceCommits(g);
+  await assertGroupWorks(g);
+});
+
+Deno.test("§12.2, §12.4.3.2: the rules of an external commit", async () => {
+  const cs = await provider.suite(1);
+  const g = await setup(cs, ["alice", "bob", "charlie"]);
+  const eve = await client(cs, "eve");
+  const info = await groupInfoOf(g.states[0]);
+  const twoRemoves = await uncheckedExternalCommit(cs, info, eve, [
+    { proposalType: 3, removed: 1 },
+    { proposalType: 3, removed: 2 },
+  ]);
+  await allRefuse(g, -1, twoRemoves, "invalid_external_commit", "2 Removes");
+  // A proposal by reference: the joiner cannot know the group's proposals.
+  const genuine = await joinExternal(provider, {
+    groupInfo: info,
+    credential: eve.credential,
+    signer: eve.signer,
+  });
+  if (genuine.message.wireFormat !== WireFormat.mlsPublicMessage) throw 0;
+  const content = genuine.message.publicMessage.content;
+  if (content.contentType !== ContentType.commit) throw 0;
+  const signed = await signFramedContent(cs, {
+    ...content,
+    commit: {
+      ...content.commit,
+      proposals: [...content.commit.proposals, {
+        type: 2,
+        reference: cs.randomBytes(32),
+      }],
+    },
+  }, {
+    wireFormat: WireFormat.mlsPublicMessage,
+    signatureKey: eve.signer.privateKey,
+    groupContext: info.groupContext,
+    confirmationTag: cs.randomBytes(32),
+  });
+  const byRef: MLSMessage = {
+    ...genuine.message,
+    publicMessage: await framePublic(cs, signed, {
+      groupContext: info.groupContext,
+    }),
+  };
+  await allRefuse(g, -1, byRef, "invalid_external_commit", "by reference");
+  await broadcast(g, -1, genuine.message);
+  g.states.push(genuine.state);
+  g.clients.push(eve);
+  await assertGroupWorks(g);
+});
+
+Deno.test("§12.4.3: a joiner's checks of the GroupInfo and its tree", async () => {
+  const cs = await provider.suite(1);
+  const g = await setup(cs, ["alice", "bob", "charlie"]);
+  const eve = await client(cs, "eve");
+  const oldTree = g.states[0].tree;
+  const c = await createCommit(g.states[1]);
+  await broadcast(g, 1, c.message, c.state);
+  const a = g.states[0];
+  const join = (groupInfo: GroupInfo, ratchetTree?: GroupState["tree"]) =>
+    joinExternal(provider, {
+      groupInfo,
+      ratchetTree: ratchetTree?.toNodes(),
+      credential: eve.credential,
+      signer: eve.signer,
+    });
+  const info = await groupInfoFor(a);
+  const bare = await groupInfoFor(a, { ratchetTree: false });
+  const cases: [string, Promise<unknown>, string][] = [
+    ["no tree", join(bare), "missing_ratchet_tree"],
+    ["another epoch's tree", join(bare, oldTree), "tree_hash_mismatch"],
+    ["a blank signer", join({ ...info, signer: 9 }), "invalid_signer"],
+    [
+      "a bad signature",
+      join({ ...info, signature: flipBit(info.signature, 1) }),
+      "invalid_signature",
+    ],
+    [
+      "no external_pub",
+      join(await groupInfoFor(a, { externalPub: false })),
+      "missing_external_pub",
+    ],
+    [
+      "a repeated GroupInfo extension",
+      join(
+        await signGroupInfo(cs, {
+          ...info,
+          extensions: [...info.extensions, ext(EXT_A), ext(EXT_A)],
+        }, a.signer),
+      ),
+      "duplicate_extension",
+    ],
+  ];
+  for (const [what, p, code] of cases) await rejectsWith(p, code, what);
+  const joined = await join(info);
+  await broadcast(g, -1, joined.message);
+  g.states.push(joined.state);
+  g.clients.push(eve);
   await assertGroupWorks(g);
 });
