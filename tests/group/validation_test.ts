@@ -23,7 +23,10 @@ import {
   newMemberProposal,
 } from "../../src/group/external_proposal.ts";
 import { groupInfoFor, signGroupInfo } from "../../src/group/group_info.ts";
-import { framePublic } from "../../src/framing/public_protect.ts";
+import {
+  framePublic,
+  protectPublic,
+} from "../../src/framing/public_protect.ts";
 import { signFramedContent } from "../../src/framing/sign.ts";
 import { WireFormat } from "../../src/framing/wire_format.ts";
 import { requiredCapabilitiesCodec } from "../../src/messages/required_capabilities.ts";
@@ -245,6 +248,10 @@ Deno.test("issue 13: every §12.1 check of a standalone proposal runs on receipt
       proposalType: 2,
       leafNode: { ...leaf, signature: flipBit(leaf.signature, 3) },
     }, "invalid_signature"],
+    ["ExternalInit on its own (§12.1.6)", {
+      proposalType: 6,
+      kemOutput: cs.randomBytes(32),
+    }, "invalid_proposal"],
     ["Update with a key package leaf (§7.3)", {
       proposalType: 2,
       leafNode: (await keyPackageOf(cs, g.clients[1])).keyPackage.leafNode,
@@ -308,6 +315,26 @@ Deno.test("defect 1: a standalone Add with an invalid KeyPackage is refused on r
   for (const [what, from, msg, code] of cases) {
     await allRefuse(g, from, msg, code, what);
   }
+  // An external sender's Update, which its client would not build (§12.1.8).
+  const update = await protectPublic(cs, {
+    groupId: target.groupId,
+    epoch: target.epoch,
+    sender: { senderType: 2, senderIndex: 0 },
+    authenticatedData: new Uint8Array(0),
+    contentType: ContentType.proposal,
+    proposal: { proposalType: 2, leafNode: await updateLeaf(b) },
+  }, { signatureKey: ds.privateKey });
+  await allRefuse(
+    g,
+    -1,
+    {
+      version: 1,
+      wireFormat: WireFormat.mlsPublicMessage,
+      publicMessage: update,
+    },
+    "external_proposal_not_allowed",
+    "external Update",
+  );
   // A valid Add goes through and the group carries on.
   const kpE = await keyPackageOf(cs, eve);
   const p = await propose(b, add(kpE.keyPackage));
