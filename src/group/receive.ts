@@ -47,6 +47,7 @@ import {
   validateStandaloneProposal,
 } from "./validation/proposal_list.ts";
 import { requireReceivable } from "./validation/status.ts";
+import { violation } from "../util/rule.ts";
 
 /** What the application decides about an incoming proposal or commit. */
 export interface AuthorizationRequest {
@@ -429,7 +430,8 @@ async function processCommit(
   const tag = auth.auth.confirmationTag;
   if (!tag || !constantTimeEqual(tag, next.confirmationTag)) {
     next.secretTree.wipe();
-    throw new MlsError(
+    throw violation(
+      "§12.4.2",
       "invalid_confirmation_tag",
       "the commit's confirmation tag does not match",
       "auth.confirmationTag",
