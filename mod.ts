@@ -28,6 +28,7 @@
  */
 
 export {
+  DEFAULT_MAX_LIFETIME,
   type ExternalJoinOutput,
   MLS,
   type MLSOptions,
@@ -48,7 +49,10 @@ export type {
   BasicCredential,
   CommitOutput,
   CommitReceived,
+  CredentialHook,
   CredentialInfo,
+  CredentialRequest,
+  DroppedProposal,
   GroupDetails,
   Identity,
   KeyPackageOutput,

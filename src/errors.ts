@@ -30,8 +30,15 @@
  * `duplicate_encryption_key`, `duplicate_signature_key`,
  * `invalid_leaf_node_source`, `invalid_lifetime`, `unsupported_credential`,
  * `unsupported_capability`, `unsupported_capabilities`,
- * `unsupported_extension`, `invalid_update_path`, `invalid_path_public_key`,
- * `invalid_path_secret`, `no_decryption_key`, `inconsistent_private_key`.
+ * `unsupported_extension`, `unsupported_group_extension` (a leaf lacks a
+ * GroupContext extension, §13.4), `lifetime_too_long` (beyond the
+ * application's maximum, §7.2), `invalid_update_path`,
+ * `invalid_path_public_key`, `invalid_path_secret`, `no_decryption_key`,
+ * `inconsistent_private_key`.
+ *
+ * Credentials (§5.3.1): `invalid_credential` (the application's validator
+ * refused a credential or a change of credential), `invalid_resync` (an
+ * external commit removes a member it may not replace, §12.2).
  *
  * Key packages (§10): `unsupported_version`, `init_key_reused`,
  * `welcome_not_for_us`.
@@ -42,7 +49,8 @@
  * `remove_blank_leaf`, `remove_committer`, `duplicate_update_remove`,
  * `invalid_psk_nonce`, `invalid_psk_usage`, `duplicate_psk`, `missing_psk`,
  * `invalid_reinit`, `reinit_not_alone`, `external_init_in_commit`,
- * `invalid_external_commit`, `duplicate_gce`, `duplicate_extension`,
+ * `invalid_external_commit`, `duplicate_gce`, `duplicate_extension`
+ * (§13.4, in any extension list),
  * `unsupported_proposal`, `invalid_proposal`,
  * `external_proposal_not_allowed`, `unknown_proposal`, `missing_path`,
  * `own_commit`.
@@ -51,7 +59,10 @@
  * `invalid_signer`, `invalid_resumption`, `not_reinitialized`.
  *
  * Group state and the Web API: `unauthorized` (the `authorize` hook said
- * no), `removed` (this member was removed), `group_reinitialized`,
+ * no), `removed` (this member was removed), `group_reinitialized` (a
+ * ReInit closed the group: nothing is sent, no handshake or current-epoch
+ * message accepted, §12.4.2), `commit_failed` (an automatic commit failed
+ * for a reason that is not an `MlsError`),
  * `commit_pending`, `no_pending_commit`, `proposals_pending` (application
  * data while the epoch has uncommitted proposals), `unknown_member`,
  * `unknown_identity`, `group_exists`, `group_deleted`,

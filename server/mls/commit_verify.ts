@@ -23,12 +23,10 @@ import type { PublicMessage } from "../../src/framing/public_message.ts";
 import { verifyFramedContent } from "../../src/framing/sign.ts";
 import { WireFormat } from "../../src/framing/wire_format.ts";
 import { requiredCapabilities } from "../../src/group/capabilities.ts";
-import {
-  applyToClone,
-  pathRequired,
-  type SentProposal,
-  validateProposalList,
-} from "../../src/group/proposals.ts";
+import { applyToClone, type SentProposal } from "../../src/group/proposals.ts";
+import { pathRequired } from "../../src/group/validation/commit.ts";
+import { validationContext } from "../../src/group/validation/context.ts";
+import { validateProposalList } from "../../src/group/validation/proposal_list.ts";
 import type { GroupContext } from "../../src/messages/group_context.ts";
 import type { KeyPackage } from "../../src/messages/key_package.ts";
 import { confirmedTranscriptHash } from "../../src/schedule/transcript.ts";
@@ -96,13 +94,12 @@ export function verifyCommit(
     // member's PublicMessage cannot be checked here (no membership_key).
     const auth = authenticated(pm);
     await verifyFramedContent(cs, auth, signatureKey, state.contextBytes);
-    await validateProposalList(cs, list, committer, {
-      tree: state.tree,
-      extensions: context.extensions,
-      version: context.version,
-      groupId: context.groupId,
-      now,
-    });
+    // The library's §12.1/§12.2 rules, one place for members and service.
+    await validateProposalList(
+      validationContext({ cs, tree: state.tree, context }, { now }),
+      list,
+      committer,
+    );
     if (!path && (committer === undefined || pathRequired(list))) {
       throw new MlsError("missing_path", "this commit requires an UpdatePath");
     }
@@ -111,7 +108,7 @@ export function verifyCommit(
       state.tree,
       context,
       list,
-      now,
+      { now },
     );
     // An external joiner takes the leftmost blank leaf after the proposals.
     const leaf = committer ?? tree.leftmostBlankLeaf();

@@ -116,7 +116,7 @@ export async function validateFirstState(
 ): Promise<void> {
   try {
     const cs = await provider.suite(gi.groupContext.cipherSuite);
-    await verifiedGroupTree(cs, gi, undefined, now);
+    await verifiedGroupTree(cs, gi, undefined, { now });
   } catch (e) {
     if (e instanceof MlsError) {
       throw badRequest("invalid_group_info", `${e.code}: ${e.message}`);

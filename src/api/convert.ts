@@ -15,6 +15,11 @@ import type { RatchetTree } from "../tree/ratchet_tree.ts";
 import { toHex, utf8Decode } from "../util/bytes.ts";
 import { checkArray, checkBytes, checkObject, invalid } from "./args.ts";
 import type {
+  CredentialCheck,
+  CredentialValidator,
+} from "../group/validation/credential.ts";
+import type {
+  CredentialHook,
   CredentialInfo,
   Identity,
   Member,
@@ -198,4 +203,16 @@ export function clientIdFrom(
   const id = (who as { clientId?: unknown } | null)?.clientId;
   if (typeof id === "string") return id.toLowerCase();
   return invalid(field, "a client id (hex string), Identity or Member", who);
+}
+
+/** The group layer's credential validator that asks the API's hook. */
+export function credentialValidator(hook: CredentialHook): CredentialValidator {
+  return (c: CredentialCheck) =>
+    hook({
+      event: c.event,
+      groupId: toHex(c.groupId),
+      clientId: toHex(c.signatureKey),
+      credential: credentialInfo(c.credential),
+      previous: c.previous && credentialInfo(c.previous),
+    });
 }

@@ -20,11 +20,17 @@ import {
   welcomeMessage,
 } from "../group/commit.ts";
 import { groupInfoFor } from "../group/group_info.ts";
-import { propose, proposeUpdate, sendApplication } from "../group/propose.ts";
+import {
+  clearProposals,
+  propose,
+  proposeUpdate,
+  sendApplication,
+} from "../group/propose.ts";
 import type { Authorize } from "../group/receive.ts";
 import { receiveMessage } from "../group/receive.ts";
 import type { GroupState, GroupStatus } from "../group/state.ts";
 import type { PskLookup } from "../group/psks.ts";
+import type { ValidationOptions } from "../group/validation/context.ts";
 import { type Proposal, ProposalType } from "../messages/proposal.ts";
 import { ratchetTreeCodec } from "../messages/ratchet_tree.ts";
 import { mlsExporter } from "../schedule/exporter.ts";
@@ -97,6 +103,8 @@ export interface ViewEnvironment {
   psks?: PskLookup;
   /** See `MLSOptions.ratchetRecordLimit`. */
   ratchetRecordLimit: number;
+  /** See `MLSOptions.maxLifetime` and `MLSOptions.validateCredential`. */
+  validation: ValidationOptions;
   /** Called when a view's state is deleted, so caches drop it. */
   forget?: (groupId: string, clientId: string) => void;
 }
@@ -342,7 +350,17 @@ export class GroupView {
     return this.#persist(w.writes, this.#state, this.#pending, w.stored);
   }
 
-  #output(c: CreatedCommit): CommitOutput {
+  // What this member checks of what it sends: the lifetimes of key
+  // packages at the current time too (RFC 9420 §7.3).
+  #sendChecks(): ValidationOptions {
+    return { ...this.#env.validation, now: new Date() };
+  }
+
+  #output(c: CreatedCommit, base: GroupState): CommitOutput {
+    const dropped = c.dropped.map((d) => ({
+      proposal: proposalInfo(base.tree, d.proposal.proposal, d.proposal.sender),
+      error: d.error,
+    }));
     return {
       type: "commit",
       commit: encode(mlsCodec, c.message),
@@ -352,6 +370,7 @@ export class GroupView {
       groupInfo: encode(mlsCodec, groupInfoMessage(c.groupInfo)),
       ratchetTree: encode(ratchetTreeCodec, c.state.tree.toNodes()),
       epoch: c.state.context.epoch,
+      ...(dropped.length > 0 ? { dropped } : {}),
     };
   }
 
@@ -365,6 +384,7 @@ export class GroupView {
     const c = await createCommit(this.#state, {
       ...options,
       psks: this.#env.psks,
+      ...this.#sendChecks(),
     });
     return await this.#holdPending(this.#state, c);
   }
@@ -373,7 +393,7 @@ export class GroupView {
     base: GroupState,
     c: CreatedCommit,
   ): Promise<CommitOutput> {
-    const out = this.#output(c);
+    const out = this.#output(c, base);
     const record: PendingRecord = {
       epoch: base.context.epoch,
       commit: out.commit,
@@ -518,7 +538,12 @@ export class GroupView {
   proposeAdd(keyPackage: KeyPackageInput): Promise<ProposalOutput> {
     return this.#exclusive(() =>
       this.#propose((s) =>
-        propose(s, this.#keyPackage(keyPackage, "keyPackage"))
+        propose(
+          s,
+          this.#keyPackage(keyPackage, "keyPackage"),
+          undefined,
+          this.#sendChecks(),
+        )
       )
     );
   }
@@ -583,6 +608,24 @@ export class GroupView {
   /** Proposes an update of this member's leaf. */
   proposeUpdate(): Promise<ProposalOutput> {
     return this.#exclusive(() => this.#propose((s) => proposeUpdate(s)));
+  }
+
+  /**
+   * Drops every proposal of this epoch, received or our own, and returns
+   * how many there were: for a member that will not commit them (say an
+   * automatic commit failed, see `ProposalReceived.commitError`), so that
+   * `send()` works again. A commit that references a dropped proposal is
+   * then refused with `unknown_proposal`.
+   */
+  clearProposals(): Promise<number> {
+    return this.#exclusive(async () => {
+      const n = this.#state.proposals.size;
+      if (n === 0) return 0;
+      const next = clearProposals(this.#state);
+      const w = this.#store.fullWrites(next);
+      await this.#persist(w.writes, next, this.#pending, w.stored);
+      return n;
+    });
   }
 
   /**
@@ -748,6 +791,7 @@ export class GroupView {
     const r = await receiveMessage(before, msg, {
       authorize: this.#authorize(),
       psks: this.#env.psks,
+      ...this.#env.validation,
     });
     switch (r.kind) {
       case "application": {
@@ -775,14 +819,29 @@ export class GroupView {
           r.state.status === "active" && pendingProposals(r.state).length > 0
         ) {
           // Commit it right away (§12.4: proposals must be committed before
-          // more application data); the commit stays pending as usual.
-          const c = await createCommit(r.state, { psks: this.#env.psks }).catch(
-            () => undefined,
-          );
+          // more application data); the commit stays pending as usual. A
+          // failure is reported, and the proposal kept for commit() or
+          // clearProposals().
+          let commitError: MlsError | undefined;
+          const c = await createCommit(r.state, {
+            psks: this.#env.psks,
+            ...this.#sendChecks(),
+          }).catch((e) => {
+            commitError = e instanceof MlsError ? e : new MlsError(
+              "commit_failed",
+              "the automatic commit failed",
+              undefined,
+              { cause: e },
+            );
+            return undefined;
+          });
           if (c) {
             const commitOutput = await this.#holdPending(r.state, c);
             return { type: "proposal", proposal: info, sender, commitOutput };
           }
+          const w = this.#store.fullWrites(r.state);
+          await this.#persist(w.writes, r.state, this.#pending, w.stored);
+          return { type: "proposal", proposal: info, sender, commitError };
         }
         const w = this.#store.fullWrites(r.state);
         await this.#persist(w.writes, r.state, this.#pending, w.stored);

@@ -38,7 +38,11 @@ import {
   optional,
   settle,
 } from "./args.ts";
-import { clientIdFrom, wireCredential } from "./convert.ts";
+import {
+  clientIdFrom,
+  credentialValidator,
+  wireCredential,
+} from "./convert.ts";
 import {
   type GenerateKeyPackageOptions,
   keyPackageOptions,
@@ -70,6 +74,7 @@ import { getBytes, type Storage } from "./storage/storage.ts";
 import type {
   AuthorizeHook,
   BasicCredential,
+  CredentialHook,
   CredentialInfo,
   Identity,
   KeyPackageOutput,
@@ -103,7 +108,27 @@ export interface MLSOptions {
    * large, active groups.
    */
   ratchetRecordLimit?: number;
+  /**
+   * The application's Authentication Service (RFC 9420 §5.3.1), asked
+   * about every credential that enters a group or replaces another: key
+   * packages being added, Update and commit leaves, external joiners, the
+   * members of a group this client joins. By default new credentials are
+   * accepted and a change of identity is refused (see {@link CredentialHook}).
+   */
+  validateCredential?: CredentialHook;
+  /**
+   * The longest total lifetime, in seconds, accepted for a key package's
+   * leaf (RFC 9420 §7.2: "Applications MUST define a maximum total
+   * lifetime"), checked when adding, receiving and joining. Default
+   * {@link DEFAULT_MAX_LIFETIME}: 91 days, the 90 days webmls gives its own
+   * key packages plus a day of slack. Key packages from other clients with
+   * longer lifetimes (some use 2^63 s) need a larger value.
+   */
+  maxLifetime?: number;
 }
+
+/** Default of {@link MLSOptions.maxLifetime}: 91 days, in seconds. */
+export const DEFAULT_MAX_LIFETIME = 91 * 86400;
 
 /** The result of {@link MLS.groupJoinExternal}. */
 export interface ExternalJoinOutput {
@@ -206,6 +231,19 @@ export class MLS {
         "ratchetRecordLimit",
       );
     }
+    const maxLifetime = options.maxLifetime ?? DEFAULT_MAX_LIFETIME;
+    if (!Number.isSafeInteger(maxLifetime) || maxLifetime < 1) {
+      throw new MlsError(
+        "invalid_argument",
+        "maxLifetime must be a positive number of seconds",
+        "maxLifetime",
+      );
+    }
+    const credentialHook = optional(
+      o.validateCredential,
+      "validateCredential",
+      checkFunction<CredentialHook>,
+    );
     this.#env = {
       storage: this.#storage,
       provider: this.#provider,
@@ -217,6 +255,11 @@ export class MLS {
       autoCommit: optional(o.autoCommit, "autoCommit", checkBoolean) ?? true,
       psks: optional(o.psks, "psks", checkFunction<PskLookup>),
       ratchetRecordLimit: limit as number,
+      validation: {
+        maxLifetime,
+        validateCredential: credentialHook &&
+          credentialValidator(credentialHook),
+      },
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
   }
@@ -479,6 +522,7 @@ export class MLS {
       ratchetTree,
       psks: this.#env.psks,
       config,
+      ...this.#env.validation,
       now: new Date(),
     });
     const groupId = toHex(state.context.groupId);
@@ -531,6 +575,7 @@ export class MLS {
       signer: { publicKey: id.signaturePublicKey, privateKey: signer },
       removeLeaf: resync ? "auto" : undefined,
       config,
+      ...this.#env.validation,
       now: new Date(),
     });
     const groupId = toHex(joined.state.context.groupId);

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { MlsError } from "../errors.ts";
+
 /**
  * A client: an identifier and a signature key pair kept in storage. The id
  * is the hex signature public key, which every member can see in the
@@ -101,6 +103,20 @@ export interface CommitOutput {
   readonly ratchetTree: Uint8Array;
   /** The epoch the commit leads to. */
   readonly epoch: bigint;
+  /**
+   * Received proposals this commit left out because the list would not be
+   * valid with them (RFC 9420 §12.4), each with its error; absent when
+   * none was.
+   */
+  readonly dropped?: readonly DroppedProposal[];
+}
+
+/** A received proposal a commit left out, and why. */
+export interface DroppedProposal {
+  /** What it proposed. */
+  readonly proposal: ProposalInfo;
+  /** The rule it broke in the commit's list (its stable `code`). */
+  readonly error: MlsError;
 }
 
 /** A proposal made by this member, to send to the group. */
@@ -156,6 +172,12 @@ export interface ProposalReceived {
    * received proposals automatically (the default).
    */
   readonly commitOutput?: CommitOutput;
+  /**
+   * Why the automatic commit failed, when it did: the proposal stays
+   * pending (and `send()` refuses with `proposals_pending`) until
+   * `commit()` succeeds or `clearProposals()` drops it.
+   */
+  readonly commitError?: MlsError;
 }
 
 /** A commit that moved the group to a new epoch. */
@@ -210,4 +232,47 @@ export interface AuthorizeRequest {
  */
 export type AuthorizeHook = (
   request: AuthorizeRequest,
+) => boolean | Promise<boolean>;
+
+/**
+ * A credential to validate (RFC 9420 §5.3.1): where it appears, whose it
+ * is, and the credential it replaces, if any.
+ */
+export interface CredentialRequest {
+  /**
+   * `"add"` (a key package to add), `"update"` (an Update proposal),
+   * `"commit"` (a committer's new leaf), `"external_commit"` (an external
+   * joiner's leaf; `previous` is set when it removes a leaf: a resync),
+   * `"join"` (each member's leaf, when this client joins),
+   * `"external_sender"` (an `external_senders` entry).
+   */
+  readonly event:
+    | "add"
+    | "update"
+    | "commit"
+    | "external_commit"
+    | "join"
+    | "external_sender";
+  /** The group, hex id. */
+  readonly groupId: string;
+  /** The client id (hex signature key) the credential vouches for. */
+  readonly clientId: string;
+  /** The credential. */
+  readonly credential: CredentialInfo;
+  /** The credential it replaces (a member's old one, a resynced leaf's). */
+  readonly previous?: CredentialInfo;
+}
+
+/**
+ * The application's Authentication Service: whether a credential is valid
+ * and, when it replaces `previous`, an acceptable successor. Returning
+ * false rejects the message (`invalid_credential`, or `invalid_resync` for
+ * an external commit removing a leaf) and leaves the group unchanged. It
+ * replaces the default, which accepts every new credential and refuses any
+ * change of identity (a basic credential's identity bytes, an X.509 chain's
+ * first certificate): so by default a member cannot take another's name,
+ * and an external commit removes only the joiner's own old leaf.
+ */
+export type CredentialHook = (
+  request: CredentialRequest,
 ) => boolean | Promise<boolean>;

@@ -11,6 +11,7 @@
  */
 
 import { encode } from "../codec/codec.ts";
+import { MlsError } from "../errors.ts";
 import { signFramedContent } from "../framing/sign.ts";
 import type { MLSMessage } from "../framing/mls_message.ts";
 import { ContentType } from "../framing/content_type.ts";
@@ -33,26 +34,33 @@ import { prepareUpdatePath } from "../tree/treekem.ts";
 
 import { advanceState } from "./advance.ts";
 import { type NextEpoch, nextEpoch } from "./epoch.ts";
-import {
-  frame,
-  handshakeWireFormat,
-  ownContent,
-  requireActive,
-} from "./framing.ts";
+import { frame, handshakeWireFormat, ownContent } from "./framing.ts";
 import { groupInfoFor } from "./group_info.ts";
 import {
+  type AppliedProposals,
   applyToClone,
-  pathRequired,
   pskIdKey,
   type SentProposal,
-  validateProposalList,
 } from "./proposals.ts";
 import { groupPskLookup, type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
+import { pathRequired } from "./validation/commit.ts";
+import {
+  type ValidationContext,
+  validationContext,
+  type ValidationOptions,
+} from "./validation/context.ts";
+import { validateProposalList } from "./validation/proposal_list.ts";
+import { requireActive } from "./validation/status.ts";
 import { createWelcome } from "./welcome.ts";
+import type { PskInput } from "../schedule/psk.ts";
+import type { RatchetTree } from "../tree/ratchet_tree.ts";
 
-/** Options of {@link createCommit}. */
-export interface CommitOptions {
+/**
+ * Options of {@link createCommit}, with the validation settings (`now`,
+ * `maxLifetime`, `validateCredential`) the proposals are checked with.
+ */
+export interface CommitOptions extends ValidationOptions {
   /** Proposals to commit by value, after the pending ones. */
   proposals?: Proposal[];
   /** Commit the proposals received this epoch (default true). */
@@ -65,8 +73,6 @@ export interface CommitOptions {
   authenticatedData?: Uint8Array;
   /** External PSKs and other groups' resumption PSKs. */
   psks?: PskLookup;
-  /** Current time, for key-package lifetimes. */
-  now?: Date;
   /**
    * Permits a resumption PSK of this usage (reinit or branch), for the
    * first commit of a reinitialized or branched group (§11.2, §11.3).
@@ -104,6 +110,20 @@ export interface CreatedCommit {
   state: GroupState;
   /** What the commit changes. */
   summary: CommitSummary;
+  /**
+   * Received proposals left out because the list would not be valid with
+   * them (§12.4), each with the reason. They are not retried: the commit
+   * starts a new epoch.
+   */
+  dropped: DroppedProposal[];
+}
+
+/** A pending proposal a commit left out, and why. */
+export interface DroppedProposal {
+  /** The proposal, as received. */
+  proposal: SentProposal;
+  /** The rule it broke in this commit's list. */
+  error: MlsError;
 }
 
 /**
@@ -211,33 +231,24 @@ export async function createCommit(
   const cs = state.cs;
   const me = state.priv.leafIndex;
   const self = { senderType: SenderType.member, leafIndex: me } as const;
-  const list: SentProposal[] = [
-    ...(options.includePending === false
-      ? []
-      : pendingProposals(state, options.proposals)),
-    ...(options.proposals ?? []).map((proposal) => ({
-      proposal,
-      sender: self,
-    })),
-  ];
-  await validateProposalList(cs, list, me, {
-    tree: state.tree,
-    extensions: state.context.extensions,
-    version: state.context.version,
-    groupId: state.context.groupId,
-    allowResumptionUsage: options.resumptionUsage,
-  });
-  const { tree, applied } = await applyToClone(
-    cs,
-    state.tree,
-    state.context,
-    list,
-    options.now,
+  const explicit: SentProposal[] = (options.proposals ?? []).map((
+    proposal,
+  ) => ({ proposal, sender: self }));
+  const pending = options.includePending === false
+    ? []
+    : pendingProposals(state, options.proposals);
+  const ctx = validationContext(state, options, options.resumptionUsage);
+  const lookup = groupPskLookup(
+    state.context.groupId,
+    state.resumptionPsks,
+    options.psks,
   );
-  const psks = await resolvePsks(
-    applied.psks,
-    groupPskLookup(state.context.groupId, state.resumptionPsks, options.psks),
+  const { list, prepared, dropped } = await choose(
+    pending,
+    explicit,
+    (l) => prepareList(ctx, state, l, options, lookup),
   );
+  const { tree, applied, psks } = prepared;
   const withPath = pathRequired(list) || options.path !== false;
   const provisional = (treeHash: Uint8Array): GroupContext => ({
     ...state.context,
@@ -329,7 +340,76 @@ export async function createCommit(
       updated: applied.updated,
       updatedByPath: updatePath ? me : undefined,
     },
+    dropped,
   };
+}
+
+/** A validated list applied to the tree, with its PSKs resolved. */
+interface Prepared {
+  tree: RatchetTree;
+  applied: AppliedProposals;
+  psks: PskInput[];
+}
+
+/**
+ * Validates (§12.2), applies (§12.3) and resolves the PSKs of (§12.4.2)
+ * one candidate list.
+ */
+async function prepareList(
+  ctx: ValidationContext,
+  state: GroupState,
+  list: readonly SentProposal[],
+  options: CommitOptions,
+  lookup: PskLookup,
+): Promise<Prepared> {
+  await validateProposalList(ctx, list, state.priv.leafIndex);
+  const { tree, applied } = await applyToClone(
+    state.cs,
+    state.tree,
+    state.context,
+    list,
+    options,
+  );
+  const psks = await resolvePsks(applied.psks, lookup);
+  return { tree, applied, psks };
+}
+
+/**
+ * The list to commit: the pending proposals and the explicit ones when
+ * that list is valid; otherwise the explicit ones (which must be valid)
+ * plus each pending proposal that keeps the list valid, in order (§12.4:
+ * include received proposals "as long as this results in a valid
+ * proposal list"). A received proposal can thus never stop this member
+ * from committing.
+ */
+async function choose(
+  pending: readonly SentProposal[],
+  explicit: readonly SentProposal[],
+  prepare: (list: readonly SentProposal[]) => Promise<Prepared>,
+): Promise<{
+  list: SentProposal[];
+  prepared: Prepared;
+  dropped: DroppedProposal[];
+}> {
+  try {
+    const list = [...pending, ...explicit];
+    return { list, prepared: await prepare(list), dropped: [] };
+  } catch (e) {
+    if (pending.length === 0 || !(e instanceof MlsError)) throw e;
+  }
+  let prepared = await prepare(explicit);
+  const kept: SentProposal[] = [];
+  const dropped: DroppedProposal[] = [];
+  for (const p of pending) {
+    try {
+      prepared = await prepare([...kept, p, ...explicit]);
+      kept.push(p);
+    } catch (e) {
+      if (!(e instanceof MlsError)) throw e;
+      dropped.push({ proposal: p, error: e });
+    }
+  }
+  return { list: [...kept, ...explicit], prepared, dropped };
 }
 
 /** An MLSMessage wrapping a Welcome. */

@@ -36,9 +36,14 @@ import { verifiedGroupTree } from "./group_tree.ts";
 import { defaultCapabilities, type KeyPackageOptions } from "./key_package.ts";
 import { type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
+import type { ValidationOptions } from "./validation/context.ts";
+import { checkJoinerSupport } from "./validation/join.ts";
 
-/** What an external joiner brings. */
-export interface ExternalJoinInput {
+/**
+ * What an external joiner brings, with its validation settings for the
+ * group's tree (`now`, `maxLifetime`, `validateCredential`).
+ */
+export interface ExternalJoinInput extends ValidationOptions {
   /** The group's current GroupInfo, with `external_pub`. */
   groupInfo: GroupInfo;
   /** The tree, if the GroupInfo does not carry it. */
@@ -60,8 +65,6 @@ export interface ExternalJoinInput {
   authenticatedData?: Uint8Array;
   /** Settings for the joined group. */
   config?: Partial<GroupConfig>;
-  /** Current time, for leaf lifetimes in the tree. */
-  now?: Date;
 }
 
 /** The external commit to send, and the joiner's state once it is accepted. */
@@ -90,7 +93,9 @@ export async function joinExternal(
       "GroupInfo.extensions",
     );
   }
-  const tree = await verifiedGroupTree(cs, info, input.ratchetTree, input.now);
+  const tree = await verifiedGroupTree(cs, info, input.ratchetTree, input);
+  const capabilities = input.leaf?.capabilities ?? defaultCapabilities(cs.id);
+  checkJoinerSupport({ capabilities }, ctx.extensions);
   const { kemOutput, secret: initSecret } = await cs.hpkeExportSender(
     externalPub,
     new Uint8Array(0),
@@ -129,7 +134,7 @@ export async function joinExternal(
     leaf: {
       signatureKey: input.signer.publicKey,
       credential: input.credential,
-      capabilities: input.leaf?.capabilities ?? defaultCapabilities(cs.id),
+      capabilities,
       extensions: input.leaf?.leafExtensions ?? [],
     },
   });

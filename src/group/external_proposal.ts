@@ -27,7 +27,7 @@ import type {
   SignaturePrivateKey,
   SuiteCrypto,
 } from "../../providers/provider.ts";
-import { checkExternalProposalType } from "./proposals.ts";
+import { checkExternalProposalType } from "./validation/proposal.ts";
 
 /** An `external_senders` group context extension (§12.1.8.1). */
 export function externalSendersExtension(

@@ -83,15 +83,5 @@ export function encodeMessage(msg: MLSMessage): Uint8Array {
   return encode(mlsMessageCodec, msg);
 }
 
-/** Throws unless the member can still send in this group. */
-export function requireActive(state: GroupState): void {
-  if (state.status === "removed") {
-    throw new MlsError("removed", "this member was removed from the group");
-  }
-  if (state.status === "reinit") {
-    throw new MlsError(
-      "group_reinitialized",
-      "the group was closed by a ReInit; use the new group",
-    );
-  }
-}
+/** Re-exported from its home, `validation/status.ts` (§12.4.2). */
+export { requireActive } from "./validation/status.ts";

@@ -109,26 +109,8 @@ export function externalPubExtension(externalPub: Uint8Array): Extension {
   };
 }
 
-/**
- * Rejects extension lists that repeat a type (§13.4: "MUST NOT contain
- * more than one instance of any extension type").
- */
-export function checkUniqueExtensions(
-  extensions: readonly Extension[],
-  field: string,
-): void {
-  const seen = new Set<number>();
-  for (const e of extensions) {
-    if (seen.has(e.extensionType)) {
-      throw new MlsError(
-        "duplicate_extension",
-        `extension type ${e.extensionType} appears twice`,
-        field,
-      );
-    }
-    seen.add(e.extensionType);
-  }
-}
+/** Re-exported from its home, `messages/extension.ts` (§13.4). */
+export { checkUniqueExtensions } from "../messages/extension.ts";
 
 /** Options of {@link groupInfoFor}. */
 export interface GroupInfoOptions {

@@ -7,10 +7,14 @@
 
 import { encode } from "../codec/codec.ts";
 import { refHash, signWithLabel, verifyWithLabel } from "../crypto/labeled.ts";
-import { MlsError } from "../errors.ts";
 import type { Capabilities } from "../messages/capabilities.ts";
 import type { Credential } from "../messages/credential.ts";
-import { type Extension, ExtensionType } from "../messages/extension.ts";
+import { supportsExtensionType } from "../messages/capabilities.ts";
+import {
+  checkUniqueExtensions,
+  type Extension,
+  ExtensionType,
+} from "../messages/extension.ts";
 import {
   type KeyPackage,
   keyPackageCodec,
@@ -22,6 +26,8 @@ import {
   verifyLeafNodeSignature,
 } from "../tree/leaf_signature.ts";
 import type { Lifetime } from "../messages/lifetime.ts";
+import { checkLeafContents, checkLeafSource } from "../tree/validation.ts";
+import { rule } from "../util/rule.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
 import type {
   SignatureKeyPair,
@@ -182,15 +188,22 @@ export function isLastResort(keyPackage: KeyPackage): boolean {
 
 /** Options for {@link validateKeyPackage}. */
 export interface KeyPackageValidationOptions {
-  /** Current time; the lifetime is checked when given. */
+  /** Current time; the lifetime must contain it when given (§7.3). */
   now?: Date;
+  /**
+   * Longest acceptable total lifetime in seconds (§7.2); unchecked when
+   * absent.
+   */
+  maxLifetime?: number;
 }
 
 /**
  * Validates a received KeyPackage (§10.1) on its own: version, suite,
- * signatures, leaf source, init key distinct from the encryption key,
- * extensions listed in the capabilities, and lifetime. Checks that need the
- * group (capabilities against members, uniqueness) are the group's.
+ * the leaf valid for a KeyPackage (§7.3: source, contents, lifetime),
+ * extensions listed and not repeated (§10, §13.4), init key distinct from
+ * the encryption key, and both signatures. Checks that need the group
+ * (its suite and version, capabilities against members, uniqueness) are
+ * the group's.
  */
 export async function validateKeyPackage(
   cs: SuiteCrypto,
@@ -198,61 +211,48 @@ export async function validateKeyPackage(
   options: KeyPackageValidationOptions = {},
 ): Promise<void> {
   const f = "KeyPackage";
-  if (kp.version !== ProtocolVersion.mls10) {
-    throw new MlsError("unsupported_version", "not MLS 1.0", `${f}.version`);
-  }
-  if (kp.cipherSuite !== cs.id) {
-    throw new MlsError(
-      "cipher_suite_mismatch",
-      `key package is for suite ${kp.cipherSuite}, not ${cs.id}`,
-      `${f}.cipherSuite`,
-    );
-  }
+  rule(
+    "§10.1",
+    "unsupported_version",
+    kp.version === ProtocolVersion.mls10,
+    "not MLS 1.0",
+    `${f}.version`,
+  );
+  rule(
+    "§10.1",
+    "cipher_suite_mismatch",
+    kp.cipherSuite === cs.id,
+    `key package is for suite ${kp.cipherSuite}, not ${cs.id}`,
+    `${f}.cipherSuite`,
+  );
   const leaf = kp.leafNode;
-  if (leaf.leafNodeSource !== LeafNodeSource.keyPackage) {
-    throw new MlsError(
-      "invalid_leaf_node_source",
-      "leaf of a key package must have source key_package",
-      `${f}.leafNode.leafNodeSource`,
+  checkLeafSource(leaf, LeafNodeSource.keyPackage, `${f}.leafNode`);
+  rule(
+    "§10.1",
+    "init_key_reused",
+    !bytesEqual(kp.initKey, leaf.encryptionKey),
+    "init_key equals the leaf encryption_key",
+    `${f}.initKey`,
+  );
+  rule(
+    "§10",
+    "unsupported_capabilities",
+    leaf.capabilities.versions.includes(ProtocolVersion.mls10) &&
+      leaf.capabilities.cipherSuites.includes(cs.id),
+    "leaf capabilities lack the key package's version or suite",
+    `${f}.leafNode.capabilities`,
+  );
+  checkLeafContents(leaf, `${f}.leafNode`, options);
+  for (const e of kp.extensions) {
+    rule(
+      "§10",
+      "unsupported_extension",
+      supportsExtensionType(leaf.capabilities, e.extensionType),
+      `key package extension ${e.extensionType} not in the capabilities`,
+      `${f}.extensions`,
     );
   }
-  if (bytesEqual(kp.initKey, leaf.encryptionKey)) {
-    throw new MlsError(
-      "init_key_reused",
-      "init_key equals the leaf encryption_key",
-      `${f}.initKey`,
-    );
-  }
-  if (
-    !leaf.capabilities.versions.includes(ProtocolVersion.mls10) ||
-    !leaf.capabilities.cipherSuites.includes(cs.id)
-  ) {
-    throw new MlsError(
-      "unsupported_capabilities",
-      "leaf capabilities lack the key package's version or suite",
-      `${f}.leafNode.capabilities`,
-    );
-  }
-  for (const e of leaf.extensions) {
-    if (!leaf.capabilities.extensions.includes(e.extensionType)) {
-      throw new MlsError(
-        "unsupported_capabilities",
-        `leaf extension ${e.extensionType} not listed in its capabilities`,
-        `${f}.leafNode.extensions`,
-      );
-    }
-  }
-  if (options.now !== undefined) {
-    const now = BigInt(Math.floor(options.now.getTime() / 1000));
-    const { notBefore, notAfter } = leaf.lifetime;
-    if (now < notBefore || now > notAfter) {
-      throw new MlsError(
-        "invalid_lifetime",
-        "key package is expired or not yet valid",
-        `${f}.leafNode.lifetime`,
-      );
-    }
-  }
+  checkUniqueExtensions(kp.extensions, `${f}.extensions`);
   const [leafOk, kpOk] = await Promise.all([
     verifyLeafNodeSignature(cs, leaf),
     verifyWithLabel(
@@ -263,18 +263,18 @@ export async function validateKeyPackage(
       kp.signature,
     ),
   ]);
-  if (!leafOk) {
-    throw new MlsError(
-      "invalid_signature",
-      "leaf node signature does not verify",
-      `${f}.leafNode.signature`,
-    );
-  }
-  if (!kpOk) {
-    throw new MlsError(
-      "invalid_signature",
-      "key package signature does not verify",
-      `${f}.signature`,
-    );
-  }
+  rule(
+    "§7.3",
+    "invalid_signature",
+    leafOk,
+    "leaf node signature does not verify",
+    `${f}.leafNode.signature`,
+  );
+  rule(
+    "§10.1",
+    "invalid_signature",
+    kpOk,
+    "key package signature does not verify",
+    `${f}.signature`,
+  );
 }

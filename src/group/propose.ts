@@ -20,14 +20,15 @@ import { LeafNodeSource } from "../messages/leaf_node.ts";
 import { type Proposal, ProposalType } from "../messages/proposal.ts";
 import { signLeafNode } from "../tree/leaf_signature.ts";
 import { toHex } from "../util/bytes.ts";
-import {
-  frame,
-  handshakeWireFormat,
-  ownContent,
-  requireActive,
-} from "./framing.ts";
-import { proposalRef, validateProposalList } from "./proposals.ts";
+import { frame, handshakeWireFormat, ownContent } from "./framing.ts";
+import { proposalRef } from "./proposals.ts";
 import type { GroupState } from "./state.ts";
+import {
+  validationContext,
+  type ValidationOptions,
+} from "./validation/context.ts";
+import { validateStandaloneProposal } from "./validation/proposal_list.ts";
+import { requireActive } from "./validation/status.ts";
 
 /** A sent proposal: the message, its reference and the state that remembers it. */
 export interface SentOwnProposal {
@@ -39,11 +40,16 @@ export interface SentOwnProposal {
   state: GroupState;
 }
 
-/** Sends `proposal` (§12.1); `state` is left unchanged. */
+/**
+ * Sends `proposal` (§12.1), checked as receivers will check it (with
+ * `options`' time, maximum lifetime and credential validator); `state` is
+ * left unchanged.
+ */
 export async function propose(
   state: GroupState,
   proposal: Proposal,
   authenticatedData?: Uint8Array,
+  options: ValidationOptions = {},
 ): Promise<SentOwnProposal> {
   requireActive(state);
   const cs = state.cs;
@@ -58,22 +64,10 @@ export async function propose(
       "proposal.removed",
     );
   }
-  if (proposal.proposalType === ProposalType.externalInit) {
-    throw new MlsError(
-      "invalid_proposal",
-      "ExternalInit only travels inside an external commit",
-      "proposal",
-    );
-  }
-  // Checked as a one-proposal list, the same way receivers check it.
-  await validateProposalList(cs, [{ proposal, sender }], undefined, {
-    tree: state.tree,
-    extensions: state.context.extensions,
-    version: state.context.version,
-    groupId: state.context.groupId,
-  }).catch((e) => {
-    if (e instanceof MlsError && e.code === "invalid_external_commit") return;
-    throw e;
+  // Checked the way receivers check it.
+  await validateStandaloneProposal(validationContext(state, options), {
+    proposal,
+    sender,
   });
   const signed = await signFramedContent(
     cs,
@@ -95,6 +89,17 @@ export async function propose(
   const proposals = new Map(state.proposals);
   proposals.set(toHex(ref), { proposal, sender, ref });
   return { message, ref, state: { ...state, proposals } };
+}
+
+/**
+ * The state without any proposal of this epoch, received or sent (nor the
+ * keys of this member's own Updates, which whoever swaps the state in
+ * wipes): what a member does when it will not commit them, so that it may
+ * send application data again (§12.4). A later commit that references one
+ * of them is then refused (`unknown_proposal`). `state` is left unchanged.
+ */
+export function clearProposals(state: GroupState): GroupState {
+  return { ...state, proposals: new Map(), updateKeys: new Map() };
 }
 
 /** Changes a member may make to its leaf in an Update (§12.1.2). */

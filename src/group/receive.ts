@@ -26,20 +26,28 @@ import { deriveExternalKeyPair } from "../schedule/key_schedule.ts";
 import { applyUpdatePath } from "../tree/treekem.ts";
 import { bytesEqual, constantTimeEqual, toHex, wipe } from "../util/bytes.ts";
 import { advanceState } from "./advance.ts";
-import { requiredCapabilities } from "./capabilities.ts";
+import { groupRequirements } from "./capabilities.ts";
 import type { CommitSummary } from "./commit.ts";
 import { nextEpoch } from "./epoch.ts";
 import { findExtension } from "./group_info.ts";
-import {
-  applyToClone,
-  checkExternalProposalType,
-  pathRequired,
-  proposalRef,
-  type SentProposal,
-  validateProposalList,
-} from "./proposals.ts";
+import { applyToClone, proposalRef, type SentProposal } from "./proposals.ts";
 import { groupPskLookup, type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState, PastEpoch } from "./state.ts";
+import {
+  committerOf,
+  resolveProposals,
+  validateCommitPath,
+} from "./validation/commit.ts";
+import {
+  validationContext,
+  type ValidationOptions,
+} from "./validation/context.ts";
+import {
+  validateProposalList,
+  validateStandaloneProposal,
+} from "./validation/proposal_list.ts";
+import { requireReceivable } from "./validation/status.ts";
+import { violation } from "../util/rule.ts";
 
 /** What the application decides about an incoming proposal or commit. */
 export interface AuthorizationRequest {
@@ -58,14 +66,15 @@ export type Authorize = (
   request: AuthorizationRequest,
 ) => boolean | Promise<boolean>;
 
-/** Options of {@link receiveMessage}. */
-export interface ReceiveOptions {
+/**
+ * Options of {@link receiveMessage}: PSKs, the application's policy, and
+ * its validation settings (time, maximum lifetime, credential validator).
+ */
+export interface ReceiveOptions extends ValidationOptions {
   /** External PSKs and other groups' resumption PSKs. */
   psks?: PskLookup;
   /** Application policy for proposals and commits. */
   authorize?: Authorize;
-  /** Current time, for key-package lifetimes. */
-  now?: Date;
 }
 
 /** The outcome of receiving one message. */
@@ -216,9 +225,7 @@ export async function receiveMessage(
   msg: MLSMessage,
   options: ReceiveOptions = {},
 ): Promise<Received> {
-  if (state.status === "removed") {
-    throw new MlsError("removed", "this member was removed from the group");
-  }
+  requireReceivable(state, msg);
   const unprotected = await unprotect(state, msg);
   const auth = unprotected.content;
   const content = auth.content;
@@ -287,30 +294,11 @@ async function receiveProposal(
     throw new Error("unreachable");
   }
   const { proposal, sender } = content;
-  checkExternalProposalType(proposal, sender);
-  if (proposal.proposalType === ProposalType.externalInit) {
-    throw new MlsError(
-      "invalid_proposal",
-      "ExternalInit only travels inside an external commit",
-      "proposal",
-    );
-  }
   const cs = state.cs;
   const entry: SentProposal = { proposal, sender };
-  // Each proposal must be valid on its own (§12.1); list-level rules wait
-  // for the commit.
-  await validateProposalList(cs, [entry], undefined, {
-    tree: state.tree,
-    extensions: state.context.extensions,
-    version: state.context.version,
-    groupId: state.context.groupId,
-    now: options.now,
-  }).catch((e) => {
-    // The one-element list is "external" to skip the commit-only rules;
-    // only per-proposal failures matter here.
-    if (e instanceof MlsError && e.code === "invalid_external_commit") return;
-    throw e;
-  });
+  // A proposal is cached only if valid on its own (§12.1): an invalid one
+  // is refused here, and no member's next commit trips over it.
+  await validateStandaloneProposal(validationContext(state, options), entry);
   await authorize(state, options, "proposal", sender, [entry]);
   const ref = await proposalRef(cs, auth);
   const proposals = new Map(state.proposals);
@@ -337,61 +325,12 @@ async function processCommit(
   const cs = state.cs;
   const { commit, sender } = content;
   const me = state.priv.leafIndex;
-  let committer: number | undefined;
-  if (sender.senderType === SenderType.member) {
-    committer = sender.leafIndex;
-    if (committer === me) {
-      throw new MlsError(
-        "own_commit",
-        "this is our own commit: apply the pending commit instead",
-        "sender",
-      );
-    }
-  } else if (sender.senderType !== SenderType.newMemberCommit) {
-    throw new MlsError(
-      "invalid_sender",
-      "commits come from members or joiners",
-    );
-  }
+  let committer = committerOf(sender, me);
   const external = committer === undefined;
-  const list: SentProposal[] = commit.proposals.map((p, i) => {
-    if (p.type === 1) {
-      return {
-        proposal: p.proposal,
-        sender,
-      };
-    }
-    if (external) {
-      throw new MlsError(
-        "invalid_external_commit",
-        "an external commit cannot reference proposals",
-        `commit.proposals[${i}]`,
-      );
-    }
-    const found = state.proposals.get(toHex(p.reference));
-    if (!found) {
-      throw new MlsError(
-        "unknown_proposal",
-        "the commit references a proposal we have not received",
-        `commit.proposals[${i}]`,
-      );
-    }
-    return found;
-  });
-  await validateProposalList(cs, list, committer, {
-    tree: state.tree,
-    extensions: state.context.extensions,
-    version: state.context.version,
-    groupId: state.context.groupId,
-    now: options.now,
-  });
-  if (pathRequired(list) && !commit.path) {
-    throw new MlsError(
-      "missing_path",
-      "this commit requires an UpdatePath",
-      "commit.path",
-    );
-  }
+  const list = resolveProposals(state, commit, sender);
+  const ctx = validationContext(state, options);
+  await validateProposalList(ctx, list, committer);
+  await validateCommitPath(ctx, list, committer, commit.path);
   await authorize(
     state,
     options,
@@ -405,7 +344,7 @@ async function processCommit(
     state.tree,
     state.context,
     list,
-    options.now,
+    options,
   );
   const summary: CommitSummary = {
     added: applied.added,
@@ -421,14 +360,7 @@ async function processCommit(
     };
   }
   let initSecret = state.keys.initSecret;
-  if (external) {
-    if (applied.externalInit === undefined) {
-      throw new MlsError(
-        "invalid_external_commit",
-        "external commit without ExternalInit",
-        "commit.proposals",
-      );
-    }
+  if (external && applied.externalInit !== undefined) {
     const kp = await deriveExternalKeyPair(cs, state.keys.externalSecret);
     try {
       initSecret = await cs.hpkeExportReceiver(
@@ -471,8 +403,7 @@ async function processCommit(
       commit.path,
       {
         groupId: state.context.groupId,
-        now: options.now,
-        requiredCapabilities: requiredCapabilities(applied.extensions),
+        ...groupRequirements(applied.extensions),
         groupContext: provisional,
         excludedLeaves: applied.added.map((a) => a.leafIndex),
       },
@@ -500,7 +431,8 @@ async function processCommit(
   const tag = auth.auth.confirmationTag;
   if (!tag || !constantTimeEqual(tag, next.confirmationTag)) {
     next.secretTree.wipe();
-    throw new MlsError(
+    throw violation(
+      "§12.4.2",
       "invalid_confirmation_tag",
       "the commit's confirmation tag does not match",
       "auth.confirmationTag",

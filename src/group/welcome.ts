@@ -48,6 +48,7 @@ import { verifiedGroupTree } from "./group_tree.ts";
 import { keyPackageRef } from "./key_package.ts";
 import { type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
+import type { ValidationOptions } from "./validation/context.ts";
 import { mapLimited } from "../util/map_limited.ts";
 
 /** One member to welcome. */
@@ -109,8 +110,12 @@ export async function createWelcome(
   return { cipherSuite: cs.id, secrets, encryptedGroupInfo };
 }
 
-/** What a joiner brings to {@link joinFromWelcome}. */
-export interface JoinInput {
+/**
+ * What a joiner brings to {@link joinFromWelcome}, with its validation
+ * settings: `now` (leaf lifetimes are checked when given), `maxLifetime`,
+ * `validateCredential`.
+ */
+export interface JoinInput extends ValidationOptions {
   /** The KeyPackage the Welcome should be for. */
   keyPackage: KeyPackage;
   /** Its init private key. */
@@ -125,8 +130,6 @@ export interface JoinInput {
   psks?: PskLookup;
   /** Settings for the joined group. */
   config?: Partial<GroupConfig>;
-  /** Current time; leaf lifetimes are checked when given. */
-  now?: Date;
 }
 
 /** The joined group, and the resumption PSK ids the Welcome used. */
@@ -230,7 +233,7 @@ export async function joinFromWelcome(
       "GroupInfo.groupContext",
     );
   }
-  const tree = await verifiedGroupTree(cs, info, input.ratchetTree, input.now);
+  const tree = await verifiedGroupTree(cs, info, input.ratchetTree, input);
   const myLeafBytes = encode(leafNodeCodec, input.keyPackage.leafNode);
   const myIndex = tree.findLeafBySignatureKey(
     input.keyPackage.leafNode.signatureKey,

@@ -32,3 +32,46 @@ export const capabilitiesCodec: Codec<Capabilities> = struct<Capabilities>({
   proposals: uint16s,
   credentials: uint16s,
 });
+
+/**
+ * The "default" extension types (§7.2): application_id, ratchet_tree,
+ * required_capabilities, external_pub, external_senders. Every client
+ * supports them and they MUST NOT be listed in capabilities.
+ */
+export const DEFAULT_EXTENSION_TYPES: ReadonlySet<number> = new Set([
+  1,
+  2,
+  3,
+  4,
+  5,
+]);
+
+/** The "default" proposal types (§7.2): the seven of RFC 9420. */
+export const DEFAULT_PROPOSAL_TYPES: ReadonlySet<number> = new Set([
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+]);
+
+/**
+ * Whether `caps` supports extension type `type`: default types always,
+ * others only when listed (§7.2). The one place this is decided.
+ */
+export function supportsExtensionType(
+  caps: Capabilities,
+  type: number,
+): boolean {
+  return DEFAULT_EXTENSION_TYPES.has(type) || caps.extensions.includes(type);
+}
+
+/** Whether `caps` supports proposal type `type` (default types always, §7.2). */
+export function supportsProposalType(
+  caps: Capabilities,
+  type: number,
+): boolean {
+  return DEFAULT_PROPOSAL_TYPES.has(type) || caps.proposals.includes(type);
+}

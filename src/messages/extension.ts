@@ -8,6 +8,7 @@
  */
 
 import { type Codec, opaque, struct, uint16, vector } from "../codec/codec.ts";
+import { MlsError } from "../errors.ts";
 
 /** Registered extension types (§17.3). The type itself is an open uint16. */
 export const ExtensionType = {
@@ -43,3 +44,27 @@ export const extensionsCodec: Codec<Extension[]> = vector(extensionCodec);
  * application_id<V>`.
  */
 export const applicationIdCodec: Codec<Uint8Array> = opaque;
+
+/**
+ * Rejects an extension list that repeats a type with `duplicate_extension`
+ * (§13.4: "Any field containing a list of extensions MUST NOT have more
+ * than one extension of any given type"). The one place this is checked,
+ * for every list: LeafNode, KeyPackage, GroupContext, GroupInfo, ReInit,
+ * GroupContextExtensions.
+ */
+export function checkUniqueExtensions(
+  extensions: readonly Extension[],
+  field: string,
+): void {
+  const seen = new Set<number>();
+  for (const e of extensions) {
+    if (seen.has(e.extensionType)) {
+      throw new MlsError(
+        "duplicate_extension",
+        `extension type ${e.extensionType} appears twice (RFC 9420 §13.4)`,
+        field,
+      );
+    }
+    seen.add(e.extensionType);
+  }
+}

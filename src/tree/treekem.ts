@@ -163,6 +163,9 @@ export async function prepareUpdatePath(
   const leafKeys = options.leafKeyPair
     ? Promise.resolve(options.leafKeyPair)
     : cs.hpkeGenerateKeyPair();
+  // Awaited below, after other awaits: a failure must not count as an
+  // unhandled rejection meanwhile (Deno would end the process).
+  leafKeys.catch(() => {});
   if (!current) {
     t.addLeaf({
       encryptionKey: (await leafKeys).publicKey,

@@ -1,19 +1,28 @@
 /**
  * Validating a ratchet tree on join (RFC 9420 §12.4.3.1) and a single leaf
- * node entering a group (§7.3).
+ * node entering a group (§7.3): the one home of the §7.2/§7.3 leaf rules
+ * (and §11.1, §13.4 as they apply to a leaf), each a `rule()` line.
  *
  * Errors are {@link MlsError}s whose `field` names the node: `leaf[i]` for
  * a leaf, `node[x]` for a parent. Codes: `invalid_parent_hash`,
  * `invalid_unmerged_leaves`, `invalid_signature`,
  * `duplicate_encryption_key`, `duplicate_signature_key`,
  * `unsupported_credential`, `unsupported_capability`,
- * `unsupported_extension`, `invalid_lifetime`, `invalid_leaf_node_source`.
+ * `unsupported_group_extension`, `unsupported_extension`,
+ * `duplicate_extension`, `invalid_lifetime`, `lifetime_too_long`,
+ * `invalid_leaf_node_source`.
  *
  * @module
  */
 
 import { MlsError } from "../errors.ts";
+import {
+  supportsExtensionType,
+  supportsProposalType,
+} from "../messages/capabilities.ts";
+import { checkUniqueExtensions } from "../messages/extension.ts";
 import { type LeafNode, LeafNodeSource } from "../messages/leaf_node.ts";
+import { rule } from "../util/rule.ts";
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { toHex } from "../util/bytes.ts";
 import { verifyLeafNodeSignature } from "./leaf_signature.ts";
@@ -35,20 +44,32 @@ export interface RequiredCapabilitiesLike {
   credentialTypes: readonly number[];
 }
 
-/** Group parameters a leaf is validated against. */
-export interface LeafValidationOptions {
-  /** The group id: the signature context of update and commit leaves. */
-  groupId: Uint8Array;
+/** What a leaf's lifetime is checked against (key-package leaves only). */
+export interface LifetimeOptions {
   /** When set, key-package leaves must have `now` within their lifetime. */
   now?: Date;
-  /** The group's `required_capabilities`, if it has the extension. */
-  requiredCapabilities?: RequiredCapabilitiesLike;
+  /**
+   * When set, the longest total lifetime (`not_after - not_before`, in
+   * seconds) a key-package leaf may have (§7.2: "Applications MUST define
+   * a maximum total lifetime").
+   */
+  maxLifetime?: number;
 }
 
-// Extension and proposal types defined by RFC 9420 are "default" and are
-// not listed in capabilities (§7.2), so they count as supported.
-const DEFAULT_EXTENSIONS = new Set([1, 2, 3, 4, 5]);
-const DEFAULT_PROPOSALS = new Set([1, 2, 3, 4, 5, 6, 7]);
+/** What a leaf must support to be in the group (§11.1, §13.4). */
+export interface GroupRequirements {
+  /** The group's `required_capabilities`, if it has the extension. */
+  requiredCapabilities?: RequiredCapabilitiesLike;
+  /** The types of the GroupContext extensions (§13.4: all are mandatory). */
+  groupExtensions?: readonly number[];
+}
+
+/** Group parameters a leaf is validated against. */
+export interface LeafValidationOptions
+  extends LifetimeOptions, GroupRequirements {
+  /** The group id: the signature context of update and commit leaves. */
+  groupId: Uint8Array;
+}
 
 /**
  * Validates a whole tree as a joiner must (§12.4.3.1): unmerged-leaves
@@ -110,8 +131,9 @@ export interface LeafEntryOptions extends LeafValidationOptions {
    */
   replacing?: boolean;
   /**
-   * The signature was verified already (a key package's leaf, whose
-   * signature covers no group context, by `validateKeyPackage`): skip it.
+   * The signature was verified already, with the same context (a key
+   * package's leaf by `validateKeyPackage`, an Update's leaf by the
+   * proposal check): skip it.
    */
   signatureVerified?: boolean;
 }
@@ -135,13 +157,7 @@ export async function validateLeafNode(
   options: LeafEntryOptions,
 ): Promise<void> {
   const field = `leaf[${options.leafIndex}]`;
-  if (leaf.leafNodeSource !== options.source) {
-    throw new MlsError(
-      "invalid_leaf_node_source",
-      `leaf node source ${leaf.leafNodeSource}, expected ${options.source}`,
-      field,
-    );
-  }
+  checkLeafSource(leaf, options.source, field);
   // Credential types (§7.3) from the tree's incremental statistics, minus
   // the leaf being replaced.
   const old = options.replacing ? tree.getLeaf(options.leafIndex) : undefined;
@@ -156,45 +172,41 @@ export async function validateLeafNode(
   const type = leaf.credential.credentialType;
   const unsupported = tree.leavesNotSupportingCredential(type) -
     (old && !old.capabilities.credentials.includes(type) ? 1 : 0);
-  if (unsupported > 0) {
-    throw new MlsError(
-      "unsupported_credential",
-      "a member does not support this credential type",
-      field,
-    );
-  }
-  if (tree.findNodeByEncryptionKey(leaf.encryptionKey) !== undefined) {
-    throw new MlsError(
-      "duplicate_encryption_key",
-      "encryption key already in the tree",
-      field,
-    );
-  }
+  rule(
+    "§7.3",
+    "unsupported_credential",
+    unsupported === 0,
+    "a member does not support this credential type",
+    field,
+  );
+  rule(
+    "§7.3",
+    "duplicate_encryption_key",
+    tree.findNodeByEncryptionKey(leaf.encryptionKey) === undefined,
+    "encryption key already in the tree",
+    field,
+  );
   const sig = tree.findLeafBySignatureKey(leaf.signatureKey);
-  if (sig !== undefined && !(options.replacing && sig === options.leafIndex)) {
-    throw new MlsError(
-      "duplicate_signature_key",
-      "signature key already used by another member",
-      field,
-    );
-  }
-  if (
-    options.signatureVerified &&
-    leaf.leafNodeSource === LeafNodeSource.keyPackage
-  ) {
-    return;
-  }
+  rule(
+    "§7.3",
+    "duplicate_signature_key",
+    sig === undefined || (options.replacing === true &&
+      sig === options.leafIndex),
+    "signature key already used by another member",
+    field,
+  );
+  if (options.signatureVerified) return;
   const ok = await verifyLeafNodeSignature(cs, leaf, {
     groupId: options.groupId,
     leafIndex: options.leafIndex,
   });
-  if (!ok) {
-    throw new MlsError(
-      "invalid_signature",
-      "leaf node signature does not verify",
-      field,
-    );
-  }
+  rule(
+    "§7.3",
+    "invalid_signature",
+    ok,
+    "leaf node signature does not verify",
+    field,
+  );
 }
 
 function credentialTypesInUse(leaves: readonly LeafNode[]): Set<number> {
@@ -203,7 +215,118 @@ function credentialTypesInUse(leaves: readonly LeafNode[]): Set<number> {
   return out;
 }
 
-// §7.3 checks that need no crypto and no other node.
+/**
+ * §7.3: the leaf's source is the one its context requires (key_package in
+ * a KeyPackage, update in an Update, commit in an UpdatePath).
+ */
+export function checkLeafSource(
+  leaf: LeafNode,
+  source: LeafNodeSource,
+  field: string,
+): void {
+  rule(
+    "§7.3",
+    "invalid_leaf_node_source",
+    leaf.leafNodeSource === source,
+    `leaf node source ${leaf.leafNodeSource}, expected ${source}`,
+    field,
+  );
+}
+
+/**
+ * The checks of a leaf on its own (§7.2, §7.3, §13.4): its credential type
+ * and non-default extensions listed in its capabilities (default extension
+ * types are accepted unlisted), no extension type twice, and for a
+ * key-package leaf the lifetime (when `now` or `maxLifetime` is given).
+ * Shared by key packages, Update and commit leaves, and trees.
+ */
+export function checkLeafContents(
+  leaf: LeafNode,
+  field: string,
+  options: LifetimeOptions = {},
+): void {
+  const caps = leaf.capabilities;
+  rule(
+    "§7.2",
+    "unsupported_credential",
+    caps.credentials.includes(leaf.credential.credentialType),
+    "the leaf's credential type is not in its capabilities",
+    field,
+  );
+  for (const e of leaf.extensions) {
+    rule(
+      "§7.3",
+      "unsupported_extension",
+      supportsExtensionType(caps, e.extensionType),
+      `extension ${e.extensionType} is not listed in capabilities`,
+      field,
+    );
+  }
+  checkUniqueExtensions(leaf.extensions, `${field}.extensions`);
+  if (leaf.leafNodeSource !== LeafNodeSource.keyPackage) return;
+  const { notBefore, notAfter } = leaf.lifetime;
+  if (options.now) {
+    const t = BigInt(Math.floor(options.now.getTime() / 1000));
+    rule(
+      "§7.3",
+      "invalid_lifetime",
+      notBefore <= t && t <= notAfter,
+      "leaf node is outside its lifetime",
+      field,
+    );
+  }
+  if (options.maxLifetime !== undefined) {
+    rule(
+      "§7.2",
+      "lifetime_too_long",
+      notAfter - notBefore <= BigInt(options.maxLifetime),
+      `lifetime longer than the maximum of ${options.maxLifetime} s`,
+      field,
+    );
+  }
+}
+
+/**
+ * What the group requires of every leaf: the `required_capabilities`
+ * (§11.1) and support for every GroupContext extension (§13.4: "all MLS
+ * GroupContext extensions are mandatory"). The one place both are checked:
+ * for leaves entering the group, for current members under new extensions,
+ * and for a joiner.
+ */
+export function checkLeafFitsGroup(
+  leaf: Pick<LeafNode, "capabilities">,
+  field: string,
+  group: GroupRequirements,
+): void {
+  const caps = leaf.capabilities;
+  const req = group.requiredCapabilities;
+  if (req) {
+    const missing = req.extensionTypes.find((t) =>
+      !supportsExtensionType(caps, t)
+    ) ?? req.proposalTypes.find((t) => !supportsProposalType(caps, t)) ??
+      req.credentialTypes.find((t) => !caps.credentials.includes(t));
+    rule(
+      "§11.1",
+      "unsupported_capability",
+      missing === undefined,
+      `required capability ${missing} is not supported`,
+      field,
+    );
+  }
+  const ext = group.groupExtensions?.find((t) =>
+    !supportsExtensionType(caps, t)
+  );
+  rule(
+    "§13.4",
+    "unsupported_group_extension",
+    ext === undefined,
+    `GroupContext extension ${ext} is not in the leaf's capabilities`,
+    field,
+  );
+}
+
+// §7.3 checks that need no crypto, against the group and its members'
+// credential types.
 function checkLeafParameters(
   leaf: LeafNode,
   field: string,
@@ -212,53 +335,16 @@ function checkLeafParameters(
 ): void {
   const caps = leaf.capabilities;
   for (const t of credentialsInUse) {
-    if (!caps.credentials.includes(t)) {
-      throw new MlsError(
-        "unsupported_credential",
-        `credential type ${t} in use is not supported`,
-        field,
-      );
-    }
-  }
-  const req = options.requiredCapabilities;
-  if (req) {
-    const missing = req.extensionTypes.find((t) =>
-      !DEFAULT_EXTENSIONS.has(t) && !caps.extensions.includes(t)
-    ) ?? req.proposalTypes.find((t) =>
-      !DEFAULT_PROPOSALS.has(t) && !caps.proposals.includes(t)
-    ) ?? req.credentialTypes.find((t) =>
-      !caps.credentials.includes(t)
+    rule(
+      "§7.3",
+      "unsupported_credential",
+      caps.credentials.includes(t),
+      `credential type ${t} in use is not supported`,
+      field,
     );
-    if (missing !== undefined) {
-      throw new MlsError(
-        "unsupported_capability",
-        `required capability ${missing} is not supported`,
-        field,
-      );
-    }
   }
-  for (const e of leaf.extensions) {
-    if (
-      !DEFAULT_EXTENSIONS.has(e.extensionType) &&
-      !caps.extensions.includes(e.extensionType)
-    ) {
-      throw new MlsError(
-        "unsupported_extension",
-        `extension ${e.extensionType} is not listed in capabilities`,
-        field,
-      );
-    }
-  }
-  if (options.now && leaf.leafNodeSource === LeafNodeSource.keyPackage) {
-    const t = BigInt(Math.floor(options.now.getTime() / 1000));
-    if (t < leaf.lifetime.notBefore || t > leaf.lifetime.notAfter) {
-      throw new MlsError(
-        "invalid_lifetime",
-        "leaf node is outside its lifetime",
-        field,
-      );
-    }
-  }
+  checkLeafContents(leaf, field, options);
+  checkLeafFitsGroup(leaf, field, options);
 }
 
 // §7.3, §12.4.3.1: no HPKE key in two nodes, no signature key in two leaves.
