@@ -219,43 +219,53 @@ interface Step {
   name: string;
   /** Bob joins before the fault is armed (else the Welcome is hit). */
   joinFirst: boolean;
-  fault: Omit<Fault, "times">;
+  faults: Omit<Fault, "times">[];
 }
 
 const STEPS: Step[] = [
   {
     name: "the Welcome join",
     joinFirst: false,
-    fault: { op: "batch", match: groupWrite },
+    faults: [{ op: "batch", match: groupWrite }],
   },
   {
     name: "the Welcome join (key package read, plain Error)",
     joinFirst: false,
-    fault: {
+    faults: [{
       op: "get",
       match: (k) => k.some((k) => k.startsWith("keypackage/")),
       as: "plain",
-    },
+    }],
   },
   {
     name: "a commit's receive and persist",
     joinFirst: true,
-    fault: { op: "batch", match: groupWrite },
+    faults: [{ op: "batch", match: groupWrite }],
   },
   {
     name: "a commit's persist (plain Error)",
     joinFirst: true,
-    fault: { op: "batch", match: groupWrite, as: "plain" },
+    faults: [{ op: "batch", match: groupWrite, as: "plain" }],
   },
   {
     name: "an application message's ratchets",
     joinFirst: true,
-    fault: { op: "batch", match: ratchetsOnly },
+    faults: [{ op: "batch", match: ratchetsOnly }],
+  },
+  {
+    // The write fails and so does reloading the stored state: the view
+    // must not keep the message's consumed key in memory.
+    name: "an application message's ratchets and the view's reload",
+    joinFirst: true,
+    faults: [
+      { op: "batch", match: ratchetsOnly },
+      { op: "get", match: (k) => k.some((k) => k.startsWith("group/")) },
+    ],
   },
   {
     name: "the cursor save",
     joinFirst: true,
-    fault: { op: "batch", match: cursorWrite },
+    faults: [{ op: "batch", match: cursorWrite }],
   },
 ];
 
@@ -273,13 +283,17 @@ for (const step of STEPS) {
     const w = await world();
     try {
       if (step.joinFirst) await addBob(w, true);
-      w.bob.storage.fail({ ...step.fault, times: 2 });
+      for (const f of step.faults) w.bob.storage.fail({ ...f, times: 2 });
       if (!step.joinFirst) await addBob(w, false);
       await w.say("one");
       await w.alice.client.update(w.gid);
       await w.say("two");
       await w.bob.client.sync();
-      assert.equal(w.bob.storage.injected, 2, "the fault was hit");
+      assert.equal(
+        w.bob.storage.injected,
+        2 * step.faults.length,
+        "the faults were hit",
+      );
       assert.deepEqual(w.bob.events.filter((e) => e.type === "error"), []);
       await assertCaughtUp(w, ["one", "two"]);
     } finally {
@@ -291,7 +305,7 @@ for (const step of STEPS) {
     const w = await world();
     try {
       if (step.joinFirst) await addBob(w, true);
-      w.bob.storage.fail(step.fault);
+      for (const f of step.faults) w.bob.storage.fail(f);
       if (!step.joinFirst) await addBob(w, false);
       await w.say("one");
       await w.alice.client.update(w.gid);
