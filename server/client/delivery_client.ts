@@ -139,6 +139,7 @@ export class DeliveryClient {
     mls: MLS,
     options: RegisterOptions = {},
   ): Promise<DeliveryClient> {
+    resolveRetryPolicy(options.retry); // checked before any request
     const identity = options.identity ?? await mls.generateIdentity();
     const credential = options.credential ??
       await mls.generateCredential(options.name ?? identity);
@@ -179,6 +180,7 @@ export class DeliveryClient {
    * ```
    */
   static async recover(options: RecoverOptions): Promise<DeliveryClient> {
+    resolveRetryPolicy(options.retry); // checked before any request
     const http = new DeliveryHttp(options.url);
     const { keyPackage, proof } = await prove(
       http,

@@ -72,8 +72,8 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * Fills in the defaults of `policy`; a value out of range is a
- * `RangeError`.
+ * Fills in the defaults of `policy`; a value out of range is
+ * `MlsError("invalid_argument")`.
  */
 export function resolveRetryPolicy(
   policy: RetryPolicy = {},
@@ -84,11 +84,19 @@ export function resolveRetryPolicy(
     maxDelayMs: policy.maxDelayMs ?? 2000,
   };
   if (!Number.isSafeInteger(out.attempts) || out.attempts < 1) {
-    throw new RangeError("retry.attempts must be a positive integer");
+    throw new MlsError(
+      "invalid_argument",
+      "must be a positive integer",
+      "retry.attempts",
+    );
   }
   for (const k of ["initialDelayMs", "maxDelayMs"] as const) {
     if (!Number.isFinite(out[k]) || out[k] < 0) {
-      throw new RangeError(`retry.${k} must be a non-negative number`);
+      throw new MlsError(
+        "invalid_argument",
+        "must be a non-negative number",
+        `retry.${k}`,
+      );
     }
   }
   return out;
