@@ -39,6 +39,7 @@ export {
   type Listener,
   type RecoverOptions,
   type RegisterOptions,
+  type RetryPolicy,
 } from "./server/client/delivery_client.ts";
 export {
   type ClientInfo,

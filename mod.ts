@@ -79,6 +79,15 @@ export {
   IndexedDbStorage,
   type IndexedDbStorageOptions,
 } from "./src/api/storage/indexeddb.ts";
+export {
+  EncryptedStorage,
+  type EncryptedStorageOptions,
+} from "./src/api/storage/encrypted.ts";
+export {
+  type AppKeyOptions,
+  deleteAppKey,
+  openAppKey,
+} from "./src/api/storage/app_key.ts";
 export type { GroupConfig } from "./src/group/config.ts";
 export type { PskLookup } from "./src/group/psks.ts";
 export type { GroupStatus } from "./src/group/state.ts";

@@ -73,6 +73,10 @@
  * Storage: `storage_limit` (a batch too large for the backend),
  * `storage_conflict` (another writer kept interfering), `storage_closed`,
  * `storage_failure` (any other backend error; nothing was written).
+ *
+ * Encryption at rest (`EncryptedStorage`): `storage_tampered` (a stored
+ * value failed authentication: altered, or moved from another key),
+ * `wrong_key` (the key or passphrase does not open the store).
  */
 export type MlsErrorCode =
   | "truncated"

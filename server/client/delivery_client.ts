@@ -30,6 +30,12 @@ import {
 import { type KeyPackageCount, KeyPackagePool } from "./key_packages.ts";
 import { prove } from "./proof.ts";
 import { recoverFromCommit } from "./recovery.ts";
+import {
+  applyInOrder,
+  type ResolvedRetryPolicy,
+  resolveRetryPolicy,
+  retrying,
+} from "./retry.ts";
 import type {
   DeliveryClientOptions,
   DeliveryEvent,
@@ -47,6 +53,7 @@ export type {
   RegisterOptions,
 } from "./types.ts";
 export type { KeyPackageCount } from "./key_packages.ts";
+export type { RetryPolicy } from "./retry.ts";
 
 const utf8 = new TextEncoder();
 
@@ -80,8 +87,14 @@ export class DeliveryClient {
   #maxRetries: number;
   #identity: DeliveryClientOptions["identity"];
   #pool: KeyPackagePool;
+  /** Processed up to here (applied, or skipped for good). */
   #cursor: string | undefined;
+  /** The cursor in storage (may lag {@link #cursor} after a failed save). */
+  #saved: string | undefined;
+  /** The cursor last acknowledged to the service. */
+  #acked: string | undefined;
   #cursorLoaded = false;
+  #retry: ResolvedRetryPolicy;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(o: DeliveryClientOptions) {
@@ -93,6 +106,7 @@ export class DeliveryClient {
     this.credential = o.credential;
     this.#onEvent = o.onEvent ?? (() => {});
     this.#maxRetries = o.maxRetries ?? 8;
+    this.#retry = resolveRetryPolicy(o.retry);
     this.#identity = o.identity;
     this.#pool = new KeyPackagePool(
       this.http,
@@ -125,6 +139,7 @@ export class DeliveryClient {
     mls: MLS,
     options: RegisterOptions = {},
   ): Promise<DeliveryClient> {
+    resolveRetryPolicy(options.retry); // checked before any request
     const identity = options.identity ?? await mls.generateIdentity();
     const credential = options.credential ??
       await mls.generateCredential(options.name ?? identity);
@@ -165,6 +180,7 @@ export class DeliveryClient {
    * ```
    */
   static async recover(options: RecoverOptions): Promise<DeliveryClient> {
+    resolveRetryPolicy(options.retry); // checked before any request
     const http = new DeliveryHttp(options.url);
     const { keyPackage, proof } = await prove(
       http,
@@ -396,44 +412,84 @@ export class DeliveryClient {
   async #loadCursor(): Promise<void> {
     if (this.#cursorLoaded) return;
     const v = await this.mls.storage.get(`delivery/cursor/${this.clientId}`);
-    if (v instanceof Uint8Array) this.#cursor = new TextDecoder().decode(v);
+    if (v instanceof Uint8Array) {
+      this.#cursor = this.#saved = new TextDecoder().decode(v);
+    }
     this.#cursorLoaded = true;
   }
 
+  /**
+   * Moves the cursor past a message processed for good, and stores it
+   * (retried, see `retry.ts`; if that fails, a later save catches up and
+   * nothing beyond the stored cursor is acknowledged).
+   */
   async #saveCursor(cursor: string): Promise<void> {
     this.#cursor = cursor;
-    await this.mls.storage.batch([{
-      key: `delivery/cursor/${this.clientId}`,
-      value: utf8.encode(cursor),
-    }]);
+    await retrying(
+      () =>
+        this.mls.storage.batch([{
+          key: `delivery/cursor/${this.clientId}`,
+          value: utf8.encode(cursor),
+        }]),
+      this.#retry,
+    );
+    if (this.#cursor === cursor) this.#saved = cursor;
+  }
+
+  /** Acknowledges everything up to the stored cursor. */
+  async #ack(): Promise<void> {
+    const cursor = this.#saved;
+    if (cursor === undefined || cursor === this.#acked) return;
+    await retrying(() => this.http.ack(cursor), this.#retry);
+    this.#acked = cursor;
   }
 
   async #sync(wait?: number): Promise<number> {
     await this.#loadCursor();
+    if (this.#cursor !== undefined && this.#cursor !== this.#saved) {
+      await this.#saveCursor(this.#cursor); // a save that failed earlier
+    }
     let n = 0;
     for (;;) {
-      const page = await this.http.inbox(this.#cursor, {
-        limit: 100,
-        wait: n === 0 ? wait : undefined,
-      });
+      const page = await retrying(
+        () =>
+          this.http.inbox(this.#cursor, {
+            limit: 100,
+            wait: n === 0 ? wait : undefined,
+          }),
+        this.#retry,
+      );
+      // Stops (throws) at a message that failed transiently.
       for (const m of page.messages) await this.#process(m);
       n += page.messages.length;
-      if (page.messages.length > 0) await this.http.ack(this.#cursor!);
+      await this.#ack();
       if (page.messages.length < 100) break;
     }
     await this.#pool.maybeTopUp();
     return n;
   }
 
+  /**
+   * Applies one message, then moves the cursor past it. A transient
+   * failure is retried; beyond the retry policy it is reported (`error`,
+   * `skipped: false`) and thrown, with the cursor left before the message.
+   * A permanent one is reported (`skipped: true`) and the message skipped.
+   */
   async #process(m: InboxEntry): Promise<void> {
     await this.#loadCursor();
     if (this.#cursor !== undefined && m.cursor <= this.#cursor) return;
-    try {
-      if (m.kind === "welcome") await this.#welcome(m);
-      else await this.#receive(m);
-    } catch (error) {
-      this.#onEvent({ type: "error", groupId: m.groupId, kind: m.kind, error });
-    }
+    await applyInOrder(
+      () => m.kind === "welcome" ? this.#welcome(m) : this.#receive(m),
+      this.#retry,
+      (error, skipped) =>
+        this.#onEvent({
+          type: "error",
+          groupId: m.groupId,
+          kind: m.kind,
+          error,
+          skipped,
+        }),
+    );
     await this.#saveCursor(m.cursor);
   }
 
@@ -474,32 +530,49 @@ export class DeliveryClient {
   /**
    * Processes messages as the service pushes them (a WebSocket), and
    * reconnects after a drop. Commits and `sync()` keep working meanwhile.
+   * At a message that keeps failing for a transient reason (see
+   * `RetryPolicy`), the stream is dropped and reopened from that message.
    */
   listen(): Listener {
     let closed = false;
     let socket: WebSocket | undefined;
     let delay = 100;
+    const reconnect = () => {
+      if (closed) return;
+      setTimeout(() => open(), delay);
+      delay = Math.min(delay * 2, 5000);
+    };
     const open = async () => {
       if (closed) return;
-      await this.#exclusive(() => this.#loadCursor());
+      try {
+        await this.#exclusive(() => this.#loadCursor());
+      } catch {
+        return reconnect();
+      }
+      // Set once a message failed: what this stream sends after it is
+      // dropped, and the next stream starts again from it.
+      let stalled = false;
       const ws = socket = this.http.stream(this.#cursor);
       ws.onopen = () => delay = 100;
       ws.onmessage = (e) => {
         const m = JSON.parse(String(e.data));
         if (m.type === "ping" || typeof m.cursor !== "string") return;
         this.#exclusive(async () => {
-          await this.#process(inboxEntry(m));
-          if (ws.readyState === WebSocket.OPEN) {
-            ws.send(JSON.stringify({ type: "ack", cursor: this.#cursor }));
+          if (stalled) return;
+          try {
+            await this.#process(inboxEntry(m));
+          } catch {
+            stalled = true;
+            ws.close();
+            return;
+          }
+          if (ws.readyState === WebSocket.OPEN && this.#saved !== undefined) {
+            ws.send(JSON.stringify({ type: "ack", cursor: this.#saved }));
           }
           await this.#pool.maybeTopUp();
-        });
+        }).catch(() => {}); // a failed top-up is tried again later
       };
-      ws.onclose = () => {
-        if (closed) return;
-        setTimeout(() => open(), delay);
-        delay = Math.min(delay * 2, 5000);
-      };
+      ws.onclose = reconnect;
       ws.onerror = () => {};
     };
     open();

@@ -12,6 +12,7 @@ import type {
   Received,
 } from "../../mod.ts";
 import type { InboxEntry } from "./http.ts";
+import type { RetryPolicy } from "./retry.ts";
 
 /** What the client reports while it processes its inbox. */
 export type DeliveryEvent =
@@ -62,7 +63,12 @@ export type DeliveryEvent =
     readonly resyncError?: unknown;
   }
   | {
-    /** A message could not be processed (it is skipped). */
+    /**
+     * A message could not be processed: for good (`skipped`), or for now
+     * (the client's storage or the network failed and retries did not
+     * help: the client stopped at the message and tries it again on the
+     * next `sync()` or stream reconnection).
+     */
     readonly type: "error";
     /** The group id, hex. */
     readonly groupId: string;
@@ -70,6 +76,13 @@ export type DeliveryEvent =
     readonly kind: InboxEntry["kind"];
     /** What was thrown. */
     readonly error: unknown;
+    /**
+     * `true`: the message can never be processed and was skipped (its
+     * failure is permanent); `false`: it failed for a transient reason,
+     * stays in the inbox unacknowledged, and nothing after it is processed
+     * before it.
+     */
+    readonly skipped: boolean;
   };
 
 /**
@@ -104,6 +117,11 @@ export interface DeliveryClientOptions extends KeyPackagePolicy {
   onEvent?: (event: DeliveryEvent) => void;
   /** How often a commit is retried after `epoch_conflict` (default 8). */
   maxRetries?: number;
+  /**
+   * How a step that failed for a transient reason (storage, network) is
+   * retried before the client stops at the message (see `RetryPolicy`).
+   */
+  retry?: RetryPolicy;
 }
 
 /** Options of `DeliveryClient.recover`: those of `connect`, less the token. */
@@ -124,6 +142,8 @@ export interface RegisterOptions extends KeyPackagePolicy {
   onEvent?: (event: DeliveryEvent) => void;
   /** See `DeliveryClientOptions.maxRetries`. */
   maxRetries?: number;
+  /** See `DeliveryClientOptions.retry`. */
+  retry?: RetryPolicy;
 }
 
 /** Handle of a running `DeliveryClient.listen`. */

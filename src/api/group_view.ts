@@ -129,6 +129,12 @@ export class GroupView {
   #pending: Pending | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #deleted = false;
+  /**
+   * A write failed and so did reloading the stored state: the state in
+   * memory may be ahead of storage (a message's key consumed), so the next
+   * operation reloads first.
+   */
+  #stale = false;
   /** Where the state is stored. */
   #store: ViewStore;
 
@@ -276,9 +282,13 @@ export class GroupView {
 
   // Operations on one view run one at a time, in call order.
   #exclusive<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => {
+    const run = this.#queue.then(async () => {
       if (this.#deleted) {
         throw new MlsError("group_deleted", "this group's state was deleted");
+      }
+      if (this.#stale) {
+        await this.#reloadOrThrow();
+        this.#stale = false;
       }
       return f();
     });
@@ -301,7 +311,20 @@ export class GroupView {
     } catch (e) {
       this.#store.markDirty();
       const before = this.#state;
-      if (await this.#reload()) {
+      let reloaded: boolean;
+      try {
+        reloaded = await this.#reload();
+      } catch {
+        // The state in memory may be ahead of storage: the next operation
+        // reloads first. What only `next` and `pending` hold goes now.
+        this.#stale = true;
+        reloaded = false;
+        if (next !== before) retireState(next, before);
+        if (pending && pending !== this.#pending && pending.state !== next) {
+          retireState(pending.state, before);
+        }
+      }
+      if (reloaded) {
         // `next` and `pending` were never stored; what they hold beyond
         // the replaced state (wiped by #reload) goes too.
         if (next !== before) retireState(next);
@@ -319,6 +342,20 @@ export class GroupView {
     this.#state = next;
     if (old !== next) retireState(old, next);
     this.#pending = pending;
+  }
+
+  /** {@link #reload} for a stale view; storage failures as `MlsError`. */
+  async #reloadOrThrow(): Promise<void> {
+    try {
+      await this.#reload();
+    } catch (e) {
+      throw e instanceof MlsError ? e : new MlsError(
+        "storage_failure",
+        "could not reload the group state",
+        undefined,
+        { cause: e },
+      );
+    }
   }
 
   /**

@@ -38,6 +38,7 @@ import {
   optional,
   settle,
 } from "./args.ts";
+import { belongsToClient } from "./client_keys.ts";
 import {
   clientIdFrom,
   credentialValidator,
@@ -682,6 +683,60 @@ export class MLS {
       throw new MlsError("crypto_failure", "signing failed", "identity", {
         cause: e,
       });
+    }
+  }
+
+  /**
+   * Deletes a client and everything of it in storage: its signature key
+   * and identity record, its key packages with their private keys, its
+   * state of every group (pending commits and ratchets included), and what
+   * other modules keep for it there — records whose key ends with its
+   * client id, such as the delivery client's inbox cursor. This
+   * instance's views of its groups are wiped and become unusable
+   * (`group_deleted`). Other clients in the same storage are untouched.
+   *
+   * The signature key and identity record go in the first batch, so the
+   * client is unusable from then on; should a later batch fail, calling
+   * again finishes the job. A client that is not stored is no error.
+   *
+   * What the backing store does with deleted bytes is its own: SQLite (Deno
+   * KV) keeps them in free pages. Use `EncryptedStorage` so that it only
+   * ever held ciphertext.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.deleteIdentity(alice);
+   * console.log((await mls.storage.list("")).length); // 0
+   * ```
+   */
+  async deleteIdentity(identity: Identity | string): Promise<void> {
+    const clientId = clientIdFrom(identity, "identity");
+    if (!/^[0-9a-f]+$/.test(clientId)) {
+      invalid("identity", "a client id (hex string) or Identity", identity);
+    }
+    for (const view of [...this.#views.values()]) {
+      if (view.clientId !== clientId) continue;
+      try {
+        await view.deleteState(); // wipes its secrets in memory too
+      } catch (e) {
+        if (!(e instanceof MlsError && e.code === "group_deleted")) throw e;
+      }
+    }
+    const keys = (await this.#storage.list("")).filter((k) =>
+      belongsToClient(k, clientId)
+    );
+    const first = [signerKey(clientId), identityKey(clientId)];
+    const rest = keys.filter((k) => !first.includes(k));
+    const batches = [[...first, ...rest.slice(0, 98)]];
+    for (let i = 98; i < rest.length; i += 100) {
+      batches.push(rest.slice(i, i + 100));
+    }
+    for (const b of batches) {
+      await this.#storage.batch(b.map((key) => ({ key })));
     }
   }
 }

@@ -6,7 +6,11 @@
  * process, because playwright needs more permissions (`/proc`, `sys`) than
  * the test task grants:
  *
- * `deno run -A tests/browser/driver.ts dist/webmls.mjs`
+ * `deno run -A tests/browser/driver.ts dist/webmls.mjs [page.mjs]`
+ *
+ * The page (default `page.mjs`, another file of tests/browser/ for other
+ * checks) sets `globalThis.__result`; with `reload: true` in it, the
+ * driver reloads the page and waits for the next result.
  *
  * @module
  */
@@ -23,6 +27,8 @@ export interface PageResult {
   log: string[];
   /** The first failure. */
   error?: string;
+  /** Set by a page that wants to be reloaded (to check persistence). */
+  reload?: boolean;
 }
 
 const TYPES: Record<string, string> = {
@@ -54,13 +60,19 @@ function serve(
   }));
 }
 
-/** Runs tests/browser/page.mjs against `bundle` in headless Chromium. */
-export async function runPage(bundle: string): Promise<PageResult> {
+/**
+ * Runs tests/browser/`page` (default `page.mjs`) against `bundle` in
+ * headless Chromium, reloading it while it asks for a reload.
+ */
+export async function runPage(
+  bundle: string,
+  pageFile = "page.mjs",
+): Promise<PageResult> {
   const here = (p: string): string =>
     decodeURIComponent(new URL(p, import.meta.url).pathname);
   const { url, server } = await serve({
     "/": here("index.html"),
-    "/page.mjs": here("page.mjs"),
+    "/page.mjs": here(pageFile),
     "/checks.mjs": here("../node/checks.mjs"),
     "/webmls.mjs": bundle,
   });
@@ -74,15 +86,23 @@ export async function runPage(bundle: string): Promise<PageResult> {
     page.on("console", (m) => messages.push(`console: ${m.text()}`));
     page.on("pageerror", (e) => messages.push(`page error: ${e.message}`));
     await page.goto(url);
-    await page.waitForFunction(
-      () => (globalThis as { __result?: unknown }).__result !== undefined,
-      null,
-      { timeout: 120_000 },
-    );
-    const result = await page.evaluate(() =>
-      (globalThis as unknown as { __result: PageResult }).__result
-    );
-    return { ...result, log: [...result.log, ...messages] };
+    const log: string[] = [];
+    for (let loads = 1;; loads++) {
+      await page.waitForFunction(
+        () => (globalThis as { __result?: unknown }).__result !== undefined,
+        null,
+        { timeout: 120_000 },
+      );
+      const result = await page.evaluate(() =>
+        (globalThis as unknown as { __result: PageResult }).__result
+      );
+      log.push(...result.log);
+      if (result.ok && result.reload && loads < 5) {
+        await page.reload();
+        continue;
+      }
+      return { ...result, log: [...log, ...messages] };
+    }
   } catch (e) {
     return { ok: false, log: messages, error: String(e) };
   } finally {
@@ -93,8 +113,8 @@ export async function runPage(bundle: string): Promise<PageResult> {
 
 if (import.meta.main) {
   const bundle = Deno.args[0];
-  if (!bundle) throw new Error("usage: driver.ts <bundle.mjs>");
-  const result = await runPage(bundle);
+  if (!bundle) throw new Error("usage: driver.ts <bundle.mjs> [page.mjs]");
+  const result = await runPage(bundle, Deno.args[1]);
   for (const line of result.log) console.error(line);
   console.log(JSON.stringify(result));
   Deno.exit(result.ok ? 0 : 1);
