@@ -66,6 +66,7 @@ import {
   signerKey,
 } from "./records.ts";
 import { MemoryStorage } from "./storage/memory.ts";
+import { guardStorage } from "./storage/guarded.ts";
 import { getBytes, type Storage } from "./storage/storage.ts";
 import type {
   AuthorizeHook,
@@ -172,6 +173,9 @@ function ratchetTreeOption(o: Record<string, unknown>) {
  * ```
  */
 export class MLS {
+  /** The storage given (or the default one). */
+  #given: Storage;
+  /** The same, every failure an `MlsError` (see `storage/guarded.ts`). */
   #storage: Storage;
   #provider: CryptoProvider;
   #suite: number;
@@ -187,8 +191,9 @@ export class MLS {
    */
   constructor(options: MLSOptions = {}) {
     const o = checkOptions(options);
-    this.#storage = optional(o.storage, "storage", checkStorage) ??
+    this.#given = optional(o.storage, "storage", checkStorage) ??
       new MemoryStorage();
+    this.#storage = guardStorage(this.#given);
     this.#provider = optional(o.provider, "provider", checkProvider) ??
       defaultProvider();
     this.#suite = checkCipherSuite(
@@ -219,11 +224,24 @@ export class MLS {
       ratchetRecordLimit: limit as number,
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
+    // Another tab stored a new state of a group: its view here reloads it.
+    this.#storage.watch?.((keys) => this.#changed(keys));
   }
 
   /** The storage in use. */
   get storage(): Storage {
-    return this.#storage;
+    return this.#given;
+  }
+
+  /** Refreshes the views whose epoch state or pending commit changed. */
+  #changed(keys: readonly string[]): void {
+    const views = new Set<GroupView>();
+    for (const k of keys) {
+      const m = /^(?:group|pending)\/([0-9a-f]+)\/([0-9a-f]+)$/.exec(k);
+      const view = m && this.#views.get(`${m[1]}/${m[2]}`);
+      if (view) views.add(view);
+    }
+    for (const v of views) v.refresh();
   }
 
   /**
@@ -543,6 +561,8 @@ export class MLS {
       id.clientId,
       signer,
       joined.state,
+      [],
+      true,
     );
     return {
       type: "externalJoin",

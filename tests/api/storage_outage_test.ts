@@ -158,6 +158,11 @@ async function atEveryCall<P, R>(
     } catch (e) {
       failed = true;
       isStorageFailure(w, e);
+      // Still down: the same call fails the same way (reloading fails).
+      await assert.rejects(c.run(w, p), (e) => {
+        isStorageFailure(w, e);
+        return true;
+      });
       w.storage.downFrom = undefined;
       result = await c.run(w, p);
     }
