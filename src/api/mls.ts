@@ -225,7 +225,12 @@ export class MLS {
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
     // Another tab stored a new state of a group: its view here reloads it.
-    this.#storage.watch?.((keys) => this.#changed(keys));
+    // (Held weakly: the storage outlives the instances made over it.)
+    const self = new WeakRef(this);
+    this.#storage.watch?.((keys) => {
+      const mls = self.deref();
+      if (mls) mls.#changed(keys);
+    });
   }
 
   /** The storage in use. */

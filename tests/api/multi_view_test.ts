@@ -6,11 +6,13 @@
 // storage's conditional batches keep the views apart.
 import assert from "node:assert/strict";
 import {
+  type BatchOptions,
   type GroupView,
   MemoryStorage,
   MLS,
   MlsError,
   type Storage,
+  type StorageWrite,
 } from "../../mod.ts";
 import { type Slot, slotKey, slotReader } from "./generations.ts";
 
@@ -178,4 +180,56 @@ Deno.test("multi-view: concurrent commits leave one pending commit (Web Locks)",
 
 Deno.test("multi-view: concurrent commits leave one pending commit (conditional batches only)", async () => {
   await withoutWebLocks(oneCommit);
+});
+
+/**
+ * A memory storage whose first batch that stores a group state waits for a
+ * second one: two joins race to store the same group.
+ */
+class JoinRace extends MemoryStorage {
+  #held: Array<() => void> = [];
+  override async batch(
+    writes: readonly StorageWrite[],
+    options?: BatchOptions,
+  ): Promise<void> {
+    if (
+      this.#held.length < 2 && writes.some((w) => w.key.startsWith("group/"))
+    ) {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#held.push(resolve);
+      if (this.#held.length === 2) { for (const r of this.#held) r(); }
+      await promise;
+    }
+    return super.batch(writes, options);
+  }
+}
+
+Deno.test("multi-view: one Welcome joined from two MLS at once: one joins, the other is group_exists", async () => {
+  const carolMls = new MLS();
+  const carolId = await carolMls.generateIdentity();
+  const carol = await carolMls.groupCreate(
+    carolId,
+    await carolMls.generateCredential("carol"),
+  );
+  const shared = new JoinRace();
+  const [m1, m2] = [new MLS({ storage: shared }), new MLS({ storage: shared })];
+  const alice = await m1.generateIdentity();
+  const add = await carol.add(
+    await m1.generateKeyPackage(alice, await m1.generateCredential("a")),
+  );
+  await carol.receive(add);
+  const joins = await Promise.allSettled([
+    m1.groupJoin(alice, add),
+    m2.groupJoin(alice, add),
+  ]);
+  const joined = joins.filter((r) => r.status === "fulfilled");
+  assert.equal(joined.length, 1, "two joins from one key package");
+  const refused = joins.find((r) => r.status === "rejected");
+  assert.ok(refused?.status === "rejected");
+  assert.equal((refused.reason as MlsError).code, "group_exists");
+  // The key package's private keys are gone; the joined view works.
+  assert.deepEqual(await shared.list(`keypackage/${alice.clientId}/`), []);
+  const view = joined[0].status === "fulfilled" ? joined[0].value : null;
+  const got = await carol.receive(await view!.send("joined once"));
+  assert.equal(got.type === "application" && got.text(), "joined once");
 });

@@ -42,7 +42,27 @@ export interface StorageCondition {
   value?: Uint8Array;
 }
 
-/** Options of {@link Storage.batch}. */
+/**
+ * Options of {@link Storage.batch}.
+ *
+ * @example Write only if nobody wrote since the value was read
+ * ```ts
+ * import { MemoryStorage, MlsError } from "@webmls/mls";
+ * const storage = new MemoryStorage();
+ * await storage.batch([{ key: "head", value: new Uint8Array([1]) }]);
+ * const read = (await storage.get("head")) as Uint8Array;
+ * await storage.batch([{ key: "head", value: new Uint8Array([2]) }], {
+ *   expect: [{ key: "head", value: read }],
+ * });
+ * try {
+ *   await storage.batch([{ key: "head", value: new Uint8Array([3]) }], {
+ *     expect: [{ key: "head", value: read }], // stale: it holds [2] now
+ *   });
+ * } catch (e) {
+ *   console.log(e instanceof MlsError && e.code); // "storage_conflict"
+ * }
+ * ```
+ */
 export interface BatchOptions {
   /**
    * Conditions checked atomically with the writes: if any does not hold,
