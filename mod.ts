@@ -66,7 +66,9 @@ export type {
   X509Credential,
 } from "./src/api/types.ts";
 export type {
+  BatchOptions,
   Storage,
+  StorageCondition,
   StorageValue,
   StorageWrite,
 } from "./src/api/storage/storage.ts";

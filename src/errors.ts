@@ -71,8 +71,10 @@
  * the wrong type or out of range; `field` names it).
  *
  * Storage: `storage_limit` (a batch too large for the backend),
- * `storage_conflict` (another writer kept interfering), `storage_closed`,
- * `storage_failure` (any other backend error; nothing was written).
+ * `storage_conflict` (a conditional batch found another writer's change;
+ * from a group view: other views of the member kept writing first),
+ * `storage_closed`, `storage_failure` (any other backend error, with the
+ * backend's error as `cause`; nothing was written).
  *
  * Encryption at rest (`EncryptedStorage`): `storage_tampered` (a stored
  * value failed authentication: altered, or moved from another key),

@@ -244,6 +244,62 @@ for (const backend of BACKENDS) {
     }
   }
 
+  t("conditional batches: all or nothing, on what is stored now", async (s) => {
+    assert.equal(s.conditionalBatches, true);
+    await s.batch([{ key: "head", value: bytes(1) }, {
+      key: "big",
+      value: pattern(100_000, 7),
+    }]);
+    // Conditions that hold: present bytes, absence, a large value.
+    await s.batch([{ key: "head", value: bytes(2) }, {
+      key: "x",
+      value: bytes(5),
+    }], {
+      expect: [
+        { key: "head", value: bytes(1) },
+        { key: "absent" },
+        { key: "big", value: pattern(100_000, 7) },
+      ],
+    });
+    assert.deepEqual(await s.get("head"), bytes(2));
+    assert.deepEqual(await s.get("x"), bytes(5));
+    // Conditions that do not: nothing is written.
+    const before = await snapshot(s);
+    for (
+      const expect of [
+        [{ key: "head", value: bytes(1) }], // changed since
+        [{ key: "head" }], // present
+        [{ key: "absent", value: bytes() }], // absent
+        [{ key: "head", value: bytes(2) }, { key: "x", value: bytes(6) }],
+        [{ key: "big", value: pattern(100_000, 8) }],
+      ]
+    ) {
+      await rejectsWith(
+        s.batch([
+          { key: "head", value: bytes(3) },
+          { key: "x" },
+          { key: "new", value: pattern(80_000, 9) },
+        ], { expect }),
+        "storage_conflict",
+      );
+      assert.deepEqual(await snapshot(s), before);
+    }
+    // Two writers that read the same head: exactly one wins.
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4].map((i) =>
+        s.batch([{ key: "head", value: bytes(10 + i) }], {
+          expect: [{ key: "head", value: bytes(2) }],
+        })
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+    for (const r of results) {
+      if (r.status === "rejected") {
+        assert.equal((r.reason as MlsError).code, "storage_conflict");
+      }
+    }
+  });
+
   t("CryptoKey values as the backend allows", async (s) => {
     const key = await hmacKey();
     const data = new Uint8Array([1, 2, 3]);
@@ -377,6 +433,42 @@ Deno.test("storage deno kv: an opened Kv, a namespace, left open", async () => {
   } finally {
     kv.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("storage deno kv: conditional batches of two connections to one file", async () => {
+  const { storage: a, path, cleanup } = await tempKv();
+  const b = new DenoKvStorage(path);
+  try {
+    await a.batch([{ key: "head", value: bytes(0) }]);
+    // Each connection advances the head from what it read: no write is lost.
+    let wins = 0;
+    let conflicts = 0;
+    await Promise.all([a, b, a, b].map(async (s, w) => {
+      for (let i = 0; i < 10; i++) {
+        for (;;) {
+          const head = (await s.get("head")) as Uint8Array;
+          try {
+            await s.batch([
+              { key: "head", value: bytes(head[0] + 1) },
+              { key: `log/${head[0]}`, value: bytes(w) },
+            ], { expect: [{ key: "head", value: head }] });
+            wins++;
+            break;
+          } catch (e) {
+            assert.ok(e instanceof MlsError && e.code === "storage_conflict");
+            conflicts++;
+          }
+        }
+      }
+    }));
+    assert.equal(wins, 40);
+    assert.deepEqual(await b.get("head"), bytes(40));
+    assert.equal((await a.list("log/")).length, 40);
+    console.log(`${conflicts} conditional batches lost and were retried`);
+  } finally {
+    await b.close();
+    await cleanup();
   }
 });
 

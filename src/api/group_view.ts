@@ -2,7 +2,12 @@
  * `GroupView`: one member's live view of one group, the object the
  * explainer's examples call methods on. Every method either succeeds and
  * persists the new state atomically, or throws an `MlsError` and leaves the
- * stored (and in-memory) state as it was.
+ * stored state as it was. Several views of one member (tabs, processes)
+ * take turns through the storage (see `writer_guard.ts`): each call starts
+ * from the stored state, and a write that lost to another view's runs again
+ * on the state that view stored. After a failed write the view drops what
+ * it held in memory and reloads the stored state at its next call, so a
+ * message that failed for a storage outage is processed once it is over.
  *
  * @module
  */
@@ -66,11 +71,19 @@ import {
 import { deserializeWhole, loadState, serializeWhole } from "./persist.ts";
 import {
   groupKey,
+  headKey,
   pendingKey,
   type PendingRecord,
   pendingRecord,
 } from "./records.ts";
 import { ViewStore } from "./view_store.ts";
+import {
+  backoff,
+  MAX_ATTEMPTS,
+  sameToken,
+  withWriterLock,
+} from "./writer_guard.ts";
+import { storageError } from "./storage/guarded.ts";
 import { retireState } from "./retire.ts";
 import { checkHandshakeWireFormat } from "./settings_check.ts";
 import {
@@ -130,9 +143,8 @@ export class GroupView {
   #queue: Promise<unknown> = Promise.resolve();
   #deleted = false;
   /**
-   * A write failed and so did reloading the stored state: the state in
-   * memory may be ahead of storage (a message's key consumed), so the next
-   * operation reloads first.
+   * A write failed: what the view holds in memory was dropped (it may be
+   * ahead of the storage), and the next call reloads the stored state.
    */
   #stale = false;
   /** Where the state is stored. */
@@ -156,12 +168,46 @@ export class GroupView {
     this.groupId = toHex(state.context.groupId);
   }
 
-  /** @internal Loads a stored view, or `null`. */
+  /**
+   * @internal Loads a stored view, or `null`: reads the head before and
+   * after the records, and again while another view wrote in between.
+   */
   static async load(
     env: ViewEnvironment,
     groupId: string,
     clientId: string,
     signer: SignaturePrivateKey,
+  ): Promise<GroupView | null> {
+    const head = headKey(groupId, clientId);
+    for (let attempt = 1;; attempt++) {
+      const token = await getBytes(env.storage, head);
+      let view: GroupView | null;
+      try {
+        view = await GroupView.#read(env, groupId, clientId, signer, token);
+      } catch (e) {
+        if (sameToken(token, await getBytes(env.storage, head))) throw e;
+        if (attempt >= MAX_ATTEMPTS) throw e;
+        continue;
+      }
+      if (sameToken(token, await getBytes(env.storage, head))) return view;
+      if (view) view.#retire();
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new MlsError(
+          "storage_conflict",
+          "other views of this member kept writing while the state was read",
+        );
+      }
+      await backoff(attempt);
+    }
+  }
+
+  /** Reads the stored records of a view (see {@link GroupView.load}). */
+  static async #read(
+    env: ViewEnvironment,
+    groupId: string,
+    clientId: string,
+    signer: SignaturePrivateKey,
+    token: Uint8Array | undefined,
   ): Promise<GroupView | null> {
     const loaded = await loadState(
       env.storage,
@@ -188,26 +234,45 @@ export class GroupView {
       clientId,
       env.ratchetRecordLimit,
       deltas,
+      token,
     );
     return new GroupView(env, clientId, signer, state, pending, store);
   }
 
-  /** @internal Persists a fresh state (create, join) and returns its view. */
+  /**
+   * @internal Persists a fresh state (create, join) and returns its view:
+   * `group_exists` if a state of the group is stored meanwhile. With
+   * `replace` (an external join that resyncs), over the stored state.
+   */
   static async store(
     env: ViewEnvironment,
     clientId: string,
     signer: SignaturePrivateKey,
     state: GroupState,
     extra: StorageWrite[] = [],
+    replace = false,
   ): Promise<GroupView> {
     const store = await ViewStore.open(
       env.storage,
       toHex(state.context.groupId),
       clientId,
       env.ratchetRecordLimit,
+      replace,
     );
     const w = store.fullWrites(state);
-    await store.batch([...w.writes, { key: store.keys.pending }, ...extra]);
+    try {
+      await store.batch([...w.writes, { key: store.keys.pending }, ...extra]);
+    } catch (e) {
+      if (!replace && e instanceof MlsError && e.code === "storage_conflict") {
+        throw new MlsError(
+          "group_exists",
+          "this client already has this group",
+          undefined,
+          { cause: e },
+        );
+      }
+      throw e;
+    }
     w.stored();
     return new GroupView(env, clientId, signer, state, undefined, store);
   }
@@ -280,25 +345,82 @@ export class GroupView {
     };
   }
 
-  // Operations on one view run one at a time, in call order.
+  /**
+   * Operations on one view run one at a time, in call order; those of all
+   * views of this member in this group take turns where Web Locks exist.
+   */
   #exclusive<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(async () => {
-      if (this.#deleted) {
-        throw new MlsError("group_deleted", "this group's state was deleted");
-      }
-      if (this.#stale) {
-        await this.#reloadOrThrow();
-        this.#stale = false;
-      }
-      return f();
-    });
+    const run = this.#queue.then(() =>
+      withWriterLock(this.groupId, this.clientId, () => this.#attempts(f))
+    );
     this.#queue = run.catch(() => {});
     return run;
   }
 
   /**
-   * Writes, then (once stored) does the bookkeeping of `stored` and swaps;
-   * on a storage failure reloads what is stored.
+   * Runs `f` on the stored state: reloaded first if another view wrote
+   * since (or a write of ours failed), and again, on the state stored
+   * then, if `f`'s write lost to another view's (or `f` failed on a state
+   * another view replaced meanwhile); `storage_conflict` after
+   * {@link MAX_ATTEMPTS} attempts.
+   */
+  async #attempts<T>(f: () => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      if (this.#deleted) {
+        throw new MlsError("group_deleted", "this group's state was deleted");
+      }
+      await this.#refresh();
+      try {
+        return await f();
+      } catch (e) {
+        if (!(await this.#lostToAnotherView(e))) throw e;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new MlsError(
+            "storage_conflict",
+            `other views of this member kept writing first (${attempt} attempts)`,
+            undefined,
+            { cause: e },
+          );
+        }
+        await backoff(attempt);
+      }
+    }
+  }
+
+  /** Whether `f` failed because another view wrote: run it again. */
+  async #lostToAnotherView(e: unknown): Promise<boolean> {
+    if (!(e instanceof MlsError) || this.#deleted) return false;
+    // Our conditional write found another view's token.
+    if (e.code === "storage_conflict") return this.#stale;
+    if (this.#stale || e.code.startsWith("storage_")) return false;
+    // A protocol error from a state another view replaced meanwhile?
+    try {
+      return !(await this.#store.isCurrent());
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reloads the stored state if another view wrote, or ours failed. */
+  async #refresh(): Promise<void> {
+    if (!this.#stale && await this.#store.isCurrent()) return;
+    await this.#reload();
+  }
+
+  /**
+   * @internal Brings the view up to date with the stored state (another
+   * tab stored a new one), in turn with its calls; a failure is left for
+   * the next call to report.
+   */
+  refresh(): void {
+    this.#exclusive(() => Promise.resolve()).catch(() => {});
+  }
+
+  /**
+   * Writes, then (once stored) does the bookkeeping of `stored` and swaps.
+   * On a failure (another view's write won, or the storage failed) nothing
+   * of `next` is kept, and the view drops its state: the next call reloads
+   * the stored one (which has none of the ratchet steps taken in memory).
    */
   async #persist(
     writes: StorageWrite[],
@@ -309,33 +431,8 @@ export class GroupView {
     try {
       await this.#store.batch(writes);
     } catch (e) {
-      this.#store.markDirty();
-      const before = this.#state;
-      let reloaded: boolean;
-      try {
-        reloaded = await this.#reload();
-      } catch {
-        // The state in memory may be ahead of storage: the next operation
-        // reloads first. What only `next` and `pending` hold goes now.
-        this.#stale = true;
-        reloaded = false;
-        if (next !== before) retireState(next, before);
-        if (pending && pending !== this.#pending && pending.state !== next) {
-          retireState(pending.state, before);
-        }
-      }
-      if (reloaded) {
-        // `next` and `pending` were never stored; what they hold beyond
-        // the replaced state (wiped by #reload) goes too.
-        if (next !== before) retireState(next);
-        if (pending && pending.state !== next) retireState(pending.state);
-      }
-      throw e instanceof MlsError ? e : new MlsError(
-        "storage_failure",
-        "could not persist the group state",
-        undefined,
-        { cause: e },
-      );
+      this.#drop(next, pending?.state);
+      throw storageError(e, "batch");
     }
     stored?.();
     const old = this.#state;
@@ -359,26 +456,52 @@ export class GroupView {
   }
 
   /**
-   * Replaces the in-memory state with the stored one (after a failed
-   * write) and wipes the replaced states, which share nothing with what is
-   * loaded. Returns whether anything was stored to replace them with.
+   * Marks the view stale and wipes its states and `extra` ones: they may
+   * hold ratchet steps the storage does not (see {@link GroupView.#persist}).
+   * The public parts (epoch, members) stay readable until the reload.
    */
-  async #reload(): Promise<boolean> {
+  #drop(...extra: Array<GroupState | undefined>): void {
+    this.#stale = true;
+    const states = new Set([this.#state, this.#pending?.state, ...extra]);
+    for (const s of states) if (s) retireState(s);
+  }
+
+  /** Wipes the states of a view that is not used (a torn load). */
+  #retire(): void {
+    if (this.#pending) retireState(this.#pending.state, this.#state);
+    retireState(this.#state);
+  }
+
+  /**
+   * Replaces the in-memory state with the stored one and wipes the
+   * replaced states, which share nothing with what is loaded. If nothing
+   * is stored any more (another view deleted it), the view is deleted too:
+   * `group_deleted`. If the storage fails, the view stays as it was
+   * (stale if it was), and the error goes up.
+   */
+  async #reload(): Promise<void> {
     const fresh = await GroupView.load(
       this.#env,
       this.groupId,
       this.clientId,
       this.#signer,
     );
-    if (!fresh) return false;
-    const old = this.#state;
-    const oldPending = this.#pending;
+    if (!fresh) {
+      this.#forget();
+      throw new MlsError("group_deleted", "this group's state was deleted");
+    }
+    if (!this.#stale) this.#retire();
     this.#state = fresh.#state;
     this.#pending = fresh.#pending;
     this.#store = fresh.#store;
-    retireState(old);
-    if (oldPending && oldPending.state !== old) retireState(oldPending.state);
-    return true;
+    this.#stale = false;
+  }
+
+  /** The state is gone: wipe it and make the view unusable. */
+  #forget(): void {
+    if (!this.#stale) this.#retire();
+    this.#deleted = true;
+    this.#env.forget?.(this.groupId, this.clientId);
   }
 
   /** Persists only the ratchets (after sending or receiving data). */
@@ -971,13 +1094,6 @@ export class GroupView {
    * any left by a failure there are obsolete for a later state of the group.
    */
   deleteState(): Promise<void> {
-    return this.#exclusive(() =>
-      this.#store.deleteAll(() => {
-        if (this.#pending) retireState(this.#pending.state, this.#state);
-        retireState(this.#state);
-        this.#deleted = true;
-        this.#env.forget?.(this.groupId, this.clientId);
-      })
-    );
+    return this.#exclusive(() => this.#store.deleteAll(() => this.#forget()));
   }
 }

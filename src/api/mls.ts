@@ -71,6 +71,7 @@ import {
   signerKey,
 } from "./records.ts";
 import { MemoryStorage } from "./storage/memory.ts";
+import { guardStorage } from "./storage/guarded.ts";
 import { getBytes, type Storage } from "./storage/storage.ts";
 import type {
   AuthorizeHook,
@@ -198,6 +199,9 @@ function ratchetTreeOption(o: Record<string, unknown>) {
  * ```
  */
 export class MLS {
+  /** The storage given (or the default one). */
+  #given: Storage;
+  /** The same, every failure an `MlsError` (see `storage/guarded.ts`). */
   #storage: Storage;
   #provider: CryptoProvider;
   #suite: number;
@@ -213,8 +217,9 @@ export class MLS {
    */
   constructor(options: MLSOptions = {}) {
     const o = checkOptions(options);
-    this.#storage = optional(o.storage, "storage", checkStorage) ??
+    this.#given = optional(o.storage, "storage", checkStorage) ??
       new MemoryStorage();
+    this.#storage = guardStorage(this.#given);
     this.#provider = optional(o.provider, "provider", checkProvider) ??
       defaultProvider();
     this.#suite = checkCipherSuite(
@@ -263,11 +268,29 @@ export class MLS {
       },
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
     };
+    // Another tab stored a new state of a group: its view here reloads it.
+    // (Held weakly: the storage outlives the instances made over it.)
+    const self = new WeakRef(this);
+    this.#storage.watch?.((keys) => {
+      const mls = self.deref();
+      if (mls) mls.#changed(keys);
+    });
   }
 
   /** The storage in use. */
   get storage(): Storage {
-    return this.#storage;
+    return this.#given;
+  }
+
+  /** Refreshes the views whose epoch state or pending commit changed. */
+  #changed(keys: readonly string[]): void {
+    const views = new Set<GroupView>();
+    for (const k of keys) {
+      const m = /^(?:group|pending)\/([0-9a-f]+)\/([0-9a-f]+)$/.exec(k);
+      const view = m && this.#views.get(`${m[1]}/${m[2]}`);
+      if (view) views.add(view);
+    }
+    for (const v of views) v.refresh();
   }
 
   /**
@@ -589,6 +612,8 @@ export class MLS {
       id.clientId,
       signer,
       joined.state,
+      [],
+      true,
     );
     return {
       type: "externalJoin",

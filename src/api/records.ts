@@ -11,6 +11,8 @@
  * - `pending/<groupId>/<clientId>`: {@link PendingRecord}
  * - `ratchets/<groupId>/<clientId>` and the delta records under
  *   `ratchets/<groupId>/<clientId>/`: the secret trees (see `persist.ts`)
+ * - `head/<groupId>/<clientId>`: a random token rewritten by every write of
+ *   the group state, which writes expect unchanged (see `writer_guard.ts`)
  *
  * @module
  */
@@ -46,6 +48,10 @@ export const groupKey = (groupId: string, clientId: string): string =>
 /** `pending/<groupId>/<clientId>` */
 export const pendingKey = (groupId: string, clientId: string): string =>
   `pending/${groupId}/${clientId}`;
+
+/** `head/<groupId>/<clientId>` */
+export const headKey = (groupId: string, clientId: string): string =>
+  `head/${groupId}/${clientId}`;
 
 /** A stored identity's public part. */
 export interface IdentityRecord {

@@ -2,7 +2,9 @@
  * Where one member's state of one group is stored, and the bookkeeping of
  * its ratchet delta records (the layout is in `persist.ts`): which records
  * are current, which are obsolete and still to delete, and when a message
- * must write a whole base record instead of its deltas.
+ * must write a whole base record instead of its deltas. Every batch also
+ * rewrites the head record and expects the token this store last read or
+ * wrote (see `writer_guard.ts`).
  *
  * @module
  */
@@ -20,8 +22,14 @@ import {
   ratchetsWrite,
   stateWrites,
 } from "./persist.ts";
-import { groupKey, pendingKey } from "./records.ts";
-import type { Storage, StorageWrite } from "./storage/storage.ts";
+import { groupKey, headKey, pendingKey } from "./records.ts";
+import {
+  getBytes,
+  type Storage,
+  type StorageCondition,
+  type StorageWrite,
+} from "./storage/storage.ts";
+import { newToken, sameToken } from "./writer_guard.ts";
 
 /** The writes of one change and the bookkeeping to do once they are stored. */
 export interface Writes {
@@ -41,6 +49,8 @@ export interface ViewKeys {
   ratchets: string;
   /** The prefix of the ratchet delta records. */
   deltas: string;
+  /** The head record: a token rewritten by every write. */
+  head: string;
 }
 
 /** Up to `n` keys of `from`, oldest first. */
@@ -65,11 +75,10 @@ export class ViewStore {
   readonly #clientId: string;
   readonly #limit: number;
   readonly #deltas: DeltaKeys;
-  /**
-   * A write failed and reloading did too, so the stored ratchets may lag
-   * the live ones: the next ratchets write stores them all.
-   */
-  #dirty = false;
+  /** The head token last read or written (undefined: none stored). */
+  #token: Uint8Array | undefined;
+  /** The next batch stores a new state: it expects no group record. */
+  #fresh: boolean;
 
   /**
    * @param storage the backend
@@ -78,6 +87,8 @@ export class ViewStore {
    * @param limit `MLSOptions.ratchetRecordLimit`
    * @param deltas the stored delta records (from `loadState` or
    *   {@link ViewStore.open})
+   * @param token the head token read with the state
+   * @param fresh whether the next batch stores a state where none is
    */
   constructor(
     storage: Storage,
@@ -85,39 +96,84 @@ export class ViewStore {
     clientId: string,
     limit: number,
     deltas: DeltaKeys,
+    token: Uint8Array | undefined,
+    fresh = false,
   ) {
     this.#storage = storage;
     this.#groupId = groupId;
     this.#clientId = clientId;
     this.#limit = limit;
     this.#deltas = deltas;
+    this.#token = token;
+    this.#fresh = fresh;
     this.keys = {
       group: groupKey(groupId, clientId),
       pending: pendingKey(groupId, clientId),
       ratchets: ratchetsKey(groupId, clientId),
       deltas: ratchetsPrefix(groupId, clientId),
+      head: headKey(groupId, clientId),
     };
   }
 
   /**
-   * The store of a group about to be stored afresh (create, join): delta
-   * records an earlier state left (its deletion was interrupted) become
-   * obsolete at its first full write.
+   * The store of a group about to be stored afresh (create, join; or,
+   * with `replace`, an external join over an earlier state of the group):
+   * delta records an earlier state left become obsolete at its first full
+   * write. Without `replace` the first batch expects no state to be stored
+   * (`storage_conflict` otherwise); with it, the state stored now.
    */
   static async open(
     storage: Storage,
     groupId: string,
     clientId: string,
     limit: number,
+    replace = false,
   ): Promise<ViewStore> {
+    const token = replace
+      ? await getBytes(storage, headKey(groupId, clientId))
+      : undefined;
     const deltas = await listDeltas(storage, groupId, clientId, 0);
-    return new ViewStore(storage, groupId, clientId, limit, deltas);
+    return new ViewStore(
+      storage,
+      groupId,
+      clientId,
+      limit,
+      deltas,
+      token,
+      !replace,
+    );
   }
 
-  /** Applies `writes` atomically, then wipes their secret-bearing values. */
+  /**
+   * Whether the stored head is still the token this store last read or
+   * wrote: no other view has written since.
+   */
+  async isCurrent(): Promise<boolean> {
+    return sameToken(
+      await getBytes(this.#storage, this.keys.head),
+      this.#token,
+    );
+  }
+
+  /**
+   * Applies `writes` atomically with a new head token, if the head is still
+   * the token this store knows (on a storage with conditional batches;
+   * else `storage_conflict` and nothing written), then wipes their
+   * secret-bearing values.
+   */
   async batch(writes: StorageWrite[]): Promise<void> {
+    const token = newToken();
+    const expect: StorageCondition[] = [
+      { key: this.keys.head, value: this.#token },
+    ];
+    if (this.#fresh) expect.push({ key: this.keys.group });
     try {
-      await this.#storage.batch(writes);
+      await this.#storage.batch(
+        [...writes, { key: this.keys.head, value: token.slice() }],
+        { expect },
+      );
+      this.#token = token;
+      this.#fresh = false;
     } finally {
       for (const w of writes) {
         if (
@@ -128,11 +184,6 @@ export class ViewStore {
         }
       }
     }
-  }
-
-  /** A write failed: the next ratchets write stores a whole base record. */
-  markDirty(): void {
-    this.#dirty = true;
   }
 
   /** The writes that store all of `state` (a new epoch, proposals...). */
@@ -147,13 +198,12 @@ export class ViewStore {
   /**
    * The writes that store the ratchets of `state` (the current state): the
    * delta records of what changed since they were last stored, plus the
-   * deletion of a few obsolete ones. After a failed write, or once
-   * `ratchetRecordLimit` deltas are current, a whole base record of a new
-   * generation instead.
+   * deletion of a few obsolete ones. Once `ratchetRecordLimit` deltas are
+   * current, a whole base record of a new generation instead.
    */
   ratchetWrites(state: GroupState): Writes {
     const d = this.#deltas;
-    if (this.#dirty || d.current.size >= this.#limit) {
+    if (d.current.size >= this.#limit) {
       const gen = nextGen(d);
       return this.#withNewGeneration(
         [ratchetsWrite(state, this.#groupId, this.#clientId, gen)],
@@ -177,18 +227,20 @@ export class ViewStore {
   }
 
   /**
-   * Deletes everything stored under the keys: the state with the first
-   * delta records in one batch, then `afterFirst`, then the other delta
-   * records (beyond a batch's key limit) in further batches; any left by a
-   * failure there are obsolete for a later state of the group.
+   * Deletes everything stored under the keys: the state (and its head, so
+   * that every other view of it finds it gone) with the first delta records
+   * in one batch, then `afterFirst`, then the other delta records (beyond a
+   * batch's key limit) in further batches; any left by a failure there are
+   * obsolete for a later state of the group.
    */
   async deleteAll(afterFirst: () => void): Promise<void> {
     const deltas = await this.#storage.list(this.keys.deltas);
-    const first = BATCH_KEYS - 3;
+    const first = BATCH_KEYS - 4;
     await this.#storage.batch([
       { key: this.keys.group },
       { key: this.keys.pending },
       { key: this.keys.ratchets },
+      { key: this.keys.head },
       ...deltas.slice(0, first).map((key) => ({ key })),
     ]);
     afterFirst();
@@ -214,7 +266,6 @@ export class ViewStore {
         d.current.clear();
         for (const k of obsolete) d.stale.delete(k);
         d.gen = d.maxGen = gen;
-        this.#dirty = false;
       },
     };
   }

@@ -305,8 +305,13 @@ Deno.test("MLS.deleteIdentity deletes every record of the client and nothing of 
   const after = await storage.list("");
   assert.deepEqual(after.filter((k) => k.includes(bob.clientId)), []);
   assert.deepEqual(after, before.filter((k) => !bobs.includes(k)));
-  // ...and in the instance that has his views: they are wiped and dead.
-  await bobGroup.send("still usable before");
+  // ...and in the instance that has his views: a view checks the stored
+  // state before each call (one writer per member), so it is dead already;
+  // deleting there too wipes what it held.
+  await assert.rejects(
+    () => bobGroup.send("stored state gone"),
+    code("group_deleted"),
+  );
   await mls.deleteIdentity(bob);
   await assert.rejects(() => bobGroup.send("x"), code("group_deleted"));
   assert.deepEqual(

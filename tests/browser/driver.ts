@@ -36,7 +36,8 @@ const TYPES: Record<string, string> = {
   mjs: "text/javascript; charset=utf-8",
 };
 
-function serve(
+/** Serves `files` (URL path → file) on a loopback port. */
+export function serve(
   files: Record<string, string>,
 ): Promise<{ url: string; server: Deno.HttpServer }> {
   const { promise, resolve } = Promise.withResolvers<number>();

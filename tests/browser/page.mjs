@@ -132,6 +132,55 @@ async function storageChecks() {
   );
   note("indexeddb: failed batches change nothing");
 
+  // Conditional batches: the conditions are read in the writing
+  // transaction; one that does not hold changes nothing.
+  check(s.conditionalBatches === true, "conditionalBatches");
+  await s.batch([{ key: "head", value: b(1) }]);
+  await s.batch([{ key: "head", value: b(2) }, { key: "c", value: b(5) }], {
+    expect: [{ key: "head", value: b(1) }, { key: "absent" }],
+  });
+  check(equal(await s.get("head"), b(2)), "condition held: written");
+  const held = await snapshot(s);
+  for (
+    const expect of [
+      [{ key: "head", value: b(1) }],
+      [{ key: "head" }],
+      [{ key: "absent", value: b() }],
+      [{ key: "head", value: b(2) }, { key: "c", value: b(6) }],
+    ]
+  ) {
+    await rejects(
+      s.batch([{ key: "head", value: b(3) }, { key: "c" }], { expect }),
+      "storage_conflict",
+      "a condition that does not hold",
+    );
+    check(sameSnapshot(await snapshot(s), held), "conflict changed nothing");
+  }
+  const other = new mod.IndexedDbStorage(name);
+  const announced = new Promise((resolve) =>
+    other.watch((keys) => keys.includes("announce") && resolve(keys))
+  );
+  const results = await Promise.allSettled(
+    [s, other, s, other].map((x, i) =>
+      x.batch([{ key: "head", value: b(10 + i) }], {
+        expect: [{ key: "head", value: b(2) }],
+      })
+    ),
+  );
+  check(
+    results.filter((r) => r.status === "fulfilled").length === 1,
+    "one of four conditional writers wins",
+  );
+  // Committed batches of `s` are announced to the other storage object.
+  await s.batch([{ key: "announce", value: b(1) }, { key: "c" }]);
+  const announcedKeys = await announced;
+  check(
+    JSON.stringify(announcedKeys) === '["announce","c"]',
+    "batches are announced",
+  );
+  await other.close();
+  note("indexeddb: conditional batches, one writer wins, announced");
+
   // Large values
   const big = crypto.getRandomValues(new Uint8Array(65536)).slice();
   const large = new Uint8Array(1 << 20);

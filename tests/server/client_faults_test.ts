@@ -22,7 +22,10 @@ import { type Fault, FaultyStorage } from "../faulty_storage.ts";
 import { type Running, startServer } from "./helpers.ts";
 
 /** Small delays: the tests wait on outcomes, never on time. */
-const RETRY = { attempts: 4, initialDelayMs: 1, maxDelayMs: 4 };
+// Enough attempts for two faults of each of two operations, each hit on
+// its own attempt (a failed write drops the view's state; the next attempt
+// reloads it, and that read may fail too).
+const RETRY = { attempts: 6, initialDelayMs: 1, maxDelayMs: 4 };
 
 /** A client whose storage fails on demand, and what it observed. */
 interface Member {

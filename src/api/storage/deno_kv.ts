@@ -14,7 +14,10 @@
  *
  * A batch stages the chunks of its large values first (invisible: no
  * manifest points to them), then makes every change visible in one
- * `kv.atomic()` that checks the versionstamps it read. Chunks replaced by it
+ * `kv.atomic()` that checks the versionstamps it read, so a conditional
+ * batch ({@link BatchOptions.expect}) compares the values it read and
+ * commits only if none of them changed since: one writer wins across
+ * processes sharing the file. Chunks replaced by it
  * are deleted afterwards; a crash in between leaves only garbage, collected
  * by a later batch. So a batch is atomic however large its values; when the
  * small values of a batch together approach KV's 800 KiB per atomic
@@ -27,7 +30,15 @@
  */
 
 import { MlsError } from "../../errors.ts";
-import type { Storage, StorageValue, StorageWrite } from "./storage.ts";
+import {
+  type BatchOptions,
+  conditionHolds,
+  conflict,
+  type Storage,
+  type StorageCondition,
+  type StorageValue,
+  type StorageWrite,
+} from "./storage.ts";
 
 /** Deno KV's largest value, in bytes. */
 const CHUNK_SIZE = 65536;
@@ -157,6 +168,8 @@ function kvError(e: unknown, what: string): MlsError {
 export class DenoKvStorage implements Storage {
   /** KV serializes values; a `CryptoKey` cannot be kept. */
   readonly canStoreCryptoKeys = false;
+  /** Conditions are checked with versionstamps, across processes. */
+  readonly conditionalBatches = true;
   #kv: Promise<Deno.Kv>;
   #owned: boolean;
   #closed = false;
@@ -268,10 +281,21 @@ export class DenoKvStorage implements Storage {
    * wins). Throws, having changed nothing, `MlsError("invalid_argument")`
    * for a value that is not a `Uint8Array` (a `CryptoKey` cannot be stored)
    * and `MlsError("storage_limit")` beyond KV's limits (over 100 distinct
-   * keys, or a key over about 2 KiB).
+   * keys, or a key over about 2 KiB), and `MlsError("storage_conflict")`
+   * when a condition of `options.expect` does not hold.
    */
-  async batch(writes: readonly StorageWrite[]): Promise<void> {
+  async batch(
+    writes: readonly StorageWrite[],
+    options?: BatchOptions,
+  ): Promise<void> {
     const kv = await this.#open();
+    const expect = options?.expect ?? [];
+    for (const c of expect) {
+      this.#entryKey(c.key);
+      if (c.value !== undefined && !(c.value instanceof Uint8Array)) {
+        throw new MlsError("invalid_argument", "a condition's value is bytes");
+      }
+    }
     // The last write of a key wins, as if applied in order.
     const byKey = new Map<string, Uint8Array | undefined>();
     for (const w of writes) {
@@ -286,7 +310,8 @@ export class DenoKvStorage implements Storage {
       byKey.delete(w.key);
       byKey.set(w.key, w.value);
     }
-    if (byKey.size > MAX_CHECKS) {
+    const checked = new Set([...byKey.keys(), ...expect.map((c) => c.key)]);
+    if (checked.size > MAX_CHECKS) {
       throw new MlsError(
         "storage_limit",
         `a batch writes at most ${MAX_CHECKS} distinct keys`,
@@ -306,7 +331,7 @@ export class DenoKvStorage implements Storage {
           visible.set(key, value?.slice());
         }
       }
-      replaced = await this.#commit(kv, visible, staged);
+      replaced = await this.#commit(kv, visible, staged, expect);
     } catch (e) {
       // Nothing became visible: drop the staged chunks (best effort).
       await this.#collect(kv, staged).catch(() => {});
@@ -347,24 +372,36 @@ export class DenoKvStorage implements Storage {
   /**
    * The visible step: one atomic operation that checks the versionstamps
    * read, writes entries and manifests, adopts the staged chunks and marks
-   * the replaced ones as garbage. Retries when another writer interleaved.
+   * the replaced ones as garbage. Retries when another writer interleaved,
+   * unless a condition of `expect` no longer holds (`storage_conflict`).
    */
   async #commit(
     kv: Deno.Kv,
     visible: Map<string, Uint8Array | Manifest | undefined>,
     staged: ReadonlyArray<{ gen: string; chunks: number }>,
+    expect: readonly StorageCondition[],
   ): Promise<Array<{ gen: string; chunks: number }>> {
     const keys = [...visible.keys()];
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const conditions = new Map(expect.map((c) => [c.key, c.value]));
+    for (const k of conditions.keys()) if (!visible.has(k)) keys.push(k);
+    attempts: for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const op = kv.atomic();
       const replaced: Array<{ gen: string; chunks: number }> = [];
       for (let i = 0; i < keys.length; i += MAX_READS) {
-        const part = keys.slice(i, i + MAX_READS).map((k) => k.split("/"));
+        const part = keys.slice(i, i + MAX_READS);
         const olds = await busy(() =>
-          kv.getMany(part.map((s) => [this.#name, ...s]))
+          kv.getMany(part.map((k) => this.#entryKey(k)))
         );
-        for (const old of olds) {
+        for (const [j, old] of olds.entries()) {
           op.check(old);
+          const key = part[j];
+          if (conditions.has(key)) {
+            const now = await this.#valueOf(kv, old.value);
+            // Null: replaced since it was read; read again.
+            if (now === null) continue attempts;
+            if (!conditionHolds(now, conditions.get(key))) throw conflict(key);
+          }
+          if (!visible.has(key)) continue;
           if (isManifest(old.value)) {
             replaced.push({ gen: old.value.gen, chunks: old.value.chunks });
           }
@@ -394,6 +431,20 @@ export class DenoKvStorage implements Storage {
       if (res.ok) return replaced;
     }
     throw new MlsError("storage_conflict", "concurrent writers kept winning");
+  }
+
+  /**
+   * The bytes of an entry's value (a manifest's chunks reassembled), or
+   * `null` when its chunks are gone (the value was replaced meanwhile).
+   */
+  async #valueOf(
+    kv: Deno.Kv,
+    value: unknown,
+  ): Promise<Uint8Array | undefined | null> {
+    if (value === null || value === undefined) return undefined;
+    if (value instanceof Uint8Array) return value;
+    if (isManifest(value)) return await this.#readChunks(kv, value);
+    return null;
   }
 
   /** Deletes the chunks of generations no manifest references. */

@@ -4,11 +4,25 @@
  * objects persist, non-extractable ones included: a signature key survives
  * a reload without its bytes ever reaching JavaScript.
  *
+ * Tabs of one origin share the database: a conditional batch reads and
+ * compares its conditions in the readwrite transaction that writes, so
+ * one writer wins; and every committed batch is announced on a
+ * `BroadcastChannel` named after the database, so that the other tabs'
+ * `MLS` instances ({@link IndexedDbStorage.watch}) bring their views up to
+ * date.
+ *
  * @module
  */
 
 import { MlsError } from "../../errors.ts";
-import type { Storage, StorageValue, StorageWrite } from "./storage.ts";
+import {
+  type BatchOptions,
+  conditionHolds,
+  conflict,
+  type Storage,
+  type StorageValue,
+  type StorageWrite,
+} from "./storage.ts";
 
 // The few IndexedDB types used here, declared locally: Deno's default type
 // check has no DOM library. They are structural subsets of the DOM's.
@@ -75,6 +89,14 @@ interface IdbKeyRangeStatic {
 
 const STORE = "kv";
 
+/** Subset of the DOM's `BroadcastChannel` (and Node's `unref`). */
+interface Channel {
+  postMessage(message: unknown): void;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  close(): void;
+  unref?(): void;
+}
+
 function request<T>(req: IdbRequest<T>, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
@@ -133,9 +155,15 @@ export interface IndexedDbStorageOptions {
 export class IndexedDbStorage implements Storage {
   /** IndexedDB structured-clones `CryptoKey` objects. */
   readonly canStoreCryptoKeys = true;
+  /** Conditions are checked inside the writing transaction. */
+  readonly conditionalBatches = true;
   #db: Promise<IdbDatabase>;
   #keyRange: IdbKeyRangeStatic | undefined;
   #closed = false;
+  #name: string;
+  /** The change announcements, opened on first use (if available). */
+  #channel: Channel | undefined | null;
+  #listeners = new Set<(keys: readonly string[]) => void>();
 
   /**
    * Opens (and on first use creates) a database.
@@ -144,6 +172,7 @@ export class IndexedDbStorage implements Storage {
    * @param options a different `indexedDB` factory
    */
   constructor(name = "webmls", options: IndexedDbStorageOptions = {}) {
+    this.#name = name;
     const g = globalThis as {
       indexedDB?: unknown;
       IDBKeyRange?: unknown;
@@ -198,12 +227,18 @@ export class IndexedDbStorage implements Storage {
   }
 
   /**
-   * Applies all writes in one readwrite transaction. Throws
-   * `MlsError("invalid_argument")`, before writing anything, for a value
-   * that is neither bytes nor a `CryptoKey`; a transaction that fails
-   * (e.g. `QuotaExceededError`: `storage_limit`) leaves nothing changed.
+   * Applies all writes in one readwrite transaction, if the conditions of
+   * `options.expect`, read in the same transaction, hold (otherwise
+   * `MlsError("storage_conflict")`). Throws `MlsError("invalid_argument")`,
+   * before writing anything, for a value that is neither bytes nor a
+   * `CryptoKey`; a transaction that fails (e.g. `QuotaExceededError`:
+   * `storage_limit`) leaves nothing changed. Once committed, the keys are
+   * announced to the other tabs.
    */
-  async batch(writes: readonly StorageWrite[]): Promise<void> {
+  async batch(
+    writes: readonly StorageWrite[],
+    options?: BatchOptions,
+  ): Promise<void> {
     for (const w of writes) {
       if (typeof w.key !== "string") {
         throw new MlsError(
@@ -219,6 +254,7 @@ export class IndexedDbStorage implements Storage {
         );
       }
     }
+    const expect = options?.expect ?? [];
     const db = await this.#open();
     const tx = db.transaction(STORE, "readwrite");
     const done = new Promise<void>((resolve, reject) => {
@@ -227,22 +263,102 @@ export class IndexedDbStorage implements Storage {
       tx.onabort = () => reject(failure(tx.error, "batch"));
     });
     const store = tx.objectStore(STORE);
-    try {
-      for (const w of writes) {
-        if (w.value === undefined) store.delete(w.key);
-        else store.put(w.value, w.key);
-      }
-    } catch (e) {
-      // A synchronous failure (e.g. DataCloneError): undo everything.
+    /** Why the batch aborted itself: a condition, or a synchronous failure. */
+    let refused: MlsError | undefined;
+    const abort = (why: MlsError) => {
+      refused = why;
       try {
         tx.abort();
       } catch {
         // Already aborted.
       }
-      await done.catch(() => {});
-      throw failure(e, "batch");
+    };
+    const write = () => {
+      try {
+        for (const w of writes) {
+          if (w.value === undefined) store.delete(w.key);
+          else store.put(w.value, w.key);
+        }
+      } catch (e) {
+        // A synchronous failure (e.g. DataCloneError): undo everything.
+        abort(failure(e, "batch"));
+      }
+    };
+    if (expect.length === 0) write();
+    else {
+      // Read the conditions, then write from the last read's callback,
+      // while the transaction is still active.
+      let left = expect.length;
+      let holds = true;
+      for (const c of expect) {
+        const req = store.get(c.key);
+        req.onsuccess = () => {
+          if (!conditionHolds(req.result as StorageValue, c.value)) {
+            holds = false;
+          }
+          if (--left > 0) return;
+          if (holds) write();
+          else abort(conflict(c.key));
+        };
+      }
     }
-    await done;
+    try {
+      await done;
+    } catch (e) {
+      throw refused ?? e;
+    }
+    if (refused) throw refused;
+    this.#announce(writes.map((w) => w.key));
+  }
+
+  /**
+   * Calls `listener` with the keys that batches of other `IndexedDbStorage`
+   * objects on the same database (other tabs of the origin) committed,
+   * through a `BroadcastChannel`. Returns a function that stops the calls.
+   */
+  watch(listener: (keys: readonly string[]) => void): () => void {
+    this.#listeners.add(listener);
+    const channel = this.#openChannel();
+    // Listening only once watched: a listening channel keeps Deno alive.
+    if (channel && !channel.onmessage) {
+      channel.onmessage = (e) => {
+        const keys = (e.data as { keys?: unknown } | null)?.keys;
+        if (!Array.isArray(keys)) return;
+        const strings = keys.filter((k): k is string => typeof k === "string");
+        for (const l of [...this.#listeners]) {
+          try {
+            l(strings);
+          } catch {
+            // A listener's failure is its own.
+          }
+        }
+      };
+    }
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #openChannel(): Channel | undefined {
+    if (this.#channel !== undefined) return this.#channel ?? undefined;
+    const C = (globalThis as { BroadcastChannel?: new (n: string) => Channel })
+      .BroadcastChannel;
+    if (typeof C !== "function" || this.#closed) {
+      this.#channel = null;
+      return undefined;
+    }
+    const channel = new C(`webmls-indexeddb/${this.#name}`);
+    channel.unref?.(); // Node: do not keep the process alive.
+    this.#channel = channel;
+    return channel;
+  }
+
+  #announce(keys: string[]): void {
+    try {
+      this.#openChannel()?.postMessage({ keys });
+    } catch {
+      // Announcements are best effort: views check the storage anyway.
+    }
   }
 
   /** The keys that start with `prefix`, sorted (by UTF-16 code units). */
@@ -261,10 +377,13 @@ export class IndexedDbStorage implements Storage {
     return keys.filter((k): k is string => typeof k === "string");
   }
 
-  /** Closes the database. */
+  /** Closes the database and the change announcements. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#channel?.close();
+    this.#channel = null;
+    this.#listeners.clear();
     try {
       (await this.#db).close();
     } catch {

@@ -6,7 +6,14 @@
  */
 
 import { MlsError } from "../../errors.ts";
-import type { Storage, StorageValue, StorageWrite } from "./storage.ts";
+import {
+  type BatchOptions,
+  conditionHolds,
+  conflict,
+  type Storage,
+  type StorageValue,
+  type StorageWrite,
+} from "./storage.ts";
 
 function copy(v: StorageValue): StorageValue {
   return v instanceof Uint8Array ? v.slice() : v;
@@ -26,6 +33,8 @@ function copy(v: StorageValue): StorageValue {
 export class MemoryStorage implements Storage {
   /** Memory can hold `CryptoKey` objects. */
   readonly canStoreCryptoKeys = true;
+  /** Batches check their conditions (several `MLS` over one object). */
+  readonly conditionalBatches = true;
   #data = new Map<string, StorageValue>();
 
   /** Reads one key. */
@@ -36,9 +45,13 @@ export class MemoryStorage implements Storage {
 
   /**
    * Applies all writes (checked first, then one synchronous loop: nothing
-   * is applied if any write is invalid).
+   * is applied if any write is invalid or any condition of
+   * `options.expect` does not hold, `storage_conflict`).
    */
-  batch(writes: readonly StorageWrite[]): Promise<void> {
+  batch(
+    writes: readonly StorageWrite[],
+    options?: BatchOptions,
+  ): Promise<void> {
     for (const w of writes) {
       const ok = typeof w.key === "string" &&
         (w.value === undefined || w.value instanceof Uint8Array ||
@@ -51,6 +64,11 @@ export class MemoryStorage implements Storage {
             w.key,
           ),
         );
+      }
+    }
+    for (const c of options?.expect ?? []) {
+      if (!conditionHolds(this.#data.get(c.key), c.value)) {
+        return Promise.reject(conflict(c.key));
       }
     }
     for (const w of writes) {
