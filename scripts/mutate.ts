@@ -107,6 +107,20 @@ async function main(): Promise<number> {
     for (const m of list) console.log(`${m.id}\t${m.rule}\t${m.file}`);
     return 0;
   }
+  // Every mutation must still apply: a check that moved is reported here,
+  // all at once, rather than silently dropped from the run.
+  const broken: string[] = [];
+  for (const m of list) {
+    try {
+      applyMutation(await Deno.readTextFile(`${root}${m.file}`), m);
+    } catch (e) {
+      broken.push((e as Error).message);
+    }
+  }
+  if (broken.length > 0) {
+    console.log(`stale mutations (update the list):\n  ${broken.join("\n  ")}`);
+    return 1;
+  }
   const dir = await Deno.makeTempDir({ prefix: "webmls-mutate-" });
   try {
     await copyTree(dir);

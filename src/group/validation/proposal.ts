@@ -18,9 +18,14 @@ import {
   ResumptionPSKUsage,
 } from "../../messages/psk.ts";
 import { verifyLeafNodeSignature } from "../../tree/leaf_signature.ts";
-import { checkLeafContents, checkLeafSource } from "../../tree/validation.ts";
+import {
+  checkLeafContents,
+  checkLeafSource,
+  validateLeafNode,
+} from "../../tree/validation.ts";
 import { bytesEqual } from "../../util/bytes.ts";
 import { rule } from "../../util/rule.ts";
+import { groupRequirements } from "../capabilities.ts";
 import { validateKeyPackage } from "../key_package.ts";
 import type { SentProposal } from "../proposals.ts";
 import type { ValidationContext } from "./context.ts";
@@ -194,6 +199,18 @@ async function validateUpdate(
     leafIndex: sender.leafIndex,
   });
   rule("§7.3", "invalid_signature", ok, "Update leaf signature", f);
+  // §12.1.2: "valid as described in Section 7.3" — which includes the tree:
+  // capabilities against the members, and keys no other member uses.
+  await validateLeafNode(ctx.cs, ctx.tree, leaf, {
+    groupId: ctx.context.groupId,
+    now: ctx.now,
+    maxLifetime: ctx.maxLifetime,
+    ...groupRequirements(ctx.context.extensions),
+    leafIndex: sender.leafIndex,
+    source: LeafNodeSource.update,
+    replacing: true,
+    signatureVerified: true,
+  });
   await checkCredential(ctx.validateCredential, {
     event: "update",
     credential: leaf.credential,
