@@ -579,7 +579,11 @@ export class DeliveryClient {
     return {
       close: () => {
         closed = true;
-        socket?.close();
+        // After the message in hand: its acknowledgement goes out first,
+        // so that a message processed here is not delivered again.
+        this.#exclusive(() => Promise.resolve(socket?.close())).catch(
+          () => {},
+        );
       },
     };
   }
