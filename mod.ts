@@ -101,7 +101,7 @@ export type {
   ResumptionPSKUsage,
 } from "./src/messages/psk.ts";
 export type { PaddingPolicy } from "./src/framing/private_content.ts";
-export { MlsError, type MlsErrorCode } from "./src/errors.ts";
+export { MlsError, MlsErrorCode } from "./src/errors.ts";
 export {
   type CipherSuiteId,
   createProvider,

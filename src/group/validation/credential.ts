@@ -8,7 +8,7 @@
  */
 
 import { decode } from "../../codec/codec.ts";
-import { MlsError } from "../../errors.ts";
+import { MlsError, type MlsErrorCode } from "../../errors.ts";
 import type { Credential } from "../../messages/credential.ts";
 import { type Extension, ExtensionType } from "../../messages/extension.ts";
 import { externalSendersCodec } from "../../messages/external_senders.ts";
@@ -92,7 +92,7 @@ export async function checkCredential(
   check: CredentialCheck,
   field: string,
   section = "§5.3.1",
-  code = "invalid_credential",
+  code: MlsErrorCode = "invalid_credential",
 ): Promise<void> {
   let ok: boolean;
   try {
