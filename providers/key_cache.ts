@@ -11,72 +11,35 @@
  *   parsed from messages, so identity would rarely hit.
  *
  * Both store promises, so concurrent requests for one key share an import,
- * and forget a promise that rejects. {@link forgetSecret} drops the entries
- * of a secret deleted while its buffer may still be referenced.
+ * and forget a promise that rejects. A {@link SecretCache} registers each
+ * buffer with `src/util/secret_holders.ts`, so `wipe()` (and
+ * `forgetSecret`) drops the entries of a secret deleted while its buffer
+ * may still be referenced.
  *
  * @module
  */
 
-const HEX = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0"),
-);
-
-function hex(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
-  return s;
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
-}
+import { constantTimeEqual, toHex } from "../src/util/bytes.ts";
+import { holdSecret, type SecretHolder } from "../src/util/secret_holders.ts";
 
 interface SecretEntry<V> {
   copy: Uint8Array;
   value: Promise<V>;
 }
 
-/** The caches holding an entry for a buffer, for {@link forgetSecret}. */
-const holders = new WeakMap<
-  Uint8Array,
-  WeakMap<Uint8Array, SecretEntry<unknown>>[]
->();
-
-/**
- * Drops every {@link SecretCache} entry made from `raw` (wiping the entry's
- * copy of the bytes): for secrets deleted before their buffer becomes
- * garbage, such as a hash ratchet's consumed generation, so that nothing
- * made from them (a copy, an imported key) outlives them in a cache.
- *
- * @param raw the secret bytes whose entries go
- */
-export function forgetSecret(raw: Uint8Array): void {
-  const maps = holders.get(raw);
-  if (!maps) return;
-  holders.delete(raw);
-  for (const m of maps) {
-    const e = m.get(raw);
-    if (e) {
-      e.copy.fill(0);
-      m.delete(raw);
-    }
-  }
-}
-
 /** A cache from secret bytes (by identity, checked by content) to a value. */
 export class SecretCache<V> {
   #map = new WeakMap<Uint8Array, SecretEntry<V>>();
-
-  #hold(raw: Uint8Array): void {
-    const m = this.#map as WeakMap<Uint8Array, SecretEntry<unknown>>;
-    const maps = holders.get(raw);
-    if (!maps) holders.set(raw, [m]);
-    else if (!maps.includes(m)) maps.push(m);
-  }
+  /** Drops (wiping its copy) the entry of a forgotten secret. */
+  #holder: SecretHolder = {
+    forget: (raw) => {
+      const e = this.#map.get(raw);
+      if (e) {
+        e.copy.fill(0);
+        this.#map.delete(raw);
+      }
+    },
+  };
 
   /**
    * The cached value for `raw`, or `make(raw)` (then cached).
@@ -87,11 +50,11 @@ export class SecretCache<V> {
    */
   get(raw: Uint8Array, make: (raw: Uint8Array) => Promise<V>): Promise<V> {
     const hit = this.#map.get(raw);
-    if (hit && same(hit.copy, raw)) return hit.value;
+    if (hit && constantTimeEqual(hit.copy, raw)) return hit.value;
     const value = make(raw);
     const entry = { copy: raw.slice(), value };
     this.#map.set(raw, entry);
-    this.#hold(raw);
+    holdSecret(raw, this.#holder);
     value.catch(() => {
       if (this.#map.get(raw) === entry) this.#map.delete(raw);
     });
@@ -106,7 +69,7 @@ export class SecretCache<V> {
    */
   set(raw: Uint8Array, value: V): void {
     this.#map.set(raw, { copy: raw.slice(), value: Promise.resolve(value) });
-    this.#hold(raw);
+    holdSecret(raw, this.#holder);
   }
 }
 
@@ -132,7 +95,7 @@ export class PublicCache<V> {
    * @returns the value
    */
   get(bytes: Uint8Array, make: (bytes: Uint8Array) => Promise<V>): Promise<V> {
-    const k = hex(bytes);
+    const k = toHex(bytes);
     const hit = this.#map.get(k);
     if (hit) {
       this.#map.delete(k);

@@ -2,7 +2,8 @@
 // the secret tree uses it for the ratchet secrets it consumes.
 
 import assert from "node:assert/strict";
-import { forgetSecret, SecretCache } from "../providers/key_cache.ts";
+import { SecretCache } from "../providers/key_cache.ts";
+import { forgetSecret } from "../src/util/secret_holders.ts";
 import { defaultProvider } from "../providers/mod.ts";
 import { SecretTree } from "../src/schedule/secret_tree.ts";
 import { toHex, wipe } from "../src/util/bytes.ts";

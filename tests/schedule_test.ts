@@ -19,7 +19,7 @@ import { secretTreeStateCodec } from "../src/schedule/secret_tree_codec.ts";
 import {
   confirmationTag,
   verifyConfirmationTag,
-} from "../src/schedule/transcript.ts";
+} from "../src/schedule/confirmation_tag.ts";
 import { toHex, utf8Encode } from "../src/util/bytes.ts";
 
 const cs = await defaultProvider().suite(1);

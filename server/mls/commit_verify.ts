@@ -29,7 +29,7 @@ import { validationContext } from "../../src/group/validation/context.ts";
 import { validateProposalList } from "../../src/group/validation/proposal_list.ts";
 import type { GroupContext } from "../../src/messages/group_context.ts";
 import type { KeyPackage } from "../../src/messages/key_package.ts";
-import { confirmedTranscriptHash } from "../../src/schedule/transcript.ts";
+import { confirmedTranscriptHash } from "../../src/framing/transcript_hash.ts";
 import type { RatchetTree } from "../../src/tree/ratchet_tree.ts";
 import { mergeUpdatePath } from "../../src/tree/treekem.ts";
 import { interimHash, type PublicState } from "./public_state.ts";

@@ -15,6 +15,7 @@
 import { ContentType } from "../../src/framing/content_type.ts";
 import type { PublicMessage } from "../../src/framing/public_message.ts";
 import type { SentProposal } from "../../src/group/proposals.ts";
+import { ProposalOrRefType } from "../../src/messages/commit.ts";
 import { ProposalType } from "../../src/messages/proposal.ts";
 import { bytesEqual, toHex } from "../../src/util/bytes.ts";
 import { ApiError } from "../errors.ts";
@@ -53,7 +54,7 @@ export async function verifyExternalCommit(
   }
   let inits = 0, removes = 0;
   const list: SentProposal[] = content.commit.proposals.map((p, i) => {
-    if (p.type !== 1) {
+    if (p.type !== ProposalOrRefType.proposal) {
       throw invalid(`proposals[${i}]: no proposals by reference`);
     }
     const { proposal } = p;

@@ -16,6 +16,7 @@ import type { PublicMessage } from "../../src/framing/public_message.ts";
 import { SenderType } from "../../src/framing/sender.ts";
 import { verifyFramedContent } from "../../src/framing/sign.ts";
 import { proposalRef, type SentProposal } from "../../src/group/proposals.ts";
+import { ProposalOrRefType } from "../../src/messages/commit.ts";
 import { ProposalType } from "../../src/messages/proposal.ts";
 import { checkGroupAndEpoch } from "../../src/framing/context_input.ts";
 import { toHex } from "../../src/util/bytes.ts";
@@ -107,7 +108,7 @@ export async function verifyMemberCommit(
   }
   const list: SentProposal[] = [];
   for (const [i, p] of content.commit.proposals.entries()) {
-    if (p.type === 1) {
+    if (p.type === ProposalOrRefType.proposal) {
       list.push({ proposal: p.proposal, sender: content.sender });
       continue;
     }

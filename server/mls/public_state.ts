@@ -31,7 +31,7 @@ import {
 } from "../../src/messages/group_context.ts";
 import { verifiedGroupTree } from "../../src/group/group_tree.ts";
 import type { GroupInfo } from "../../src/messages/group_info.ts";
-import { interimTranscriptHash } from "../../src/schedule/transcript.ts";
+import { interimTranscriptHash } from "../../src/framing/transcript_hash.ts";
 import { RatchetTree } from "../../src/tree/ratchet_tree.ts";
 import type { CryptoProvider, SuiteCrypto } from "../../providers/provider.ts";
 import { badRequest } from "../errors.ts";

@@ -7,7 +7,7 @@
 
 import { MlsError } from "../errors.ts";
 import { type Sender, SenderType } from "../framing/sender.ts";
-import type { Credential } from "../messages/credential.ts";
+import { type Credential, CredentialType } from "../messages/credential.ts";
 import type { LeafNode } from "../messages/leaf_node.ts";
 import { type Proposal, ProposalType } from "../messages/proposal.ts";
 import { PSKType } from "../messages/psk.ts";
@@ -34,7 +34,7 @@ export function clientIdOf(leaf: LeafNode): string {
 
 /** The API view of a wire credential. */
 export function credentialInfo(c: Credential): CredentialInfo {
-  if (c.credentialType === 1) {
+  if (c.credentialType === CredentialType.basic) {
     let name: string | undefined;
     try {
       name = utf8Decode(c.identity);
@@ -63,7 +63,7 @@ export function wireCredential(c: CredentialInfo, field: string): Credential {
   const o = checkObject(c, field);
   if (o.credentialType === "basic") {
     return {
-      credentialType: 1,
+      credentialType: CredentialType.basic,
       identity: checkBytes(o.identity, `${field}.identity`),
     };
   }
@@ -73,7 +73,7 @@ export function wireCredential(c: CredentialInfo, field: string): Credential {
       invalid(`${field}.certificates`, "a non-empty array", certs);
     }
     return {
-      credentialType: 2,
+      credentialType: CredentialType.x509,
       certificates: certs.map((certData, i) => ({
         certData: checkBytes(certData, `${field}.certificates.${i}`),
       })),

@@ -9,13 +9,16 @@
 
 import { decode } from "../codec/codec.ts";
 import { supportsExtensionType } from "../messages/capabilities.ts";
-import { type Extension, ExtensionType } from "../messages/extension.ts";
+import {
+  type Extension,
+  ExtensionType,
+  findExtension,
+} from "../messages/extension.ts";
 import type { LeafNode } from "../messages/leaf_node.ts";
 import {
   type RequiredCapabilities,
   requiredCapabilitiesCodec,
 } from "../messages/required_capabilities.ts";
-import { findExtension } from "./group_info.ts";
 
 /** The group's `required_capabilities`, if set. */
 export function requiredCapabilities(

@@ -17,7 +17,7 @@ import type { MLSMessage } from "../framing/mls_message.ts";
 import { ContentType } from "../framing/content_type.ts";
 import { SenderType } from "../framing/sender.ts";
 import { WireFormat } from "../framing/wire_format.ts";
-import type { ProposalOrRef } from "../messages/commit.ts";
+import { type ProposalOrRef, ProposalOrRefType } from "../messages/commit.ts";
 import {
   type GroupContext,
   groupContextCodec,
@@ -280,7 +280,9 @@ export async function createCommit(
     priv.sync(newTree);
   }
   const proposals: ProposalOrRef[] = list.map((p) =>
-    p.ref ? { type: 2, reference: p.ref } : { type: 1, proposal: p.proposal }
+    p.ref
+      ? { type: ProposalOrRefType.reference, reference: p.ref }
+      : { type: ProposalOrRefType.proposal, proposal: p.proposal }
   );
   const content = ownContent(state, {
     contentType: ContentType.commit,

@@ -14,10 +14,8 @@ import { encode } from "../codec/codec.ts";
 import { groupContextCodec } from "../messages/group_context.ts";
 import { deriveEpochSecrets } from "../schedule/key_schedule.ts";
 import { SecretTree } from "../schedule/secret_tree.ts";
-import {
-  confirmationTag,
-  interimTranscriptHash,
-} from "../schedule/transcript.ts";
+import { interimTranscriptHash } from "../framing/transcript_hash.ts";
+import { confirmationTag } from "../schedule/confirmation_tag.ts";
 import { PrivateTree } from "../tree/private_tree.ts";
 import { RatchetTree } from "../tree/ratchet_tree.ts";
 import type {

@@ -20,10 +20,10 @@ import {
 import { derivePskSecret, type PskInput } from "../schedule/psk.ts";
 import { SecretTree } from "../schedule/secret_tree.ts";
 import {
-  confirmationTag,
   confirmedTranscriptHash,
   interimTranscriptHash,
-} from "../schedule/transcript.ts";
+} from "../framing/transcript_hash.ts";
+import { confirmationTag } from "../schedule/confirmation_tag.ts";
 import type { RatchetTree } from "../tree/ratchet_tree.ts";
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { wipe } from "../util/bytes.ts";

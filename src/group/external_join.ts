@@ -15,6 +15,7 @@ import { framePublic } from "../framing/public_protect.ts";
 import { SenderType } from "../framing/sender.ts";
 import { signFramedContent } from "../framing/sign.ts";
 import { WireFormat } from "../framing/wire_format.ts";
+import { ProposalOrRefType } from "../messages/commit.ts";
 import type { Credential } from "../messages/credential.ts";
 import { groupContextCodec } from "../messages/group_context.ts";
 import type { GroupInfo } from "../messages/group_info.ts";
@@ -22,13 +23,13 @@ import { type Proposal, ProposalType } from "../messages/proposal.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
 import type { PreSharedKeyID } from "../messages/psk.ts";
 import type { RatchetTree as WireTree } from "../messages/ratchet_tree.ts";
-import { interimTranscriptHash } from "../schedule/transcript.ts";
+import { interimTranscriptHash } from "../framing/transcript_hash.ts";
 import { prepareUpdatePath } from "../tree/treekem.ts";
 import type {
   CryptoProvider,
   SignatureKeyPair,
 } from "../../providers/provider.ts";
-import { utf8Encode } from "../util/bytes.ts";
+import { externalInitSender } from "../schedule/external_init.ts";
 import { type GroupConfig, groupConfig } from "./config.ts";
 import { type NextEpoch, nextEpoch } from "./epoch.ts";
 import { externalPubFromExtensions } from "./group_info.ts";
@@ -75,8 +76,6 @@ export interface ExternalJoin {
   state: GroupState;
 }
 
-const EXTERNAL_INIT_LABEL = utf8Encode("MLS 1.0 external init secret");
-
 /** Builds an external commit that adds (or re-adds) the caller (§12.4.3.2). */
 export async function joinExternal(
   provider: CryptoProvider,
@@ -96,12 +95,7 @@ export async function joinExternal(
   const tree = await verifiedGroupTree(cs, info, input.ratchetTree, input);
   const capabilities = input.leaf?.capabilities ?? defaultCapabilities(cs.id);
   checkJoinerSupport({ capabilities }, ctx.extensions);
-  const { kemOutput, secret: initSecret } = await cs.hpkeExportSender(
-    externalPub,
-    new Uint8Array(0),
-    EXTERNAL_INIT_LABEL,
-    cs.hashLength,
-  );
+  const { kemOutput, initSecret } = await externalInitSender(cs, externalPub);
   const proposals: Proposal[] = [
     { proposalType: ProposalType.externalInit, kemOutput },
   ];
@@ -157,7 +151,10 @@ export async function joinExternal(
     authenticatedData: input.authenticatedData ?? new Uint8Array(0),
     contentType: ContentType.commit,
     commit: {
-      proposals: proposals.map((proposal) => ({ type: 1, proposal })),
+      proposals: proposals.map((proposal) => ({
+        type: ProposalOrRefType.proposal,
+        proposal,
+      })),
       path: updatePath,
     },
   }, {

@@ -9,7 +9,11 @@
 import { decode, decodeShared, encode } from "../codec/codec.ts";
 import { signWithLabel, verifyWithLabel } from "../crypto/labeled.ts";
 import { MlsError } from "../errors.ts";
-import { type Extension, ExtensionType } from "../messages/extension.ts";
+import {
+  type Extension,
+  ExtensionType,
+  findExtension,
+} from "../messages/extension.ts";
 import { externalPubCodec } from "../messages/external_pub.ts";
 import {
   type GroupInfo,
@@ -63,14 +67,6 @@ export async function verifyGroupInfo(
       "GroupInfo.signature",
     );
   }
-}
-
-/** Finds one extension by type. */
-export function findExtension(
-  extensions: readonly Extension[],
-  type: number,
-): Extension | undefined {
-  return extensions.find((e) => e.extensionType === type);
 }
 
 /** The `ratchet_tree` extension's tree, if the GroupInfo carries one. */

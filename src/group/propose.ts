@@ -8,6 +8,7 @@
 
 import { MlsError } from "../errors.ts";
 import { ContentType } from "../framing/content_type.ts";
+import { SenderType } from "../framing/sender.ts";
 import type { MLSMessage } from "../framing/mls_message.ts";
 import { protectPrivate } from "../framing/private_protect.ts";
 import { signFramedContent } from "../framing/sign.ts";
@@ -54,7 +55,7 @@ export async function propose(
   requireActive(state);
   const cs = state.cs;
   const me = state.priv.leafIndex;
-  const sender = { senderType: 1, leafIndex: me } as const;
+  const sender = { senderType: SenderType.member, leafIndex: me } as const;
   if (
     proposal.proposalType === ProposalType.remove && proposal.removed === me
   ) {

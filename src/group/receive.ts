@@ -17,19 +17,18 @@ import { unprotectPrivate } from "../framing/private_protect.ts";
 import { unprotectPublic } from "../framing/public_protect.ts";
 import { type Sender, SenderType } from "../framing/sender.ts";
 import { WireFormat } from "../framing/wire_format.ts";
-import { ExtensionType } from "../messages/extension.ts";
+import { ExtensionType, findExtension } from "../messages/extension.ts";
 import { externalSendersCodec } from "../messages/external_senders.ts";
 import { groupContextCodec } from "../messages/group_context.ts";
 import type { Proposal } from "../messages/proposal.ts";
 import { ProposalType } from "../messages/proposal.ts";
-import { deriveExternalKeyPair } from "../schedule/key_schedule.ts";
+import { externalInitReceiver } from "../schedule/external_init.ts";
 import { applyUpdatePath } from "../tree/treekem.ts";
 import { bytesEqual, constantTimeEqual, toHex, wipe } from "../util/bytes.ts";
 import { advanceState } from "./advance.ts";
 import { groupRequirements } from "./capabilities.ts";
 import type { CommitSummary } from "./commit.ts";
 import { nextEpoch } from "./epoch.ts";
-import { findExtension } from "./group_info.ts";
 import { applyToClone, proposalRef, type SentProposal } from "./proposals.ts";
 import { groupPskLookup, type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState, PastEpoch } from "./state.ts";
@@ -361,18 +360,11 @@ async function processCommit(
   }
   let initSecret = state.keys.initSecret;
   if (external && applied.externalInit !== undefined) {
-    const kp = await deriveExternalKeyPair(cs, state.keys.externalSecret);
-    try {
-      initSecret = await cs.hpkeExportReceiver(
-        kp.privateKey,
-        applied.externalInit,
-        new Uint8Array(0),
-        new TextEncoder().encode("MLS 1.0 external init secret"),
-        cs.hashLength,
-      );
-    } finally {
-      wipe(kp.privateKey);
-    }
+    initSecret = await externalInitReceiver(
+      cs,
+      state.keys.externalSecret,
+      applied.externalInit,
+    );
     committer = tree.leftmostBlankLeaf();
   }
   let newTree = tree;

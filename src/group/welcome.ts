@@ -31,10 +31,8 @@ import {
 } from "../schedule/key_schedule.ts";
 import { derivePskSecret } from "../schedule/psk.ts";
 import { SecretTree } from "../schedule/secret_tree.ts";
-import {
-  interimTranscriptHash,
-  verifyConfirmationTag,
-} from "../schedule/transcript.ts";
+import { interimTranscriptHash } from "../framing/transcript_hash.ts";
+import { verifyConfirmationTag } from "../schedule/confirmation_tag.ts";
 import { PrivateTree } from "../tree/private_tree.ts";
 import { commonAncestor, leafToNode } from "../tree/tree_math.ts";
 import type {

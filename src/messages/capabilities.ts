@@ -7,6 +7,8 @@
  */
 
 import { type Codec, struct, uint16, vector } from "../codec/codec.ts";
+import { ExtensionType } from "./extension.ts";
+import { ProposalType } from "./proposal_type.ts";
 
 /** `Capabilities` (§7.2). */
 export interface Capabilities {
@@ -39,23 +41,17 @@ export const capabilitiesCodec: Codec<Capabilities> = struct<Capabilities>({
  * supports them and they MUST NOT be listed in capabilities.
  */
 export const DEFAULT_EXTENSION_TYPES: ReadonlySet<number> = new Set([
-  1,
-  2,
-  3,
-  4,
-  5,
+  ExtensionType.applicationId,
+  ExtensionType.ratchetTree,
+  ExtensionType.requiredCapabilities,
+  ExtensionType.externalPub,
+  ExtensionType.externalSenders,
 ]);
 
 /** The "default" proposal types (§7.2): the seven of RFC 9420. */
-export const DEFAULT_PROPOSAL_TYPES: ReadonlySet<number> = new Set([
-  1,
-  2,
-  3,
-  4,
-  5,
-  6,
-  7,
-]);
+export const DEFAULT_PROPOSAL_TYPES: ReadonlySet<number> = new Set(
+  Object.values(ProposalType),
+);
 
 /**
  * Whether `caps` supports extension type `type`: default types always,

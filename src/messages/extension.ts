@@ -45,6 +45,14 @@ export const extensionsCodec: Codec<Extension[]> = vector(extensionCodec);
  */
 export const applicationIdCodec: Codec<Uint8Array> = opaque;
 
+/** Finds one extension of a list by type (§13.4: there is at most one). */
+export function findExtension(
+  extensions: readonly Extension[],
+  type: ExtensionType,
+): Extension | undefined {
+  return extensions.find((e) => e.extensionType === type);
+}
+
 /**
  * Rejects an extension list that repeats a type with `duplicate_extension`
  * (§13.4: "Any field containing a list of extensions MUST NOT have more

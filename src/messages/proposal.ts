@@ -24,20 +24,10 @@ import {
   type ProtocolVersion,
   protocolVersionCodec,
 } from "./protocol_version.ts";
+import { ProposalType } from "./proposal_type.ts";
 import { type PreSharedKeyID, preSharedKeyIDCodec } from "./psk.ts";
 
-/** `ProposalType` (§12.1, §17.4): a closed enum here. */
-export const ProposalType = {
-  add: 1,
-  update: 2,
-  remove: 3,
-  psk: 4,
-  reinit: 5,
-  externalInit: 6,
-  groupContextExtensions: 7,
-} as const;
-/** A known proposal type value. */
-export type ProposalType = typeof ProposalType[keyof typeof ProposalType];
+export { ProposalType };
 
 /** `Add` (§12.1.1). */
 export interface Add {

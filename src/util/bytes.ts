@@ -6,7 +6,7 @@
  */
 
 import { MlsError } from "../errors.ts";
-import { forgetSecret } from "../../providers/key_cache.ts";
+import { forgetSecret } from "./secret_holders.ts";
 
 const HEX = Array.from(
   { length: 256 },
@@ -81,7 +81,8 @@ export function utf8Decode(b: Uint8Array): string {
 
 /**
  * Overwrites a secret with zeros; used when a secret is consumed. Whatever a
- * provider cached from these bytes (a copy, an imported key) goes too.
+ * provider cached from these bytes (a copy, an imported key) goes too
+ * (`secret_holders.ts`).
  */
 export function wipe(b: Uint8Array | undefined): void {
   if (!b) return;

@@ -33,7 +33,7 @@ import type { GroupInfo } from "../../src/messages/group_info.ts";
 import type { Proposal } from "../../src/messages/proposal.ts";
 import { ProtocolVersion } from "../../src/messages/protocol_version.ts";
 import type { Welcome } from "../../src/messages/welcome.ts";
-import { interimTranscriptHash } from "../../src/schedule/transcript.ts";
+import { interimTranscriptHash } from "../../src/framing/transcript_hash.ts";
 import { RatchetTree } from "../../src/tree/ratchet_tree.ts";
 import {
   type LeafNodeChanges,

@@ -40,7 +40,7 @@ import type { GroupInfo } from "../../src/messages/group_info.ts";
 import { type Proposal, ProposalType } from "../../src/messages/proposal.ts";
 import { ProtocolVersion } from "../../src/messages/protocol_version.ts";
 import { deriveExternalKeyPair } from "../../src/schedule/key_schedule.ts";
-import { interimTranscriptHash } from "../../src/schedule/transcript.ts";
+import { interimTranscriptHash } from "../../src/framing/transcript_hash.ts";
 import { RatchetTree } from "../../src/tree/ratchet_tree.ts";
 import { prepareUpdatePath } from "../../src/tree/treekem.ts";
 import { fromHex, toHex, utf8Encode } from "../../src/util/bytes.ts";

@@ -5,10 +5,8 @@ import { defaultProvider } from "../../providers/mod.ts";
 import { decode } from "../../src/codec/codec.ts";
 import { authenticatedContentCodec } from "../../src/framing/authenticated_content.ts";
 import { ContentType } from "../../src/framing/content_type.ts";
-import {
-  updateTranscriptHashes,
-  verifyConfirmationTag,
-} from "../../src/schedule/transcript.ts";
+import { updateTranscriptHashes } from "../../src/framing/transcript_hash.ts";
+import { verifyConfirmationTag } from "../../src/schedule/confirmation_tag.ts";
 import { fromHex, toHex } from "../../src/util/bytes.ts";
 
 interface TranscriptHashesVector {

@@ -13,7 +13,7 @@ import {
   epochSecretsFromJoiner,
   welcomeKeyNonce,
 } from "../../src/schedule/key_schedule.ts";
-import { verifyConfirmationTag } from "../../src/schedule/transcript.ts";
+import { verifyConfirmationTag } from "../../src/schedule/confirmation_tag.ts";
 import { defaultProvider } from "../../providers/mod.ts";
 import { fromHex } from "../../src/util/bytes.ts";
 

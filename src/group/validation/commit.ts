@@ -7,7 +7,7 @@
  */
 
 import { type Sender, SenderType } from "../../framing/sender.ts";
-import type { Commit } from "../../messages/commit.ts";
+import { type Commit, ProposalOrRefType } from "../../messages/commit.ts";
 import { ProposalType } from "../../messages/proposal.ts";
 import type { UpdatePath } from "../../messages/update_path.ts";
 import { toHex } from "../../util/bytes.ts";
@@ -67,7 +67,9 @@ export function resolveProposals(
   sender: Sender,
 ): SentProposal[] {
   return commit.proposals.map((p, i) => {
-    if (p.type === 1) return { proposal: p.proposal, sender };
+    if (p.type === ProposalOrRefType.proposal) {
+      return { proposal: p.proposal, sender };
+    }
     const f = `commit.proposals[${i}]`;
     rule(
       "§12.4.3.2",

@@ -9,12 +9,15 @@
 
 import { decode } from "../../codec/codec.ts";
 import { MlsError, type MlsErrorCode } from "../../errors.ts";
-import type { Credential } from "../../messages/credential.ts";
-import { type Extension, ExtensionType } from "../../messages/extension.ts";
+import { type Credential, CredentialType } from "../../messages/credential.ts";
+import {
+  type Extension,
+  ExtensionType,
+  findExtension,
+} from "../../messages/extension.ts";
 import { externalSendersCodec } from "../../messages/external_senders.ts";
 import { bytesEqual } from "../../util/bytes.ts";
 import { violation } from "../../util/rule.ts";
-import { findExtension } from "../group_info.ts";
 
 /**
  * Why a credential is being validated (§5.3.1 lists the events):
@@ -63,10 +66,16 @@ export type CredentialValidator = (
  * certificate needs the application's validator).
  */
 export function sameIdentity(a: Credential, b: Credential): boolean {
-  if (a.credentialType === 1 && b.credentialType === 1) {
+  if (
+    a.credentialType === CredentialType.basic &&
+    b.credentialType === CredentialType.basic
+  ) {
     return bytesEqual(a.identity, b.identity);
   }
-  if (a.credentialType === 2 && b.credentialType === 2) {
+  if (
+    a.credentialType === CredentialType.x509 &&
+    b.credentialType === CredentialType.x509
+  ) {
     const x = a.certificates[0], y = b.certificates[0];
     return x !== undefined && y !== undefined &&
       bytesEqual(x.certData, y.certData);

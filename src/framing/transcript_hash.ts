@@ -1,13 +1,16 @@
 /**
- * Transcript hashes and the confirmation tag (RFC 9420 §8.2, §6.1):
+ * Transcript hashes (RFC 9420 §8.2), over the `ConfirmedTranscriptHashInput`
+ * and `InterimTranscriptHashInput` codecs of `transcript_hash_input.ts`:
  *
  * ```text
  * confirmed_transcript_hash_[n] =
  *     Hash(interim_transcript_hash_[n-1] || ConfirmedTranscriptHashInput_[n])
  * interim_transcript_hash_[n] =
  *     Hash(confirmed_transcript_hash_[n] || InterimTranscriptHashInput_[n])
- * confirmation_tag = MAC(confirmation_key, confirmed_transcript_hash)
  * ```
+ *
+ * The confirmation tag that enters the interim hash is
+ * `schedule/confirmation_tag.ts`.
  *
  * @module
  */
@@ -15,11 +18,11 @@
 import type { SuiteCrypto } from "../../providers/provider.ts";
 import { Writer } from "../codec/writer.ts";
 import { MlsError } from "../errors.ts";
-import type { AuthenticatedContent } from "../framing/authenticated_content.ts";
-import { ContentType } from "../framing/content_type.ts";
-import { framedContentCodec } from "../framing/framed_content.ts";
-import { wireFormatCodec } from "../framing/wire_format.ts";
-import { constantTimeEqual } from "../util/bytes.ts";
+import type { AuthenticatedContent } from "./authenticated_content.ts";
+import {
+  confirmedTranscriptHashInputCodec,
+  interimTranscriptHashInputCodec,
+} from "./transcript_hash_input.ts";
 
 /** The two transcript hashes of an epoch. */
 export interface TranscriptHashes {
@@ -33,30 +36,27 @@ export interface TranscriptHashes {
  * `confirmed_transcript_hash_[n]` from the previous interim hash and the
  * AuthenticatedContent of the Commit that starts epoch n. Its
  * ConfirmedTranscriptHashInput (`wire_format`, `content`, `signature`) is
- * encoded right after the interim hash, into one buffer.
+ * encoded right after the interim hash, into one buffer; content that is
+ * not a commit is `wrong_content_type`.
  */
 export async function confirmedTranscriptHash(
   cs: SuiteCrypto,
   interimBefore: Uint8Array,
   commit: AuthenticatedContent,
 ): Promise<Uint8Array> {
-  if (commit.content.contentType !== ContentType.commit) {
-    throw new MlsError(
-      "wrong_content_type",
-      "transcript hashes cover commits only",
-    );
-  }
   const w = new Writer(interimBefore.length + 512);
   w.bytes(interimBefore);
-  wireFormatCodec.encode(w, commit.wireFormat);
-  framedContentCodec.encode(w, commit.content);
-  w.opaque(commit.auth.signature);
+  confirmedTranscriptHashInputCodec.encode(w, {
+    wireFormat: commit.wireFormat,
+    content: commit.content,
+    signature: commit.auth.signature,
+  });
   return await cs.hash(w.finish());
 }
 
 /**
  * `interim_transcript_hash_[n]`: the confirmed hash followed by
- * InterimTranscriptHashInput (`MAC confirmation_tag`, an `opaque<V>`).
+ * InterimTranscriptHashInput (`MAC confirmation_tag`).
  */
 export function interimTranscriptHash(
   cs: SuiteCrypto,
@@ -65,7 +65,7 @@ export function interimTranscriptHash(
 ): Promise<Uint8Array> {
   const w = new Writer(confirmed.length + confirmationTag.length + 4);
   w.bytes(confirmed);
-  w.opaque(confirmationTag);
+  interimTranscriptHashInputCodec.encode(w, { confirmationTag });
   return cs.hash(w.finish());
 }
 
@@ -90,27 +90,4 @@ export async function updateTranscriptHashes(
   const confirmed = await confirmedTranscriptHash(cs, interimBefore, commit);
   const interim = await interimTranscriptHash(cs, confirmed, tag);
   return { confirmed, interim };
-}
-
-/** `confirmation_tag = MAC(confirmation_key, confirmed_transcript_hash)`. */
-export function confirmationTag(
-  cs: SuiteCrypto,
-  confirmationKey: Uint8Array,
-  confirmedTranscriptHash: Uint8Array,
-): Promise<Uint8Array> {
-  return cs.mac(confirmationKey, confirmedTranscriptHash);
-}
-
-/**
- * Whether `tag` is the confirmation tag for `confirmedTranscriptHash`,
- * compared in constant time.
- */
-export async function verifyConfirmationTag(
-  cs: SuiteCrypto,
-  confirmationKey: Uint8Array,
-  confirmedTranscriptHash: Uint8Array,
-  tag: Uint8Array,
-): Promise<boolean> {
-  const expected = await cs.mac(confirmationKey, confirmedTranscriptHash);
-  return constantTimeEqual(expected, tag);
 }
