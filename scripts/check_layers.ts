@@ -4,17 +4,18 @@
  * import each other in a cycle — type-only imports count.
  *
  * It parses the import statements (`import`, `import type`, `export … from`,
- * `import()`) of every module under `src/` and `providers/`, and of the
- * entry points, with the TypeScript compiler's pre-processor, resolves the
- * relative ones, and fails (exit 1) on:
+ * `import()`) of every module under `src/` and `providers/`, of `mod.ts`,
+ * and of the published delivery client (`delivery.ts`, `server/client/`,
+ * `server/shared/`), with the TypeScript compiler's pre-processor, resolves
+ * the relative ones, and fails (exit 1) on:
  *
  * - an upward import: a module imports one of a higher layer (the edge and
  *   both layers are printed);
  * - a relative import of a module outside every layer;
  * - a cycle of modules (printed as `a -> b -> … -> a`).
  *
- * `deno run --allow-read --allow-env scripts/check_layers.ts [--graph]`;
- * `--graph` prints the imports between layers instead.
+ * `deno task layers [--graph]`; `--graph` prints the imports between
+ * layers instead.
  *
  * @module
  */
@@ -45,6 +46,10 @@ export const LAYERS: readonly Layer[] = [
   { name: "group", paths: ["src/group/"] },
   { name: "api", paths: ["src/api/"] },
   { name: "entry", paths: ["mod.ts"] },
+  {
+    name: "delivery",
+    paths: ["server/shared/", "server/client/", "delivery.ts"],
+  },
 ];
 
 /** An import of one module by another, both relative to the repository. */
