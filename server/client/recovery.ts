@@ -19,6 +19,7 @@ import {
   type GroupView,
   type MLS,
   MlsError,
+  type MlsErrorCode,
 } from "../../mod.ts";
 import { DeliveryError, type DeliveryHttp, type InboxEntry } from "./http.ts";
 import type { DeliveryEvent } from "./types.ts";
@@ -36,7 +37,7 @@ export interface RecoveryClient {
 }
 
 /** Failures of the client's own storage: retrying may succeed. */
-const TRANSIENT = new Set([
+const TRANSIENT = new Set<MlsErrorCode>([
   "storage_limit",
   "storage_conflict",
   "storage_closed",

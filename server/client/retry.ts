@@ -18,7 +18,7 @@
  * @module
  */
 
-import { MlsError } from "../../mod.ts";
+import { MlsError, type MlsErrorCode } from "../../mod.ts";
 import { DeliveryError } from "./http.ts";
 
 /**
@@ -42,7 +42,7 @@ export interface RetryPolicy {
 export type ResolvedRetryPolicy = Required<RetryPolicy>;
 
 /** The `MlsError` codes of the client's own storage failing. */
-const STORAGE_CODES = new Set([
+const STORAGE_CODES = new Set<MlsErrorCode>([
   "storage_failure",
   "storage_conflict",
   "storage_closed",
