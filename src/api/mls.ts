@@ -31,6 +31,7 @@ import { fromHex, toHex, utf8Encode } from "../util/bytes.ts";
 import {
   checkBoolean,
   checkBytes,
+  checkClientId,
   checkFunction,
   checkOptions,
   checkStringOrBytes,
@@ -39,11 +40,7 @@ import {
   settle,
 } from "./args.ts";
 import { belongsToClient } from "./client_keys.ts";
-import {
-  clientIdFrom,
-  credentialValidator,
-  wireCredential,
-} from "./convert.ts";
+import { credentialValidator, wireCredential } from "./convert.ts";
 import {
   type GenerateKeyPackageOptions,
   keyPackageOptions,
@@ -331,7 +328,7 @@ export class MLS {
     who: Identity | string,
     field = "identity",
   ): Promise<LoadedIdentity> {
-    const clientId = clientIdFrom(who, field);
+    const clientId = checkClientId(who, field);
     const rec = await getBytes(this.#storage, identityKey(clientId));
     const signer = await this.#storage.get(signerKey(clientId));
     if (!rec || !signer) {
@@ -366,7 +363,7 @@ export class MLS {
         ? name
         : name instanceof Uint8Array
         ? undefined
-        : clientIdFrom(name, "name");
+        : checkClientId(name, "name");
       return {
         type: "credential",
         credentialType: "basic",
@@ -474,7 +471,7 @@ export class MLS {
     clientId: string | Identity,
   ): Promise<GroupView | null> {
     const g = hexOrBytes(groupId, "groupId");
-    const c = clientIdFrom(clientId, "clientId");
+    const c = checkClientId(clientId, "clientId");
     const cached = this.#views.get(`${g}/${c}`);
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
@@ -739,7 +736,7 @@ export class MLS {
    * ```
    */
   async deleteIdentity(identity: Identity | string): Promise<void> {
-    const clientId = clientIdFrom(identity, "identity");
+    const clientId = checkClientId(identity, "identity");
     if (!/^[0-9a-f]+$/.test(clientId)) {
       invalid("identity", "a client id (hex string) or Identity", identity);
     }
