@@ -1,15 +1,11 @@
 /**
  * `GroupView`: one member's live view of one group, the object the
- * explainer's examples call methods on. Its job is to hold the member's
- * state and swap it: each call computes the next state with the group
- * layer, persists it atomically, and only then swaps it in; or it throws
- * an `MlsError` and the stored state stays as it was. Several views of one
- * member (tabs, processes) take turns through the storage
- * (`writer_guard.ts`): each call starts from the stored state, and a write
- * that lost to another view's runs again on the state that view stored.
- * After a failed write the view drops what it held in memory and reloads
- * the stored state at its next call, so a message that failed for a
- * storage outage is processed once it is over.
+ * explainer's examples call methods on. Each method checks its arguments,
+ * computes the next state with the group layer, and hands it to the
+ * view's {@link ViewState} (`view_state.ts`), which persists it atomically
+ * and only then swaps it in; or it throws an `MlsError` and the stored
+ * state stays as it was. Calls run one at a time, taking turns with the
+ * other views of the member (tabs, processes) through `writer_guard.ts`.
  *
  * @module
  */
@@ -21,7 +17,6 @@ import { WireFormat } from "../framing/wire_format.ts";
 import {
   type CommitOptions,
   createCommit,
-  type CreatedCommit,
   groupInfoMessage,
 } from "../group/commit.ts";
 import { groupInfoFor } from "../group/group_info.ts";
@@ -68,22 +63,19 @@ import {
 import {
   ownCommitReceived,
   type PendingCommit,
-  pendingCommit,
-  pendingWrite,
   withPendingState,
 } from "./pending_commit.ts";
-import { commitOutput, proposalOutput } from "./outputs.ts";
+import { proposalOutput } from "./outputs.ts";
 import {
   addProposal,
   type KeyPackageInput,
   removeProposal,
 } from "./proposal_input.ts";
 import { toReceived } from "./received_result.ts";
-import { retireState } from "./retire.ts";
 import { checkHandshakeWireFormat } from "./settings_check.ts";
-import { storageError } from "./storage/guarded.ts";
 import type { StorageWrite } from "./storage/storage.ts";
-import { loadViewParts, retireParts, storeNewState } from "./stored_view.ts";
+import { loadViewParts, storeNewState } from "./stored_view.ts";
+import { ViewState } from "./view_state.ts";
 import type {
   CommitOutput,
   GroupDetails,
@@ -100,7 +92,7 @@ import {
   type ViewEnvironment,
 } from "./view_environment.ts";
 import type { ViewStore } from "./view_store.ts";
-import { lostToAnotherWriter, WriterTurns } from "./writer_guard.ts";
+import { WriterTurns } from "./writer_guard.ts";
 
 export type { KeyPackageInput } from "./proposal_input.ts";
 export type { ViewEnvironment } from "./view_environment.ts";
@@ -112,17 +104,8 @@ export class GroupView {
   /** This member's client id. */
   readonly clientId: string;
   #env: ViewEnvironment;
-  #signer: SignaturePrivateKey;
-  #state: GroupState;
-  #pending: PendingCommit | undefined;
-  #store: ViewStore;
+  #live: ViewState;
   #turns: WriterTurns;
-  #deleted = false;
-  /**
-   * A write failed: what the view holds in memory was dropped (it may be
-   * ahead of the storage), and the next call reloads the stored state.
-   */
-  #stale = false;
 
   /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
   constructor(
@@ -135,15 +118,10 @@ export class GroupView {
   ) {
     this.#env = env;
     this.clientId = clientId;
-    this.#signer = signer;
-    this.#state = state;
-    this.#pending = pending;
-    this.#store = store;
     this.groupId = toHex(state.context.groupId);
-    this.#turns = new WriterTurns(this.groupId, clientId, {
-      prepare: () => this.#prepare(),
-      lostToAnotherWriter: (e) => this.#lostToAnotherView(e),
-    });
+    const parts = { state, pending, store };
+    this.#live = new ViewState(env, this.groupId, clientId, signer, parts);
+    this.#turns = new WriterTurns(this.groupId, clientId, this.#live);
   }
 
   /** @internal The stored view, or `null` (see `stored_view.ts`). */
@@ -169,6 +147,16 @@ export class GroupView {
   ): Promise<GroupView> {
     const store = await storeNewState(env, clientId, state, extra, replace);
     return new GroupView(env, clientId, signer, state, undefined, store);
+  }
+
+  /** The current state (swapped by {@link ViewState}). */
+  get #state(): GroupState {
+    return this.#live.state;
+  }
+
+  /** Our pending commit. */
+  get #pending(): PendingCommit | undefined {
+    return this.#live.pending;
   }
 
   /** The current epoch. */
@@ -249,19 +237,6 @@ export class GroupView {
     };
   }
 
-  /** Before each call: fails if deleted; reloads if stale or outdated. */
-  async #prepare(): Promise<void> {
-    if (this.#deleted) {
-      throw new MlsError("group_deleted", "this group's state was deleted");
-    }
-    if (this.#stale || !(await this.#store.isCurrent())) await this.#reload();
-  }
-
-  #lostToAnotherView(e: unknown): Promise<boolean> {
-    if (this.#deleted) return Promise.resolve(false);
-    return lostToAnotherWriter(e, this.#stale, () => this.#store.isCurrent());
-  }
-
   /**
    * @internal Brings the view up to date with the stored state (another
    * tab stored a new one), in turn with its calls; a failure is left for
@@ -269,93 +244,6 @@ export class GroupView {
    */
   refresh(): void {
     this.#turns.run(() => Promise.resolve()).catch(() => {});
-  }
-
-  /**
-   * Writes, then (once stored) does the bookkeeping of `stored` and swaps.
-   * On a failure (another view's write won, or the storage failed) nothing
-   * of `next` is kept, and the view drops its state: the next call reloads
-   * the stored one (which has none of the ratchet steps taken in memory).
-   * The public parts (epoch, members) stay readable until then.
-   */
-  async #persist(
-    writes: StorageWrite[],
-    next: GroupState,
-    pending: PendingCommit | undefined,
-    stored?: () => void,
-  ): Promise<void> {
-    try {
-      await this.#store.batch(writes);
-    } catch (e) {
-      this.#stale = true;
-      const states = [this.#state, this.#pending?.state, next, pending?.state];
-      for (const s of new Set(states)) if (s) retireState(s);
-      throw storageError(e, "batch");
-    }
-    stored?.();
-    const old = this.#state;
-    this.#state = next;
-    if (old !== next) retireState(old, next);
-    this.#pending = pending;
-  }
-
-  /** Stores all of `next` (and `extra`) and swaps it in. */
-  async #persistState(
-    next: GroupState,
-    pending: PendingCommit | undefined,
-    extra: StorageWrite[] = [],
-  ): Promise<void> {
-    const w = this.#store.fullWrites(next);
-    await this.#persist([...w.writes, ...extra], next, pending, w.stored);
-  }
-
-  /** Stores `next`, a new epoch, which voids any pending commit. */
-  #enterEpoch(next: GroupState): Promise<void> {
-    return this.#persistState(next, undefined, [{
-      key: this.#store.keys.pending,
-    }]);
-  }
-
-  /** Persists only the ratchets (after sending or receiving data). */
-  #saveRatchets(): Promise<void> {
-    const w = this.#store.ratchetWrites(this.#state);
-    return this.#persist(w.writes, this.#state, this.#pending, w.stored);
-  }
-
-  /**
-   * Replaces the in-memory state with the stored one and wipes the
-   * replaced states, which share nothing with what is loaded. If nothing
-   * is stored any more (another view deleted it), the view is deleted too:
-   * `group_deleted`. If the storage fails, the view stays as it was
-   * (stale if it was), and the error goes up.
-   */
-  async #reload(): Promise<void> {
-    const { groupId, clientId } = this;
-    const fresh = await loadViewParts(
-      this.#env,
-      groupId,
-      clientId,
-      this.#signer,
-    );
-    if (!fresh) {
-      this.#forget();
-      throw new MlsError("group_deleted", "this group's state was deleted");
-    }
-    if (!this.#stale) {
-      retireParts({ state: this.#state, pending: this.#pending });
-    }
-    ({ state: this.#state, pending: this.#pending, store: this.#store } =
-      fresh);
-    this.#stale = false;
-  }
-
-  /** The state is gone: wipe it and make the view unusable. */
-  #forget(): void {
-    if (!this.#stale) {
-      retireParts({ state: this.#state, pending: this.#pending });
-    }
-    this.#deleted = true;
-    this.#env.forget?.(this.groupId, this.clientId);
   }
 
   async #commit(options: CommitOptions): Promise<CommitOutput> {
@@ -369,27 +257,7 @@ export class GroupView {
       ...options,
       ...commitChecks(this.#env),
     });
-    return await this.#holdPending(this.#state, c);
-  }
-
-  /** Stores `c`, made on `base`, as our pending commit, with `base`. */
-  async #holdPending(
-    base: GroupState,
-    c: CreatedCommit,
-  ): Promise<CommitOutput> {
-    const out = commitOutput(c, base);
-    const pending = pendingCommit(base, c, out, this.clientId);
-    // The commit consumed a handshake key of the current epoch: save the
-    // ratchets with the pending record.
-    const w = base === this.#state
-      ? this.#store.ratchetWrites(base)
-      : this.#store.fullWrites(base);
-    const writes = [
-      ...w.writes,
-      pendingWrite(this.#store.keys.pending, pending),
-    ];
-    await this.#persist(writes, base, pending, w.stored);
-    return out;
+    return await this.#live.holdPending(this.#state, c);
   }
 
   /**
@@ -518,7 +386,7 @@ export class GroupView {
       state = sent.state;
       out.push(proposalOutput(sent));
     }
-    await this.#persistState(state, this.#pending);
+    await this.#live.storeState(state, this.#pending);
     return out;
   }
 
@@ -625,7 +493,7 @@ export class GroupView {
     return this.#turns.run(async () => {
       const n = this.#state.proposals.size;
       if (n === 0) return 0;
-      await this.#persistState(clearProposals(this.#state), this.#pending);
+      await this.#live.storeState(clearProposals(this.#state), this.#pending);
       return n;
     });
   }
@@ -660,7 +528,7 @@ export class GroupView {
       const msg = await sendApplication(this.#state, data);
       // The ratchet step must be stored before the ciphertext leaves, or a
       // restart could reuse the key and nonce.
-      await this.#saveRatchets();
+      await this.#live.saveRatchets();
       return encode(mlsMessageCodec, msg);
     });
   }
@@ -689,7 +557,7 @@ export class GroupView {
       throw new MlsError("no_pending_commit", "there is no pending commit");
     }
     const prev = this.#state;
-    await this.#enterEpoch(p.state);
+    await this.#live.enterEpoch(p.state);
     return ownCommitReceived(prev, p);
   }
 
@@ -708,13 +576,7 @@ export class GroupView {
    * ```
    */
   clearPendingCommit(): Promise<void> {
-    return this.#turns.run(async () => {
-      const p = this.#pending;
-      if (!p) return;
-      const writes = [{ key: this.#store.keys.pending }];
-      await this.#persist(writes, this.#state, undefined);
-      retireState(p.state, this.#state);
-    });
+    return this.#turns.run(() => this.#live.clearPending());
   }
 
   /**
@@ -748,10 +610,7 @@ export class GroupView {
       const p = this.#pending;
       const pending = p &&
         withPendingState(p, withFormat(p.state), this.clientId);
-      const extra = pending
-        ? [pendingWrite(this.#store.keys.pending, pending)]
-        : [];
-      await this.#persistState(withFormat(this.#state), pending, extra);
+      await this.#live.storeState(withFormat(this.#state), pending);
     });
   }
 
@@ -794,14 +653,9 @@ export class GroupView {
     const r = await receiveMessage(before, msg, options);
     if (r.kind === "proposal") return await this.#keepProposal(before, r);
     const result = toReceived(before, r);
-    if (r.kind === "application") {
-      await this.#saveRatchets();
-    } else {
-      // A new epoch (a commit, or our removal): a commit of ours is void.
-      const lost = this.#pending;
-      await this.#enterEpoch(r.state);
-      if (lost) retireState(lost.state, r.state);
-    }
+    // A new epoch (a commit, or our removal) voids a commit of ours.
+    if (r.kind === "application") await this.#live.saveRatchets();
+    else await this.#live.enterEpoch(r.state);
     return result;
   }
 
@@ -813,10 +667,10 @@ export class GroupView {
     const result = toReceived(before, r);
     const auto = await autoCommit(this.#env, r.state, !!this.#pending);
     if (auto?.created) {
-      const out = await this.#holdPending(r.state, auto.created);
+      const out = await this.#live.holdPending(r.state, auto.created);
       return { ...result, commitOutput: out };
     }
-    await this.#persistState(r.state, this.#pending);
+    await this.#live.storeState(r.state, this.#pending);
     return auto ? { ...result, commitError: auto.error } : result;
   }
 
@@ -913,6 +767,6 @@ export class GroupView {
    * ```
    */
   deleteState(): Promise<void> {
-    return this.#turns.run(() => this.#store.deleteAll(() => this.#forget()));
+    return this.#turns.run(() => this.#live.deleteAll());
   }
 }
