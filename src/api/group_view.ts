@@ -11,31 +11,15 @@
  */
 
 import { encode } from "../codec/codec.ts";
-import { MlsError } from "../errors.ts";
 import { mlsMessageCodec } from "../framing/mls_message.ts";
-import { WireFormat } from "../framing/wire_format.ts";
-import {
-  type CommitOptions,
-  createCommit,
-  groupInfoMessage,
-} from "../group/commit.ts";
+import { groupInfoMessage } from "../group/commit.ts";
 import { groupInfoFor } from "../group/group_info.ts";
-import {
-  clearProposals,
-  propose,
-  proposeUpdate,
-  sendApplication,
-  type SentOwnProposal,
-} from "../group/propose.ts";
-import {
-  type Received as GroupReceived,
-  receiveMessage,
-} from "../group/receive.ts";
+import { clearProposals, propose, proposeUpdate } from "../group/propose.ts";
 import type { GroupState, GroupStatus } from "../group/state.ts";
 import { ratchetTreeCodec } from "../messages/ratchet_tree.ts";
 import { mlsExporter } from "../schedule/exporter.ts";
 import type { SignaturePrivateKey } from "../../providers/provider.ts";
-import { bytesEqual, toHex } from "../util/bytes.ts";
+import { toHex } from "../util/bytes.ts";
 import {
   checkBoolean,
   checkInteger,
@@ -45,7 +29,6 @@ import {
   oneOrMany,
   optional,
 } from "./args.ts";
-import { autoCommit } from "./auto_commit.ts";
 import { membersOf } from "./convert.ts";
 import {
   byIdentity,
@@ -55,42 +38,28 @@ import {
   type MemberRef,
   withIdentity,
 } from "./member_ref.ts";
-import {
-  decodeMessage,
-  messageBytes,
-  type MessageInput,
-} from "./message_input.ts";
-import {
-  ownCommitReceived,
-  type PendingCommit,
-  withPendingState,
-} from "./pending_commit.ts";
-import { proposalOutput } from "./outputs.ts";
+import type { MessageInput } from "./message_input.ts";
+import { commitOwn, proposeOwn, sendOwn } from "./own_messages.ts";
+import { type PendingCommit, withPendingState } from "./pending_commit.ts";
 import {
   addProposal,
   type KeyPackageInput,
   removeProposal,
 } from "./proposal_input.ts";
-import { toReceived } from "./received_result.ts";
+import { applyOwnCommit, receiveInto } from "./receive_flow.ts";
 import { checkHandshakeWireFormat } from "./settings_check.ts";
 import type { StorageWrite } from "./storage/storage.ts";
 import { loadViewParts, storeNewState } from "./stored_view.ts";
-import { ViewState } from "./view_state.ts";
 import type {
   CommitOutput,
   GroupDetails,
   Identity,
   Member,
   ProposalOutput,
-  ProposalReceived,
   Received,
 } from "./types.ts";
-import {
-  commitChecks,
-  receiveOptions,
-  sendChecks,
-  type ViewEnvironment,
-} from "./view_environment.ts";
+import { sendChecks, type ViewEnvironment } from "./view_environment.ts";
+import { ViewState } from "./view_state.ts";
 import type { ViewStore } from "./view_store.ts";
 import { WriterTurns } from "./writer_guard.ts";
 
@@ -246,20 +215,6 @@ export class GroupView {
     this.#turns.run(() => Promise.resolve()).catch(() => {});
   }
 
-  async #commit(options: CommitOptions): Promise<CommitOutput> {
-    if (this.#pending) {
-      throw new MlsError(
-        "commit_pending",
-        "a commit is pending: receive it back, applyPendingCommit() or clearPendingCommit()",
-      );
-    }
-    const c = await createCommit(this.#state, {
-      ...options,
-      ...commitChecks(this.#env),
-    });
-    return await this.#live.holdPending(this.#state, c);
-  }
-
   /**
    * Adds one or more members in one commit (their key packages).
    *
@@ -280,7 +235,7 @@ export class GroupView {
     return this.#turns.run(() => {
       const list = oneOrMany(keyPackages, "keyPackages");
       const proposals = list.map((k) => addProposal(k.value, k.field));
-      return this.#commit({ proposals });
+      return commitOwn(this.#live, this.#env, { proposals });
     });
   }
 
@@ -312,7 +267,9 @@ export class GroupView {
       const refs = oneOrMany<unknown>(members, "members");
       const me = this.#state.priv.leafIndex;
       const leaves = leavesToRemove(this.members, refs, me);
-      return this.#commit({ proposals: leaves.map(removeProposal) });
+      return commitOwn(this.#live, this.#env, {
+        proposals: leaves.map(removeProposal),
+      });
     });
   }
 
@@ -331,7 +288,9 @@ export class GroupView {
    * ```
    */
   update(): Promise<CommitOutput> {
-    return this.#turns.run(() => this.#commit({ path: true }));
+    return this.#turns.run(() =>
+      commitOwn(this.#live, this.#env, { path: true })
+    );
   }
 
   /**
@@ -349,7 +308,7 @@ export class GroupView {
    * ```
    */
   commit(): Promise<CommitOutput> {
-    return this.#turns.run(() => this.#commit({}));
+    return this.#turns.run(() => commitOwn(this.#live, this.#env, {}));
   }
 
   /**
@@ -367,27 +326,12 @@ export class GroupView {
    */
   close(): Promise<CommitOutput> {
     return this.#turns.run(() =>
-      this.#commit({
+      commitOwn(this.#live, this.#env, {
         proposals: this.members
           .filter((m) => m.clientId !== this.clientId)
           .map((m) => removeProposal(m.leafIndex)),
       })
     );
-  }
-
-  /** Makes proposals one after another and stores them at once. */
-  async #propose(
-    makers: ((state: GroupState) => Promise<SentOwnProposal>)[],
-  ): Promise<ProposalOutput[]> {
-    let state = this.#state;
-    const out: ProposalOutput[] = [];
-    for (const make of makers) {
-      const sent = await make(state);
-      state = sent.state;
-      out.push(proposalOutput(sent));
-    }
-    await this.#live.storeState(state, this.#pending);
-    return out;
   }
 
   /**
@@ -409,7 +353,7 @@ export class GroupView {
     return this.#turns.run(async () => {
       const add = addProposal(keyPackage, "keyPackage");
       const checks = sendChecks(this.#env);
-      const [out] = await this.#propose([
+      const [out] = await proposeOwn(this.#live, [
         (s) => propose(s, add, undefined, checks),
       ]);
       return out;
@@ -447,7 +391,8 @@ export class GroupView {
   ): Promise<ProposalOutput | ProposalOutput[]> {
     return this.#turns.run(async () => {
       const leaves = leavesOf(this.members, member, "member");
-      const out = await this.#propose(
+      const out = await proposeOwn(
+        this.#live,
         leaves.map((leaf) => (s) => propose(s, removeProposal(leaf))),
       );
       return byIdentity(member) ? out : out[0];
@@ -468,7 +413,7 @@ export class GroupView {
    */
   proposeUpdate(): Promise<ProposalOutput> {
     return this.#turns.run(async () =>
-      (await this.#propose([(s) => proposeUpdate(s)]))[0]
+      (await proposeOwn(this.#live, [(s) => proposeUpdate(s)]))[0]
     );
   }
 
@@ -516,21 +461,9 @@ export class GroupView {
    * ```
    */
   send(message: string | Uint8Array): Promise<Uint8Array> {
-    return this.#turns.run(async () => {
-      const data = checkTextOrBytes(message, "message");
-      if (this.#state.proposals.size > 0 && !this.#pending) {
-        throw new MlsError(
-          "proposals_pending",
-          "commit this epoch's proposals before sending application data",
-          "proposals",
-        );
-      }
-      const msg = await sendApplication(this.#state, data);
-      // The ratchet step must be stored before the ciphertext leaves, or a
-      // restart could reuse the key and nonce.
-      await this.#live.saveRatchets();
-      return encode(mlsMessageCodec, msg);
-    });
+    return this.#turns.run(() =>
+      sendOwn(this.#live, checkTextOrBytes(message, "message"))
+    );
   }
 
   /**
@@ -548,17 +481,7 @@ export class GroupView {
    * ```
    */
   applyPendingCommit(): Promise<Received> {
-    return this.#turns.run(() => this.#applyPending());
-  }
-
-  async #applyPending(): Promise<Received> {
-    const p = this.#pending;
-    if (!p) {
-      throw new MlsError("no_pending_commit", "there is no pending commit");
-    }
-    const prev = this.#state;
-    await this.#live.enterEpoch(p.state);
-    return ownCommitReceived(prev, p);
+    return this.#turns.run(() => applyOwnCommit(this.#live));
   }
 
   /**
@@ -634,44 +557,7 @@ export class GroupView {
    * ```
    */
   receive(message: MessageInput): Promise<Received> {
-    return this.#turns.run(() => this.#receive(message));
-  }
-
-  async #receive(input: MessageInput): Promise<Received> {
-    const bytes = messageBytes(input, "message");
-    if (this.#pending && bytesEqual(bytes, this.#pending.record.commit)) {
-      return await this.#applyPending();
-    }
-    // A Welcome, GroupInfo or KeyPackage is `invalid_wire_format`: they go
-    // to MLS.groupJoin, MLS.groupJoinExternal and add().
-    const msg = decodeMessage(bytes, "message", [
-      WireFormat.mlsPublicMessage,
-      WireFormat.mlsPrivateMessage,
-    ]);
-    const before = this.#state;
-    const options = receiveOptions(this.#env, this.groupId, before);
-    const r = await receiveMessage(before, msg, options);
-    if (r.kind === "proposal") return await this.#keepProposal(before, r);
-    const result = toReceived(before, r);
-    // A new epoch (a commit, or our removal) voids a commit of ours.
-    if (r.kind === "application") await this.#live.saveRatchets();
-    else await this.#live.enterEpoch(r.state);
-    return result;
-  }
-
-  /** Stores a received proposal, committed right away with `autoCommit`. */
-  async #keepProposal(
-    before: GroupState,
-    r: Extract<GroupReceived, { kind: "proposal" }>,
-  ): Promise<ProposalReceived> {
-    const result = toReceived(before, r);
-    const auto = await autoCommit(this.#env, r.state, !!this.#pending);
-    if (auto?.created) {
-      const out = await this.#live.holdPending(r.state, auto.created);
-      return { ...result, commitOutput: out };
-    }
-    await this.#live.storeState(r.state, this.#pending);
-    return auto ? { ...result, commitError: auto.error } : result;
+    return this.#turns.run(() => receiveInto(this.#live, this.#env, message));
   }
 
   /**
