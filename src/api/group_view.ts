@@ -73,7 +73,7 @@ export class GroupView {
   /** This member's client id. */
   readonly clientId: string;
   #env: ViewEnvironment;
-  #live: ViewState;
+  #viewState: ViewState;
   #turns: WriterTurns;
 
   /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
@@ -89,8 +89,8 @@ export class GroupView {
     this.clientId = clientId;
     this.groupId = toHex(state.context.groupId);
     const parts = { state, pending, store };
-    this.#live = new ViewState(env, this.groupId, clientId, signer, parts);
-    this.#turns = new WriterTurns(this.groupId, clientId, this.#live);
+    this.#viewState = new ViewState(env, this.groupId, clientId, signer, parts);
+    this.#turns = new WriterTurns(this.groupId, clientId, this.#viewState);
   }
 
   /** @internal The stored view, or `null` (see `stored_view.ts`). */
@@ -120,12 +120,12 @@ export class GroupView {
 
   /** The current state (swapped by {@link ViewState}). */
   get #state(): GroupState {
-    return this.#live.state;
+    return this.#viewState.state;
   }
 
   /** Our pending commit. */
   get #pending(): PendingCommit | undefined {
-    return this.#live.pending;
+    return this.#viewState.pending;
   }
 
   /** The current epoch. */
@@ -235,7 +235,7 @@ export class GroupView {
     return this.#turns.run(() => {
       const list = oneOrMany(keyPackages, "keyPackages");
       const proposals = list.map((k) => addProposal(k.value, k.field));
-      return commitOwn(this.#live, this.#env, { proposals });
+      return commitOwn(this.#viewState, this.#env, { proposals });
     });
   }
 
@@ -267,7 +267,7 @@ export class GroupView {
       const refs = oneOrMany<unknown>(members, "members");
       const me = this.#state.priv.leafIndex;
       const leaves = leavesToRemove(this.members, refs, me);
-      return commitOwn(this.#live, this.#env, {
+      return commitOwn(this.#viewState, this.#env, {
         proposals: leaves.map(removeProposal),
       });
     });
@@ -289,7 +289,7 @@ export class GroupView {
    */
   update(): Promise<CommitOutput> {
     return this.#turns.run(() =>
-      commitOwn(this.#live, this.#env, { path: true })
+      commitOwn(this.#viewState, this.#env, { path: true })
     );
   }
 
@@ -308,7 +308,7 @@ export class GroupView {
    * ```
    */
   commit(): Promise<CommitOutput> {
-    return this.#turns.run(() => commitOwn(this.#live, this.#env, {}));
+    return this.#turns.run(() => commitOwn(this.#viewState, this.#env, {}));
   }
 
   /**
@@ -326,7 +326,7 @@ export class GroupView {
    */
   close(): Promise<CommitOutput> {
     return this.#turns.run(() =>
-      commitOwn(this.#live, this.#env, {
+      commitOwn(this.#viewState, this.#env, {
         proposals: this.members
           .filter((m) => m.clientId !== this.clientId)
           .map((m) => removeProposal(m.leafIndex)),
@@ -353,7 +353,7 @@ export class GroupView {
     return this.#turns.run(async () => {
       const add = addProposal(keyPackage, "keyPackage");
       const checks = sendChecks(this.#env);
-      const [out] = await proposeOwn(this.#live, [
+      const [out] = await proposeOwn(this.#viewState, [
         (s) => propose(s, add, undefined, checks),
       ]);
       return out;
@@ -392,7 +392,7 @@ export class GroupView {
     return this.#turns.run(async () => {
       const leaves = leavesOf(this.members, member, "member");
       const out = await proposeOwn(
-        this.#live,
+        this.#viewState,
         leaves.map((leaf) => (s) => propose(s, removeProposal(leaf))),
       );
       return byIdentity(member) ? out : out[0];
@@ -413,7 +413,7 @@ export class GroupView {
    */
   proposeUpdate(): Promise<ProposalOutput> {
     return this.#turns.run(async () =>
-      (await proposeOwn(this.#live, [(s) => proposeUpdate(s)]))[0]
+      (await proposeOwn(this.#viewState, [(s) => proposeUpdate(s)]))[0]
     );
   }
 
@@ -438,7 +438,10 @@ export class GroupView {
     return this.#turns.run(async () => {
       const n = this.#state.proposals.size;
       if (n === 0) return 0;
-      await this.#live.storeState(clearProposals(this.#state), this.#pending);
+      await this.#viewState.storeState(
+        clearProposals(this.#state),
+        this.#pending,
+      );
       return n;
     });
   }
@@ -462,7 +465,7 @@ export class GroupView {
    */
   send(message: string | Uint8Array): Promise<Uint8Array> {
     return this.#turns.run(() =>
-      sendOwn(this.#live, checkTextOrBytes(message, "message"))
+      sendOwn(this.#viewState, checkTextOrBytes(message, "message"))
     );
   }
 
@@ -481,7 +484,7 @@ export class GroupView {
    * ```
    */
   applyPendingCommit(): Promise<Received> {
-    return this.#turns.run(() => applyOwnCommit(this.#live));
+    return this.#turns.run(() => applyOwnCommit(this.#viewState));
   }
 
   /**
@@ -499,7 +502,7 @@ export class GroupView {
    * ```
    */
   clearPendingCommit(): Promise<void> {
-    return this.#turns.run(() => this.#live.clearPending());
+    return this.#turns.run(() => this.#viewState.clearPending());
   }
 
   /**
@@ -533,7 +536,7 @@ export class GroupView {
       const p = this.#pending;
       const pending = p &&
         withPendingState(p, withFormat(p.state), this.clientId);
-      await this.#live.storeState(withFormat(this.#state), pending);
+      await this.#viewState.storeState(withFormat(this.#state), pending);
     });
   }
 
@@ -557,7 +560,9 @@ export class GroupView {
    * ```
    */
   receive(message: MessageInput): Promise<Received> {
-    return this.#turns.run(() => receiveInto(this.#live, this.#env, message));
+    return this.#turns.run(() =>
+      receiveInto(this.#viewState, this.#env, message)
+    );
   }
 
   /**
@@ -653,6 +658,6 @@ export class GroupView {
    * ```
    */
   deleteState(): Promise<void> {
-    return this.#turns.run(() => this.#live.deleteAll());
+    return this.#turns.run(() => this.#viewState.deleteAll());
   }
 }
