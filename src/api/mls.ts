@@ -212,11 +212,15 @@ export class MLS {
    * in `field`, a cipher suite the provider does not serve is
    * `unsupported_cipher_suite`.
    *
-   * @example
+   * @example A client on P-256 that commits received proposals by hand
    * ```ts
-   * import { MLS } from "@webmls/mls";
-   * const mls = new MLS();
-   * console.log(mls.storage.constructor.name); // "MemoryStorage"
+   * import { MemoryStorage, MLS } from "@webmls/mls";
+   * const mls = new MLS({
+   *   storage: new MemoryStorage(),
+   *   cipherSuite: 2, // MLS_128_DHKEMP256_AES128GCM_SHA256_P256
+   *   autoCommit: false,
+   * });
+   * console.log((await mls.generateIdentity()).cipherSuite); // 2
    * ```
    */
   constructor(options: MLSOptions = {}) {
