@@ -64,7 +64,6 @@ import type { ViewStore } from "./view_store.ts";
 import { WriterTurns } from "./writer_guard.ts";
 
 export type { KeyPackageInput } from "./proposal_input.ts";
-export type { ViewEnvironment } from "./view_environment.ts";
 
 /** One member's view of one group. */
 export class GroupView {

@@ -57,7 +57,8 @@ import {
   checkProvider,
   checkStorage,
 } from "./settings_check.ts";
-import { GroupView, type ViewEnvironment } from "./group_view.ts";
+import { GroupView } from "./group_view.ts";
+import type { ViewEnvironment } from "./view_environment.ts";
 import {
   groupKey,
   identityKey,
