@@ -14,12 +14,11 @@ import type {
   CryptoProvider,
   SignaturePrivateKey,
 } from "../../providers/provider.ts";
-import { commitReceived, diffSummary, leafSummary } from "./commit_report.ts";
-import { memberAt } from "./convert.ts";
+import { leafSummary } from "./received_result.ts";
 import { deserializeWhole, serializeWhole } from "./persist.ts";
 import { type PendingRecord, pendingRecord } from "./records.ts";
 import type { StorageWrite } from "./storage/storage.ts";
-import type { CommitOutput, CommitReceived } from "./types.ts";
+import type { CommitOutput } from "./types.ts";
 
 /** Our pending commit: its record and the next epoch's state. */
 export interface PendingCommit {
@@ -107,30 +106,4 @@ export async function readPendingCommit(
     record,
     state: await deserializeWhole(record.state, provider, signer),
   };
-}
-
-/**
- * What applying our pending commit reports: the same `CommitReceived` as
- * a member that receives it, from the group layer's summary stored with
- * the record (or, for a record stored without one by an older version,
- * from the member lists of `prev`, the epoch it was made in, and the next).
- *
- * @example
- * ```ts ignore
- * const result = ownCommitReceived(state, pending);
- * ```
- */
-export function ownCommitReceived(
-  prev: GroupState,
-  pending: PendingCommit,
-): CommitReceived {
-  const next = pending.state;
-  const me = memberAt(next.tree, next.priv.leafIndex)!;
-  return commitReceived(
-    prev.tree,
-    next.tree,
-    pending.record.summary ?? diffSummary(prev.tree, next.tree),
-    next.context.epoch,
-    { kind: "member", member: me },
-  );
 }

@@ -22,8 +22,7 @@ import {
   messageBytes,
   type MessageInput,
 } from "./message_input.ts";
-import { ownCommitReceived } from "./pending_commit.ts";
-import { toReceived } from "./received_result.ts";
+import { ownCommitReceived, toReceived } from "./received_result.ts";
 import type { CommitReceived, ProposalReceived, Received } from "./types.ts";
 import { receiveOptions, type ViewEnvironment } from "./view_environment.ts";
 import type { ViewState } from "./view_state.ts";
@@ -97,5 +96,5 @@ export async function applyOwnCommit(live: ViewState): Promise<CommitReceived> {
   }
   const prev = live.state;
   await live.enterEpoch(p.state);
-  return ownCommitReceived(prev, p);
+  return ownCommitReceived(prev, p.state, p.record.summary);
 }
