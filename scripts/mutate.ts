@@ -116,6 +116,13 @@ async function main(): Promise<number> {
     } catch (e) {
       broken.push((e as Error).message);
     }
+    for (const t of m.tests) {
+      try {
+        await Deno.stat(`${root}${t}`);
+      } catch {
+        broken.push(`${m.id}: test file ${t} is gone`);
+      }
+    }
   }
   if (broken.length > 0) {
     console.log(`stale mutations (update the list):\n  ${broken.join("\n  ")}`);

@@ -9,6 +9,8 @@
  */
 
 import { MlsError } from "../errors.ts";
+import { utf8Encode } from "../util/bytes.ts";
+import type { Identity, Member } from "./types.ts";
 
 /** A short description of a value for error messages (never its content). */
 export function describe(value: unknown): string {
@@ -55,6 +57,12 @@ export function checkStringOrBytes(
     invalid(field, "a string or a Uint8Array", value);
   }
   return value;
+}
+
+/** `value` as bytes: given bytes, or a string UTF-8 encoded. */
+export function checkTextOrBytes(value: unknown, field: string): Uint8Array {
+  const v = checkStringOrBytes(value, field);
+  return typeof v === "string" ? utf8Encode(v) : v;
 }
 
 /** `value` as a boolean. */
@@ -140,4 +148,32 @@ export function optional<T>(
   check: (value: unknown, field: string) => T,
 ): T | undefined {
   return value === undefined ? undefined : check(value, field);
+}
+
+/**
+ * A client id (lower-case hex) from the ways a client can be named: the
+ * id itself, an `Identity` or a `Member`.
+ */
+export function checkClientId(
+  who: string | Identity | Member | { clientId: string },
+  field: string,
+): string {
+  if (typeof who === "string") return who.toLowerCase();
+  const id = (who as { clientId?: unknown } | null)?.clientId;
+  if (typeof id === "string") return id.toLowerCase();
+  return invalid(field, "a client id (hex string), Identity or Member", who);
+}
+
+/**
+ * One value or a non-empty array of them (`invalid_argument` for an empty
+ * one), each with the field that names it: `field`, or `field.i` in an
+ * array.
+ */
+export function oneOrMany<T>(
+  value: T | T[],
+  field: string,
+): { value: T; field: string }[] {
+  if (!Array.isArray(value)) return [{ value, field }];
+  if (value.length === 0) invalid(field, "non-empty", value);
+  return value.map((v, i) => ({ value: v, field: `${field}.${i}` }));
 }

@@ -21,14 +21,13 @@ import type {
 import type {
   CredentialHook,
   CredentialInfo,
-  Identity,
   Member,
   ProposalInfo,
   SenderInfo,
 } from "./types.ts";
 
 /** The client id of a leaf: hex of its signature key. */
-export function clientIdOf(leaf: LeafNode): string {
+export function leafClientId(leaf: LeafNode): string {
   return toHex(leaf.signatureKey);
 }
 
@@ -93,7 +92,7 @@ export function memberAt(
 ): Member | undefined {
   const leaf = tree.getLeaf(leafIndex);
   return leaf && {
-    clientId: clientIdOf(leaf),
+    clientId: leafClientId(leaf),
     credential: credentialInfo(leaf.credential),
     leafIndex,
   };
@@ -104,7 +103,7 @@ export function membersOf(tree: RatchetTree): Member[] {
   const out: Member[] = [];
   for (const [i, leaf] of tree.leaves()) {
     out.push({
-      clientId: clientIdOf(leaf),
+      clientId: leafClientId(leaf),
       credential: credentialInfo(leaf.credential),
       leafIndex: i,
     });
@@ -147,7 +146,7 @@ export function proposalInfo(
       return {
         kind: "add",
         member: {
-          clientId: clientIdOf(p.keyPackage.leafNode),
+          clientId: leafClientId(p.keyPackage.leafNode),
           credential: credentialInfo(p.keyPackage.leafNode.credential),
         },
       };
@@ -163,7 +162,7 @@ export function proposalInfo(
         kind: "update",
         member: memberAt(tree, i) ??
           {
-            clientId: clientIdOf(p.leafNode),
+            clientId: leafClientId(p.leafNode),
             credential: credentialInfo(p.leafNode.credential),
             leafIndex: i,
           },
@@ -190,20 +189,6 @@ const blank: CredentialInfo = {
   credentialType: "basic",
   identity: new Uint8Array(0),
 };
-
-/**
- * A client id from the many ways a member can be named: the id itself, an
- * `Identity` or a `Member`; `field` names the argument.
- */
-export function clientIdFrom(
-  who: string | Identity | Member | { clientId: string },
-  field: string,
-): string {
-  if (typeof who === "string") return who.toLowerCase();
-  const id = (who as { clientId?: unknown } | null)?.clientId;
-  if (typeof id === "string") return id.toLowerCase();
-  return invalid(field, "a client id (hex string), Identity or Member", who);
-}
 
 /** The group layer's credential validator that asks the API's hook. */
 export function credentialValidator(hook: CredentialHook): CredentialValidator {

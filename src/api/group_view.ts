@@ -1,134 +1,69 @@
 /**
  * `GroupView`: one member's live view of one group, the object the
- * explainer's examples call methods on. Every method either succeeds and
- * persists the new state atomically, or throws an `MlsError` and leaves the
- * stored state as it was. Several views of one member (tabs, processes)
- * take turns through the storage (see `writer_guard.ts`): each call starts
- * from the stored state, and a write that lost to another view's runs again
- * on the state that view stored. After a failed write the view drops what
- * it held in memory and reloads the stored state at its next call, so a
- * message that failed for a storage outage is processed once it is over.
+ * explainer's examples call methods on. Each method checks its arguments,
+ * computes the next state with the group layer, and hands it to the
+ * view's {@link ViewState} (`view_state.ts`), which persists it atomically
+ * and only then swaps it in; or it throws an `MlsError` and the stored
+ * state stays as it was. Calls run one at a time, taking turns with the
+ * other views of the member (tabs, processes) through `writer_guard.ts`.
  *
  * @module
  */
 
 import { encode } from "../codec/codec.ts";
-import { mlsMessageCodec as mlsCodec } from "../framing/mls_message.ts";
-import { MlsError } from "../errors.ts";
-import { WireFormat } from "../framing/wire_format.ts";
-import {
-  type CommitOptions,
-  createCommit,
-  type CreatedCommit,
-  groupInfoMessage,
-  pendingProposals,
-  welcomeMessage,
-} from "../group/commit.ts";
+import { mlsMessageCodec } from "../framing/mls_message.ts";
+import { groupInfoMessage } from "../group/commit.ts";
 import { groupInfoFor } from "../group/group_info.ts";
-import {
-  clearProposals,
-  propose,
-  proposeUpdate,
-  sendApplication,
-} from "../group/propose.ts";
-import type { Authorize } from "../group/receive.ts";
-import { receiveMessage } from "../group/receive.ts";
+import { clearProposals, propose, proposeUpdate } from "../group/propose.ts";
 import type { GroupState, GroupStatus } from "../group/state.ts";
-import type { PskLookup } from "../group/psks.ts";
-import type { ValidationOptions } from "../group/validation/context.ts";
-import { type Proposal, ProposalType } from "../messages/proposal.ts";
 import { ratchetTreeCodec } from "../messages/ratchet_tree.ts";
 import { mlsExporter } from "../schedule/exporter.ts";
-import type {
-  CryptoProvider,
-  SignaturePrivateKey,
-} from "../../providers/provider.ts";
-import { bytesEqual, toHex, utf8Decode, utf8Encode } from "../util/bytes.ts";
+import type { SignaturePrivateKey } from "../../providers/provider.ts";
+import { toHex } from "../util/bytes.ts";
 import {
   checkBoolean,
   checkInteger,
   checkOptions,
   checkString,
-  checkStringOrBytes,
-  invalid,
+  checkTextOrBytes,
+  oneOrMany,
   optional,
 } from "./args.ts";
-import { commitReceived, diffSummary, leafSummary } from "./commit_report.ts";
-import { memberAt, membersOf, proposalInfo, senderInfo } from "./convert.ts";
+import { membersOf } from "./convert.ts";
 import {
   byIdentity,
-  identityBytes,
   leavesOf,
+  leavesToRemove,
   type MemberByIdentity,
   type MemberRef,
   withIdentity,
 } from "./member_ref.ts";
+import type { MessageInput } from "./message_input.ts";
+import { commitOwn, proposeOwn, sendOwn } from "./own_messages.ts";
+import { type PendingCommit, withPendingState } from "./pending_commit.ts";
 import {
-  decodeMessage,
-  messageBytes,
-  type MessageInput,
-} from "./message_input.ts";
-import { deserializeWhole, loadState, serializeWhole } from "./persist.ts";
-import {
-  groupKey,
-  headKey,
-  pendingKey,
-  type PendingRecord,
-  pendingRecord,
-} from "./records.ts";
-import { ViewStore } from "./view_store.ts";
-import {
-  backoff,
-  MAX_ATTEMPTS,
-  sameToken,
-  withWriterLock,
-} from "./writer_guard.ts";
-import { storageError } from "./storage/guarded.ts";
-import { retireState } from "./retire.ts";
+  addProposal,
+  type KeyPackageInput,
+  removeProposal,
+} from "./proposal_input.ts";
+import { applyOwnCommit, receiveInto } from "./receive_flow.ts";
 import { checkHandshakeWireFormat } from "./settings_check.ts";
-import {
-  getBytes,
-  type Storage,
-  type StorageWrite,
-} from "./storage/storage.ts";
+import type { StorageWrite } from "./storage/storage.ts";
+import { loadViewParts, storeNewState } from "./stored_view.ts";
 import type {
-  AuthorizeHook,
   CommitOutput,
   GroupDetails,
   Identity,
-  KeyPackageOutput,
   Member,
   ProposalOutput,
   Received,
 } from "./types.ts";
+import { sendChecks, type ViewEnvironment } from "./view_environment.ts";
+import { ViewState } from "./view_state.ts";
+import type { ViewStore } from "./view_store.ts";
+import { WriterTurns } from "./writer_guard.ts";
 
-/** What a view needs from its `MLS` instance. */
-export interface ViewEnvironment {
-  /** Where states live. */
-  storage: Storage;
-  /** Crypto. */
-  provider: CryptoProvider;
-  /** The application's policy for incoming proposals and commits. */
-  authorize?: AuthorizeHook;
-  /** Commit received proposals right away (default true). */
-  autoCommit: boolean;
-  /** External PSKs. */
-  psks?: PskLookup;
-  /** See `MLSOptions.ratchetRecordLimit`. */
-  ratchetRecordLimit: number;
-  /** See `MLSOptions.maxLifetime` and `MLSOptions.validateCredential`. */
-  validation: ValidationOptions;
-  /** Called when a view's state is deleted, so caches drop it. */
-  forget?: (groupId: string, clientId: string) => void;
-}
-
-/** A key package given as bytes or as the output of `generateKeyPackage`. */
-export type KeyPackageInput = Uint8Array | KeyPackageOutput;
-
-interface Pending {
-  record: PendingRecord;
-  state: GroupState;
-}
+export type { KeyPackageInput } from "./proposal_input.ts";
 
 /** One member's view of one group. */
 export class GroupView {
@@ -137,18 +72,8 @@ export class GroupView {
   /** This member's client id. */
   readonly clientId: string;
   #env: ViewEnvironment;
-  #signer: SignaturePrivateKey;
-  #state: GroupState;
-  #pending: Pending | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
-  #deleted = false;
-  /**
-   * A write failed: what the view holds in memory was dropped (it may be
-   * ahead of the storage), and the next call reloads the stored state.
-   */
-  #stale = false;
-  /** Where the state is stored. */
-  #store: ViewStore;
+  #viewState: ViewState;
+  #turns: WriterTurns;
 
   /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
   constructor(
@@ -156,94 +81,30 @@ export class GroupView {
     clientId: string,
     signer: SignaturePrivateKey,
     state: GroupState,
-    pending: Pending | undefined,
+    pending: PendingCommit | undefined,
     store: ViewStore,
   ) {
     this.#env = env;
     this.clientId = clientId;
-    this.#signer = signer;
-    this.#state = state;
-    this.#pending = pending;
-    this.#store = store;
     this.groupId = toHex(state.context.groupId);
+    const parts = { state, pending, store };
+    this.#viewState = new ViewState(env, this.groupId, clientId, signer, parts);
+    this.#turns = new WriterTurns(this.groupId, clientId, this.#viewState);
   }
 
-  /**
-   * @internal Loads a stored view, or `null`: reads the head before and
-   * after the records, and again while another view wrote in between.
-   */
+  /** @internal The stored view, or `null` (see `stored_view.ts`). */
   static async load(
     env: ViewEnvironment,
     groupId: string,
     clientId: string,
     signer: SignaturePrivateKey,
   ): Promise<GroupView | null> {
-    const head = headKey(groupId, clientId);
-    for (let attempt = 1;; attempt++) {
-      const token = await getBytes(env.storage, head);
-      let view: GroupView | null;
-      try {
-        view = await GroupView.#read(env, groupId, clientId, signer, token);
-      } catch (e) {
-        if (sameToken(token, await getBytes(env.storage, head))) throw e;
-        if (attempt >= MAX_ATTEMPTS) throw e;
-        continue;
-      }
-      if (sameToken(token, await getBytes(env.storage, head))) return view;
-      if (view) view.#retire();
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new MlsError(
-          "storage_conflict",
-          "other views of this member kept writing while the state was read",
-        );
-      }
-      await backoff(attempt);
-    }
+    const p = await loadViewParts(env, groupId, clientId, signer);
+    return p &&
+      new GroupView(env, clientId, signer, p.state, p.pending, p.store);
   }
 
-  /** Reads the stored records of a view (see {@link GroupView.load}). */
-  static async #read(
-    env: ViewEnvironment,
-    groupId: string,
-    clientId: string,
-    signer: SignaturePrivateKey,
-    token: Uint8Array | undefined,
-  ): Promise<GroupView | null> {
-    const loaded = await loadState(
-      env.storage,
-      env.provider,
-      groupKey(groupId, clientId),
-      groupId,
-      clientId,
-      signer,
-    );
-    if (!loaded) return null;
-    const { state, deltas } = loaded;
-    let pending: Pending | undefined;
-    const p = await getBytes(env.storage, pendingKey(groupId, clientId));
-    if (p) {
-      const record = pendingRecord.decode(p);
-      pending = {
-        record,
-        state: await deserializeWhole(record.state, env.provider, signer),
-      };
-    }
-    const store = new ViewStore(
-      env.storage,
-      groupId,
-      clientId,
-      env.ratchetRecordLimit,
-      deltas,
-      token,
-    );
-    return new GroupView(env, clientId, signer, state, pending, store);
-  }
-
-  /**
-   * @internal Persists a fresh state (create, join) and returns its view:
-   * `group_exists` if a state of the group is stored meanwhile. With
-   * `replace` (an external join that resyncs), over the stored state.
-   */
+  /** @internal Stores a fresh state (see `storeNewState`); its view. */
   static async store(
     env: ViewEnvironment,
     clientId: string,
@@ -252,29 +113,18 @@ export class GroupView {
     extra: StorageWrite[] = [],
     replace = false,
   ): Promise<GroupView> {
-    const store = await ViewStore.open(
-      env.storage,
-      toHex(state.context.groupId),
-      clientId,
-      env.ratchetRecordLimit,
-      replace,
-    );
-    const w = store.fullWrites(state);
-    try {
-      await store.batch([...w.writes, { key: store.keys.pending }, ...extra]);
-    } catch (e) {
-      if (!replace && e instanceof MlsError && e.code === "storage_conflict") {
-        throw new MlsError(
-          "group_exists",
-          "this client already has this group",
-          undefined,
-          { cause: e },
-        );
-      }
-      throw e;
-    }
-    w.stored();
+    const store = await storeNewState(env, clientId, state, extra, replace);
     return new GroupView(env, clientId, signer, state, undefined, store);
+  }
+
+  /** The current state (swapped by {@link ViewState}). */
+  get #state(): GroupState {
+    return this.#viewState.state;
+  }
+
+  /** Our pending commit. */
+  get #pending(): PendingCommit | undefined {
+    return this.#viewState.pending;
   }
 
   /** The current epoch. */
@@ -328,12 +178,22 @@ export class GroupView {
    * ```
    */
   membersByIdentity(identity: string | Uint8Array): Member[] {
-    return withIdentity(this.members, identityBytes(identity, "identity"));
+    return withIdentity(this.members, checkTextOrBytes(identity, "identity"));
   }
 
   /**
    * Group id, epoch, suite and members. Synchronous, so both
    * `await group.details()` and `group.details().members` work.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const { epoch, members } = group.details();
+   * console.log(epoch, members[0].clientId === alice.clientId); // 0n true
+   * ```
    */
   details(): GroupDetails {
     return {
@@ -346,260 +206,35 @@ export class GroupView {
   }
 
   /**
-   * Operations on one view run one at a time, in call order; those of all
-   * views of this member in this group take turns where Web Locks exist.
-   */
-  #exclusive<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() =>
-      withWriterLock(this.groupId, this.clientId, () => this.#attempts(f))
-    );
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  /**
-   * Runs `f` on the stored state: reloaded first if another view wrote
-   * since (or a write of ours failed), and again, on the state stored
-   * then, if `f`'s write lost to another view's (or `f` failed on a state
-   * another view replaced meanwhile); `storage_conflict` after
-   * {@link MAX_ATTEMPTS} attempts.
-   */
-  async #attempts<T>(f: () => Promise<T>): Promise<T> {
-    for (let attempt = 1;; attempt++) {
-      if (this.#deleted) {
-        throw new MlsError("group_deleted", "this group's state was deleted");
-      }
-      await this.#refresh();
-      try {
-        return await f();
-      } catch (e) {
-        if (!(await this.#lostToAnotherView(e))) throw e;
-        if (attempt >= MAX_ATTEMPTS) {
-          throw new MlsError(
-            "storage_conflict",
-            `other views of this member kept writing first (${attempt} attempts)`,
-            undefined,
-            { cause: e },
-          );
-        }
-        await backoff(attempt);
-      }
-    }
-  }
-
-  /** Whether `f` failed because another view wrote: run it again. */
-  async #lostToAnotherView(e: unknown): Promise<boolean> {
-    if (!(e instanceof MlsError) || this.#deleted) return false;
-    // Our conditional write found another view's token.
-    if (e.code === "storage_conflict") return this.#stale;
-    if (this.#stale || e.code.startsWith("storage_")) return false;
-    // A protocol error from a state another view replaced meanwhile?
-    try {
-      return !(await this.#store.isCurrent());
-    } catch {
-      return false;
-    }
-  }
-
-  /** Reloads the stored state if another view wrote, or ours failed. */
-  async #refresh(): Promise<void> {
-    if (!this.#stale && await this.#store.isCurrent()) return;
-    await this.#reload();
-  }
-
-  /**
    * @internal Brings the view up to date with the stored state (another
    * tab stored a new one), in turn with its calls; a failure is left for
    * the next call to report.
    */
   refresh(): void {
-    this.#exclusive(() => Promise.resolve()).catch(() => {});
+    this.#turns.run(() => Promise.resolve()).catch(() => {});
   }
 
   /**
-   * Writes, then (once stored) does the bookkeeping of `stored` and swaps.
-   * On a failure (another view's write won, or the storage failed) nothing
-   * of `next` is kept, and the view drops its state: the next call reloads
-   * the stored one (which has none of the ratchet steps taken in memory).
+   * Adds one or more members in one commit (their key packages).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const added = await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * );
+   * await group.receive(added); // back from the delivery service
+   * const bobGroup = await mls.groupJoin(bob, added); // its Welcome
+   * ```
    */
-  async #persist(
-    writes: StorageWrite[],
-    next: GroupState,
-    pending: Pending | undefined,
-    stored?: () => void,
-  ): Promise<void> {
-    try {
-      await this.#store.batch(writes);
-    } catch (e) {
-      this.#drop(next, pending?.state);
-      throw storageError(e, "batch");
-    }
-    stored?.();
-    const old = this.#state;
-    this.#state = next;
-    if (old !== next) retireState(old, next);
-    this.#pending = pending;
-  }
-
-  /** {@link #reload} for a stale view; storage failures as `MlsError`. */
-  async #reloadOrThrow(): Promise<void> {
-    try {
-      await this.#reload();
-    } catch (e) {
-      throw e instanceof MlsError ? e : new MlsError(
-        "storage_failure",
-        "could not reload the group state",
-        undefined,
-        { cause: e },
-      );
-    }
-  }
-
-  /**
-   * Marks the view stale and wipes its states and `extra` ones: they may
-   * hold ratchet steps the storage does not (see {@link GroupView.#persist}).
-   * The public parts (epoch, members) stay readable until the reload.
-   */
-  #drop(...extra: Array<GroupState | undefined>): void {
-    this.#stale = true;
-    const states = new Set([this.#state, this.#pending?.state, ...extra]);
-    for (const s of states) if (s) retireState(s);
-  }
-
-  /** Wipes the states of a view that is not used (a torn load). */
-  #retire(): void {
-    if (this.#pending) retireState(this.#pending.state, this.#state);
-    retireState(this.#state);
-  }
-
-  /**
-   * Replaces the in-memory state with the stored one and wipes the
-   * replaced states, which share nothing with what is loaded. If nothing
-   * is stored any more (another view deleted it), the view is deleted too:
-   * `group_deleted`. If the storage fails, the view stays as it was
-   * (stale if it was), and the error goes up.
-   */
-  async #reload(): Promise<void> {
-    const fresh = await GroupView.load(
-      this.#env,
-      this.groupId,
-      this.clientId,
-      this.#signer,
-    );
-    if (!fresh) {
-      this.#forget();
-      throw new MlsError("group_deleted", "this group's state was deleted");
-    }
-    if (!this.#stale) this.#retire();
-    this.#state = fresh.#state;
-    this.#pending = fresh.#pending;
-    this.#store = fresh.#store;
-    this.#stale = false;
-  }
-
-  /** The state is gone: wipe it and make the view unusable. */
-  #forget(): void {
-    if (!this.#stale) this.#retire();
-    this.#deleted = true;
-    this.#env.forget?.(this.groupId, this.clientId);
-  }
-
-  /** Persists only the ratchets (after sending or receiving data). */
-  #saveRatchets(): Promise<void> {
-    const w = this.#store.ratchetWrites(this.#state);
-    return this.#persist(w.writes, this.#state, this.#pending, w.stored);
-  }
-
-  // What this member checks of what it sends: the lifetimes of key
-  // packages at the current time too (RFC 9420 §7.3).
-  #sendChecks(): ValidationOptions {
-    return { ...this.#env.validation, now: new Date() };
-  }
-
-  #output(c: CreatedCommit, base: GroupState): CommitOutput {
-    const dropped = c.dropped.map((d) => ({
-      proposal: proposalInfo(base.tree, d.proposal.proposal, d.proposal.sender),
-      error: d.error,
-    }));
-    return {
-      type: "commit",
-      commit: encode(mlsCodec, c.message),
-      welcome: c.welcome
-        ? encode(mlsCodec, welcomeMessage(c.welcome))
-        : undefined,
-      groupInfo: encode(mlsCodec, groupInfoMessage(c.groupInfo)),
-      ratchetTree: encode(ratchetTreeCodec, c.state.tree.toNodes()),
-      epoch: c.state.context.epoch,
-      ...(dropped.length > 0 ? { dropped } : {}),
-    };
-  }
-
-  async #commit(options: CommitOptions): Promise<CommitOutput> {
-    if (this.#pending) {
-      throw new MlsError(
-        "commit_pending",
-        "a commit is pending: receive it back, applyPendingCommit() or clearPendingCommit()",
-      );
-    }
-    const c = await createCommit(this.#state, {
-      ...options,
-      psks: this.#env.psks,
-      ...this.#sendChecks(),
-    });
-    return await this.#holdPending(this.#state, c);
-  }
-
-  async #holdPending(
-    base: GroupState,
-    c: CreatedCommit,
-  ): Promise<CommitOutput> {
-    const out = this.#output(c, base);
-    const record: PendingRecord = {
-      epoch: base.context.epoch,
-      commit: out.commit,
-      welcome: out.welcome,
-      groupInfo: out.groupInfo,
-      state: serializeWhole(c.state, this.clientId),
-      summary: leafSummary(c.summary),
-    };
-    // The commit consumed a handshake key of the current epoch: save the
-    // ratchets with the pending record.
-    const w = base === this.#state
-      ? this.#store.ratchetWrites(base)
-      : this.#store.fullWrites(base);
-    await this.#persist(
-      [...w.writes, {
-        key: this.#store.keys.pending,
-        value: pendingRecord.encode(record),
-      }],
-      base,
-      { record, state: c.state },
-      w.stored,
-    );
-    return out;
-  }
-
-  #keyPackage(input: KeyPackageInput, field: string): Proposal {
-    const bytes = input instanceof Uint8Array
-      ? input
-      : (input as { type?: unknown } | null)?.type === "keyPackage"
-      ? input.bytes
-      : invalid(field, "KeyPackage bytes or a KeyPackageOutput", input);
-    const msg = decodeMessage(bytes, field, [WireFormat.mlsKeyPackage]);
-    return { proposalType: ProposalType.add, keyPackage: msg.keyPackage };
-  }
-
-  /** Adds one or more members in one commit (their key packages). */
   add(keyPackages: KeyPackageInput | KeyPackageInput[]): Promise<CommitOutput> {
-    return this.#exclusive(() => {
-      const many = Array.isArray(keyPackages);
-      const list = many ? keyPackages : [keyPackages];
-      if (list.length === 0) invalid("keyPackages", "non-empty", list);
-      return this.#commit({
-        proposals: list.map((k, i) =>
-          this.#keyPackage(k, many ? `keyPackages.${i}` : "keyPackages")
-        ),
-      });
+    return this.#turns.run(() => {
+      const list = oneOrMany(keyPackages, "keyPackages");
+      const proposals = list.map((k) => addProposal(k.value, k.field));
+      return commitOwn(this.#viewState, this.#env, { proposals });
     });
   }
 
@@ -627,85 +262,101 @@ export class GroupView {
    * ```
    */
   remove(members: MemberRef | MemberRef[]): Promise<CommitOutput> {
-    return this.#exclusive(() => {
-      const many = Array.isArray(members);
-      const list: unknown[] = many ? members : [members];
-      if (list.length === 0) invalid("members", "non-empty", list);
+    return this.#turns.run(() => {
+      const refs = oneOrMany<unknown>(members, "members");
       const me = this.#state.priv.leafIndex;
-      const leaves = new Set<number>();
-      list.forEach((m, i) => {
-        const field = many ? `members.${i}` : "members";
-        let found = leavesOf(this.members, m, field);
-        if (byIdentity(m)) {
-          found = found.filter((l) => l !== me);
-          if (found.length === 0) {
-            throw new MlsError(
-              "remove_committer",
-              "only this member has this identity, and a commit cannot remove its committer (RFC 9420 §12.2)",
-              `${field}.identity`,
-            );
-          }
-        }
-        for (const l of found) leaves.add(l);
-      });
-      return this.#commit({
-        proposals: [...leaves].map((removed) => ({
-          proposalType: ProposalType.remove,
-          removed,
-        })),
+      const leaves = leavesToRemove(this.members, refs, me);
+      return commitOwn(this.#viewState, this.#env, {
+        proposals: leaves.map(removeProposal),
       });
     });
   }
 
-  /** A self-update: fresh keys on this member's path (post-compromise security). */
+  /**
+   * A self-update: fresh keys on this member's path (post-compromise
+   * security).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.receive(await group.update());
+   * console.log(group.epoch); // 1n
+   * ```
+   */
   update(): Promise<CommitOutput> {
-    return this.#exclusive(() => this.#commit({ path: true }));
+    return this.#turns.run(() =>
+      commitOwn(this.#viewState, this.#env, { path: true })
+    );
   }
 
-  /** Commits the proposals received this epoch. */
+  /**
+   * Commits the proposals received this epoch.
+   *
+   * @example Committing by hand (`new MLS({ autoCommit: false })`)
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS({ autoCommit: false });
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.proposeUpdate();
+   * const commit = await group.commit();
+   * await group.receive(commit);
+   * ```
+   */
   commit(): Promise<CommitOutput> {
-    return this.#exclusive(() => this.#commit({}));
+    return this.#turns.run(() => commitOwn(this.#viewState, this.#env, {}));
   }
 
-  /** Removes every other member. */
+  /**
+   * Removes every other member.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.receive(await group.close());
+   * console.log(group.members.length); // 1
+   * ```
+   */
   close(): Promise<CommitOutput> {
-    return this.#exclusive(() =>
-      this.#commit({
+    return this.#turns.run(() =>
+      commitOwn(this.#viewState, this.#env, {
         proposals: this.members
           .filter((m) => m.clientId !== this.clientId)
-          .map((m) => ({
-            proposalType: ProposalType.remove,
-            removed: m.leafIndex,
-          })),
+          .map((m) => removeProposal(m.leafIndex)),
       })
     );
   }
 
-  async #propose(
-    make: (s: GroupState) => ReturnType<typeof propose>,
-  ): Promise<ProposalOutput> {
-    const sent = await make(this.#state);
-    const w = this.#store.fullWrites(sent.state);
-    await this.#persist(w.writes, sent.state, this.#pending, w.stored);
-    return {
-      type: "proposal",
-      proposal: encode(mlsCodec, sent.message),
-      ref: toHex(sent.ref),
-    };
-  }
-
-  /** Proposes adding a member. */
+  /**
+   * Proposes adding a member.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const proposal = await group.proposeAdd(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * );
+   * console.log(proposal.type); // "proposal"
+   * ```
+   */
   proposeAdd(keyPackage: KeyPackageInput): Promise<ProposalOutput> {
-    return this.#exclusive(() =>
-      this.#propose((s) =>
-        propose(
-          s,
-          this.#keyPackage(keyPackage, "keyPackage"),
-          undefined,
-          this.#sendChecks(),
-        )
-      )
-    );
+    return this.#turns.run(async () => {
+      const add = addProposal(keyPackage, "keyPackage");
+      const checks = sendChecks(this.#env);
+      const [out] = await proposeOwn(this.#viewState, [
+        (s) => propose(s, add, undefined, checks),
+      ]);
+      return out;
+    });
   }
 
   /**
@@ -737,37 +388,32 @@ export class GroupView {
   proposeRemove(
     member: MemberRef,
   ): Promise<ProposalOutput | ProposalOutput[]> {
-    return this.#exclusive(async () => {
+    return this.#turns.run(async () => {
       const leaves = leavesOf(this.members, member, "member");
-      const out = await this.#proposeAll(leaves.map((removed) => ({
-        proposalType: ProposalType.remove,
-        removed,
-      })));
+      const out = await proposeOwn(
+        this.#viewState,
+        leaves.map((leaf) => (s) => propose(s, removeProposal(leaf))),
+      );
       return byIdentity(member) ? out : out[0];
     });
   }
 
-  /** Makes several proposals and stores them at once. */
-  async #proposeAll(proposals: Proposal[]): Promise<ProposalOutput[]> {
-    let state = this.#state;
-    const out: ProposalOutput[] = [];
-    for (const p of proposals) {
-      const sent = await propose(state, p);
-      state = sent.state;
-      out.push({
-        type: "proposal",
-        proposal: encode(mlsCodec, sent.message),
-        ref: toHex(sent.ref),
-      });
-    }
-    const w = this.#store.fullWrites(state);
-    await this.#persist(w.writes, state, this.#pending, w.stored);
-    return out;
-  }
-
-  /** Proposes an update of this member's leaf. */
+  /**
+   * Proposes an update of this member's leaf.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS({ autoCommit: false });
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const proposal = await group.proposeUpdate(); // send it to the group
+   * ```
+   */
   proposeUpdate(): Promise<ProposalOutput> {
-    return this.#exclusive(() => this.#propose((s) => proposeUpdate(s)));
+    return this.#turns.run(async () =>
+      (await proposeOwn(this.#viewState, [(s) => proposeUpdate(s)]))[0]
+    );
   }
 
   /**
@@ -776,14 +422,25 @@ export class GroupView {
    * automatic commit failed, see `ProposalReceived.commitError`), so that
    * `send()` works again. A commit that references a dropped proposal is
    * then refused with `unknown_proposal`.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS({ autoCommit: false });
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.proposeUpdate();
+   * console.log(await group.clearProposals()); // 1
+   * ```
    */
   clearProposals(): Promise<number> {
-    return this.#exclusive(async () => {
+    return this.#turns.run(async () => {
       const n = this.#state.proposals.size;
       if (n === 0) return 0;
-      const next = clearProposals(this.#state);
-      const w = this.#store.fullWrites(next);
-      await this.#persist(w.writes, next, this.#pending, w.stored);
+      await this.#viewState.storeState(
+        clearProposals(this.#state),
+        this.#pending,
+      );
       return n;
     });
   }
@@ -795,67 +452,56 @@ export class GroupView {
    * member that has seen proposals MUST commit before sending application
    * data (RFC 9420 §12.4). With `autoCommit` (the default) a received
    * proposal is committed on arrival.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const ciphertext = await group.send("hello"); // to the delivery service
+   * ```
    */
   send(message: string | Uint8Array): Promise<Uint8Array> {
-    return this.#exclusive(async () => {
-      const m = checkStringOrBytes(message, "message");
-      const data = typeof m === "string" ? utf8Encode(m) : m;
-      if (this.#state.proposals.size > 0 && !this.#pending) {
-        throw new MlsError(
-          "proposals_pending",
-          "commit this epoch's proposals before sending application data",
-          "proposals",
-        );
-      }
-      const msg = await sendApplication(this.#state, data);
-      // The ratchet step must be stored before the ciphertext leaves, or a
-      // restart could reuse the key and nonce.
-      await this.#saveRatchets();
-      return encode(mlsCodec, msg);
-    });
+    return this.#turns.run(() =>
+      sendOwn(this.#viewState, checkTextOrBytes(message, "message"))
+    );
   }
 
-  /** Applies our pending commit (without waiting for it to come back). */
+  /**
+   * Applies our pending commit (without waiting for it to come back).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.update();
+   * const result = await group.applyPendingCommit();
+   * console.log(result.type, group.epoch); // "commit" 1n
+   * ```
+   */
   applyPendingCommit(): Promise<Received> {
-    return this.#exclusive(() => this.#applyPending());
+    return this.#turns.run(() => applyOwnCommit(this.#viewState));
   }
 
-  async #applyPending(): Promise<Received> {
-    const p = this.#pending;
-    if (!p) {
-      throw new MlsError("no_pending_commit", "there is no pending commit");
-    }
-    const prev = this.#state;
-    const next = p.state;
-    const w = this.#store.fullWrites(next);
-    await this.#persist(
-      [...w.writes, { key: this.#store.keys.pending }],
-      next,
-      undefined,
-      w.stored,
-    );
-    const me = memberAt(next.tree, next.priv.leafIndex)!;
-    return commitReceived(
-      prev.tree,
-      next.tree,
-      p.record.summary ?? diffSummary(prev.tree, next.tree),
-      next.context.epoch,
-      { kind: "member", member: me },
-    );
-  }
-
-  /** Drops our pending commit (the delivery service rejected it). */
+  /**
+   * Drops our pending commit (the delivery service rejected it).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.update(); // say another commit won this epoch
+   * await group.clearPendingCommit();
+   * console.log(group.hasPendingCommit); // false
+   * ```
+   */
   clearPendingCommit(): Promise<void> {
-    return this.#exclusive(async () => {
-      const p = this.#pending;
-      if (!p) return;
-      await this.#persist(
-        [{ key: this.#store.keys.pending }],
-        this.#state,
-        undefined,
-      );
-      retireState(p.state, this.#state);
-    });
+    return this.#turns.run(() => this.#viewState.clearPending());
   }
 
   /**
@@ -878,199 +524,91 @@ export class GroupView {
    * ```
    */
   setHandshakeWireFormat(format: "private" | "public"): Promise<void> {
-    return this.#exclusive(async () => {
+    return this.#turns.run(async () => {
       const wf = checkHandshakeWireFormat(format, "format");
       if (wf === this.#state.config.handshakeWireFormat) return;
       const withFormat = (s: GroupState): GroupState => ({
         ...s,
         config: { ...s.config, handshakeWireFormat: wf },
       });
-      const next = withFormat(this.#state);
-      const w = this.#store.fullWrites(next);
-      const writes = [...w.writes];
-      let pending = this.#pending;
-      if (pending) {
-        // The pending state carries the setting into the next epoch.
-        const state = withFormat(pending.state);
-        const record = {
-          ...pending.record,
-          state: serializeWhole(state, this.clientId),
-        };
-        pending = { record, state };
-        writes.push({
-          key: this.#store.keys.pending,
-          value: pendingRecord.encode(record),
-        });
-      }
-      await this.#persist(writes, next, pending, w.stored);
+      // The pending state carries the setting into the next epoch.
+      const p = this.#pending;
+      const pending = p &&
+        withPendingState(p, withFormat(p.state), this.clientId);
+      await this.#viewState.storeState(withFormat(this.#state), pending);
     });
-  }
-
-  #authorize(): Authorize | undefined {
-    const hook = this.#env.authorize;
-    if (!hook) return undefined;
-    return (req) => {
-      const tree = this.#state.tree;
-      return hook({
-        kind: req.kind,
-        groupId: this.groupId,
-        sender: senderInfo(
-          tree,
-          req.sender,
-          req.senderCredential?.credentialType
-            ? req.senderCredential
-            : undefined,
-        ),
-        proposals: req.proposals.map((p) =>
-          proposalInfo(tree, p.proposal, p.sender)
-        ),
-      });
-    };
   }
 
   /**
    * Processes a message from the group: application data, a proposal, a
    * commit (ours coming back applies our pending commit), or our removal.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const added = await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * );
+   * await group.receive(added);
+   * const bobGroup = await mls.groupJoin(bob, added);
+   * const received = await bobGroup.receive(await group.send("hi Bob"));
+   * if (received.type === "application") console.log(received.text()); // "hi Bob"
+   * ```
    */
   receive(message: MessageInput): Promise<Received> {
-    return this.#exclusive(() => this.#receive(message));
-  }
-
-  async #receive(input: MessageInput): Promise<Received> {
-    const bytes = messageBytes(input, "message");
-    if (this.#pending && bytesEqual(bytes, this.#pending.record.commit)) {
-      return await this.#applyPending();
-    }
-    // A Welcome, GroupInfo or KeyPackage is `invalid_wire_format`: they go
-    // to MLS.groupJoin, MLS.groupJoinExternal and add().
-    const msg = decodeMessage(bytes, "message", [
-      WireFormat.mlsPublicMessage,
-      WireFormat.mlsPrivateMessage,
-    ]);
-    const before = this.#state;
-    const r = await receiveMessage(before, msg, {
-      authorize: this.#authorize(),
-      psks: this.#env.psks,
-      ...this.#env.validation,
-    });
-    switch (r.kind) {
-      case "application": {
-        await this.#saveRatchets();
-        const sender = memberAt(
-          before.context.epoch === r.epoch
-            ? before.tree
-            : before.past.find((p) => p.context.epoch === r.epoch)!.tree,
-          r.sender,
-        )!;
-        const content = r.data;
-        return {
-          type: "application",
-          content,
-          text: () => utf8Decode(content),
-          sender,
-          epoch: r.epoch,
-        };
-      }
-      case "proposal": {
-        const info = proposalInfo(before.tree, r.proposal, r.sender);
-        const sender = senderInfo(before.tree, r.sender);
-        if (
-          this.#env.autoCommit && !this.#pending &&
-          r.state.status === "active" && pendingProposals(r.state).length > 0
-        ) {
-          // Commit it right away (§12.4: proposals must be committed before
-          // more application data); the commit stays pending as usual. A
-          // failure is reported, and the proposal kept for commit() or
-          // clearProposals().
-          let commitError: MlsError | undefined;
-          const c = await createCommit(r.state, {
-            psks: this.#env.psks,
-            ...this.#sendChecks(),
-          }).catch((e) => {
-            commitError = e instanceof MlsError ? e : new MlsError(
-              "commit_failed",
-              "the automatic commit failed",
-              undefined,
-              { cause: e },
-            );
-            return undefined;
-          });
-          if (c) {
-            const commitOutput = await this.#holdPending(r.state, c);
-            return { type: "proposal", proposal: info, sender, commitOutput };
-          }
-          const w = this.#store.fullWrites(r.state);
-          await this.#persist(w.writes, r.state, this.#pending, w.stored);
-          return { type: "proposal", proposal: info, sender, commitError };
-        }
-        const w = this.#store.fullWrites(r.state);
-        await this.#persist(w.writes, r.state, this.#pending, w.stored);
-        return { type: "proposal", proposal: info, sender };
-      }
-      case "commit": {
-        // Another commit for this epoch won: ours is void.
-        const lost = this.#pending;
-        const w = this.#store.fullWrites(r.state);
-        await this.#persist(
-          [...w.writes, { key: this.#store.keys.pending }],
-          r.state,
-          undefined,
-          w.stored,
-        );
-        if (lost) retireState(lost.state, r.state);
-        return commitReceived(
-          before.tree,
-          r.state.tree,
-          leafSummary(r.summary),
-          r.state.context.epoch,
-          senderInfo(r.state.tree, r.sender),
-        );
-      }
-      case "removed": {
-        const w = this.#store.fullWrites(r.state);
-        await this.#persist(
-          [...w.writes, { key: this.#store.keys.pending }],
-          r.state,
-          undefined,
-          w.stored,
-        );
-        return {
-          type: "removed",
-          epoch: before.context.epoch + 1n,
-          sender: senderInfo(before.tree, r.sender),
-        };
-      }
-    }
+    return this.#turns.run(() =>
+      receiveInto(this.#viewState, this.#env, message)
+    );
   }
 
   /**
    * MLS-Exporter (RFC 9420 §8.5): a secret for `label` and `context`, equal
    * across members in the same epoch, different across epochs and labels.
+   *
+   * @example A key for a file shared in this epoch
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const key = await group.exportSecret("file sharing key", "file-42", 32);
+   * console.log(key.length); // 32
+   * ```
    */
   exportSecret(
     label: string,
     context: string | Uint8Array,
     length: number,
   ): Promise<Uint8Array> {
-    return this.#exclusive(() => {
+    return this.#turns.run(() => {
       checkString(label, "label");
-      const c = checkStringOrBytes(context, "context");
+      const ctx = checkTextOrBytes(context, "context");
       // `uint16 length` of KDFLabel (RFC 9420 §8, §8.5).
       checkInteger(length, "length", 0, 0xffff);
-      const ctx = typeof c === "string" ? utf8Encode(c) : c;
-      return mlsExporter(
-        this.#state.cs,
-        this.#state.keys.exporterSecret,
-        label,
-        ctx,
-        length,
-      );
+      const s = this.#state;
+      return mlsExporter(s.cs, s.keys.exporterSecret, label, ctx, length);
     });
   }
 
-  /** A signed GroupInfo MLSMessage of the current epoch, for external joins. */
+  /**
+   * A signed GroupInfo MLSMessage of the current epoch, for external joins.
+   *
+   * @example Publishing a GroupInfo with the ratchet tree in it
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, carol] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const info = await group.groupInfo({ ratchetTree: true });
+   * const joined = await mls.groupJoinExternal(carol, await mls.generateCredential("carol"), info);
+   * await group.receive(joined.commit);
+   * ```
+   */
   groupInfo(options: { ratchetTree?: boolean } = {}): Promise<Uint8Array> {
-    return this.#exclusive(async () => {
+    return this.#turns.run(async () => {
       const o = checkOptions(options);
       const ratchetTree = optional(
         o.ratchetTree,
@@ -1078,11 +616,26 @@ export class GroupView {
         checkBoolean,
       );
       const gi = await groupInfoFor(this.#state, { ratchetTree });
-      return encode(mlsCodec, groupInfoMessage(gi));
+      return encode(mlsMessageCodec, groupInfoMessage(gi));
     });
   }
 
-  /** The ratchet tree of the current epoch (`optional<Node> ratchet_tree<V>`). */
+  /**
+   * The ratchet tree of the current epoch (`optional<Node> ratchet_tree<V>`).
+   *
+   * @example Joining with the tree given apart from the Welcome
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const added = await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * );
+   * await group.receive(added);
+   * await mls.groupJoin(bob, added, { ratchetTree: group.ratchetTree() });
+   * ```
+   */
   ratchetTree(): Uint8Array {
     return encode(ratchetTreeCodec, this.#state.tree.toNodes());
   }
@@ -1092,8 +645,18 @@ export class GroupView {
    * The state goes in one batch with the first delta records; if there are
    * more (beyond a batch's key limit), they follow in further batches, and
    * any left by a failure there are obsolete for a later state of the group.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.deleteState();
+   * console.log(await mls.groupGet(group.groupId, alice)); // null
+   * ```
    */
   deleteState(): Promise<void> {
-    return this.#exclusive(() => this.#store.deleteAll(() => this.#forget()));
+    return this.#turns.run(() => this.#viewState.deleteAll());
   }
 }

@@ -8,9 +8,8 @@
  */
 
 import { MlsError } from "../errors.ts";
-import { bytesEqual, utf8Encode } from "../util/bytes.ts";
-import { checkStringOrBytes, invalid } from "./args.ts";
-import { clientIdFrom } from "./convert.ts";
+import { bytesEqual } from "../util/bytes.ts";
+import { checkClientId, checkTextOrBytes, invalid } from "./args.ts";
 import type { Identity, Member } from "./types.ts";
 
 /**
@@ -28,12 +27,6 @@ export interface MemberByIdentity {
  * by credential identity ({@link MemberByIdentity}).
  */
 export type MemberRef = string | Identity | Member | MemberByIdentity;
-
-/** `value` as credential identity bytes (a string is UTF-8 encoded). */
-export function identityBytes(value: unknown, field: string): Uint8Array {
-  const v = checkStringOrBytes(value, field);
-  return typeof v === "string" ? utf8Encode(v) : v;
-}
 
 /**
  * The members whose basic credential has `identity`, by leaf index.
@@ -66,7 +59,7 @@ export function leavesOf(
 ): number[] {
   if (byIdentity(ref)) {
     const f = `${field}.identity`;
-    const found = withIdentity(members, identityBytes(ref.identity, f));
+    const found = withIdentity(members, checkTextOrBytes(ref.identity, f));
     if (found.length === 0) {
       throw new MlsError(
         "unknown_member",
@@ -79,7 +72,7 @@ export function leavesOf(
   if (ref === null || (typeof ref !== "string" && typeof ref !== "object")) {
     invalid(field, "a client id, Identity, Member or { identity }", ref);
   }
-  const id = clientIdFrom(ref as string, field);
+  const id = checkClientId(ref as string, field);
   const m = members.find((x) => x.clientId === id);
   if (!m) {
     throw new MlsError(
@@ -89,4 +82,33 @@ export function leavesOf(
     );
   }
   return [m.leafIndex];
+}
+
+/**
+ * The leaves of a commit that removes `refs` (see `GroupView.remove`),
+ * made by the member at leaf `me`: a member named by identity is removed
+ * on all its devices but `me`, since a commit cannot remove its committer
+ * (RFC 9420 §12.2): an identity only `me` has is `remove_committer`.
+ */
+export function leavesToRemove(
+  members: readonly Member[],
+  refs: readonly { value: unknown; field: string }[],
+  me: number,
+): number[] {
+  const leaves = new Set<number>();
+  for (const { value, field } of refs) {
+    let found = leavesOf(members, value, field);
+    if (byIdentity(value)) {
+      found = found.filter((l) => l !== me);
+      if (found.length === 0) {
+        throw new MlsError(
+          "remove_committer",
+          "only this member has this identity, and a commit cannot remove its committer (RFC 9420 §12.2)",
+          `${field}.identity`,
+        );
+      }
+    }
+    for (const l of found) leaves.add(l);
+  }
+  return [...leaves];
 }

@@ -31,6 +31,7 @@ import { fromHex, toHex, utf8Encode } from "../util/bytes.ts";
 import {
   checkBoolean,
   checkBytes,
+  checkClientId,
   checkFunction,
   checkOptions,
   checkStringOrBytes,
@@ -39,11 +40,7 @@ import {
   settle,
 } from "./args.ts";
 import { belongsToClient } from "./client_keys.ts";
-import {
-  clientIdFrom,
-  credentialValidator,
-  wireCredential,
-} from "./convert.ts";
+import { credentialValidator, wireCredential } from "./convert.ts";
 import {
   type GenerateKeyPackageOptions,
   keyPackageOptions,
@@ -60,7 +57,8 @@ import {
   checkProvider,
   checkStorage,
 } from "./settings_check.ts";
-import { GroupView, type ViewEnvironment } from "./group_view.ts";
+import { GroupView } from "./group_view.ts";
+import type { ViewEnvironment } from "./view_environment.ts";
 import {
   groupKey,
   identityKey,
@@ -200,13 +198,13 @@ function ratchetTreeOption(o: Record<string, unknown>) {
  */
 export class MLS {
   /** The storage given (or the default one). */
-  #given: Storage;
+  #givenStorage: Storage;
   /** The same, every failure an `MlsError` (see `storage/guarded.ts`). */
   #storage: Storage;
   #provider: CryptoProvider;
-  #suite: number;
+  #defaultSuite: number;
   #env: ViewEnvironment;
-  #config: Partial<GroupConfig>;
+  #groupConfig: Partial<GroupConfig>;
   #views = new Map<string, GroupView>();
 
   /**
@@ -214,21 +212,33 @@ export class MLS {
    * is checked here: a wrong type is `invalid_argument` naming the option
    * in `field`, a cipher suite the provider does not serve is
    * `unsupported_cipher_suite`.
+   *
+   * @example A client on P-256 that commits received proposals by hand
+   * ```ts
+   * import { MemoryStorage, MLS } from "@webmls/mls";
+   * const mls = new MLS({
+   *   storage: new MemoryStorage(),
+   *   cipherSuite: 2, // MLS_128_DHKEMP256_AES128GCM_SHA256_P256
+   *   autoCommit: false,
+   * });
+   * console.log((await mls.generateIdentity()).cipherSuite); // 2
+   * ```
    */
   constructor(options: MLSOptions = {}) {
     const o = checkOptions(options);
-    this.#given = optional(o.storage, "storage", checkStorage) ??
+    this.#givenStorage = optional(o.storage, "storage", checkStorage) ??
       new MemoryStorage();
-    this.#storage = guardStorage(this.#given);
+    this.#storage = guardStorage(this.#givenStorage);
     this.#provider = optional(o.provider, "provider", checkProvider) ??
       defaultProvider();
-    this.#suite = checkCipherSuite(
+    this.#defaultSuite = checkCipherSuite(
       o.cipherSuite ?? 1,
       "cipherSuite",
       this.#provider,
     );
-    this.#config = optional(o.groupConfig, "groupConfig", checkGroupConfig) ??
-      {};
+    this.#groupConfig =
+      optional(o.groupConfig, "groupConfig", checkGroupConfig) ??
+        {};
     const limit = o.ratchetRecordLimit ?? MAX_DELTA_RECORDS;
     if (!Number.isSafeInteger(limit) || (limit as number) < 1) {
       throw new MlsError(
@@ -279,7 +289,7 @@ export class MLS {
 
   /** The storage in use. */
   get storage(): Storage {
-    return this.#given;
+    return this.#givenStorage;
   }
 
   /** Refreshes the views whose epoch state or pending commit changed. */
@@ -296,13 +306,22 @@ export class MLS {
   /**
    * Creates a client: a signature key pair kept in storage (as a
    * non-extractable `CryptoKey` where the storage and runtime allow it).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const p384 = await mls.generateIdentity({ cipherSuite: 7 });
+   * console.log(alice.clientId.length, p384.cipherSuite); // 64 7
+   * ```
    */
   async generateIdentity(
     options: { cipherSuite?: number } = {},
   ): Promise<Identity> {
     const o = checkOptions(options);
     const suite = o.cipherSuite === undefined
-      ? this.#suite
+      ? this.#defaultSuite
       : checkCipherSuite(o.cipherSuite, "options.cipherSuite", this.#provider);
     const cs = await this.#provider.suite(suite);
     const kp = await cs.signatureGenerateKeyPair({
@@ -331,7 +350,7 @@ export class MLS {
     who: Identity | string,
     field = "identity",
   ): Promise<LoadedIdentity> {
-    const clientId = clientIdFrom(who, field);
+    const clientId = checkClientId(who, field);
     const rec = await getBytes(this.#storage, identityKey(clientId));
     const signer = await this.#storage.get(signerKey(clientId));
     if (!rec || !signer) {
@@ -357,6 +376,14 @@ export class MLS {
   /**
    * A basic credential: the name (or identity bytes) the application
    * vouches for. Given an identity, its client id is the name.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const credential = await mls.generateCredential("alice");
+   * console.log(credential.name); // "alice"
+   * ```
    */
   generateCredential(
     name: string | Uint8Array | Identity,
@@ -366,7 +393,7 @@ export class MLS {
         ? name
         : name instanceof Uint8Array
         ? undefined
-        : clientIdFrom(name, "name");
+        : checkClientId(name, "name");
       return {
         type: "credential",
         credentialType: "basic",
@@ -436,6 +463,28 @@ export class MLS {
   /**
    * Creates a group with `identity` as its only member. `options.config`
    * and `options.handshakeWireFormat` override `MLSOptions.groupConfig`.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"), {
+   *   handshakeWireFormat: "public",
+   * });
+   * console.log(group.epoch, group.members.length); // 0n 1
+   * ```
+   *
+   * @example Loading a stored group
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * // Later, or in another MLS instance over the same storage:
+   * const again = await new MLS({ storage: mls.storage }).groupGet(group.groupId, alice);
+   * console.log(again?.epoch); // 0n
+   * ```
    */
   async groupCreate(
     identity: Identity | string,
@@ -447,7 +496,7 @@ export class MLS {
     } = {},
   ): Promise<GroupView> {
     const o = checkOptions(options);
-    const config = groupSettings(this.#config, o);
+    const config = groupSettings(this.#groupConfig, o);
     const requested = optional(o.groupId, "options.groupId", hexOrBytes);
     const { identity: id, signer, cs } = await this.#identity(identity);
     const state = await createGroup(
@@ -474,7 +523,7 @@ export class MLS {
     clientId: string | Identity,
   ): Promise<GroupView | null> {
     const g = hexOrBytes(groupId, "groupId");
-    const c = clientIdFrom(clientId, "clientId");
+    const c = checkClientId(clientId, "clientId");
     const cached = this.#views.get(`${g}/${c}`);
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
@@ -514,7 +563,7 @@ export class MLS {
     } = {},
   ): Promise<GroupView> {
     const o = checkOptions(options);
-    const config = groupSettings(this.#config, o);
+    const config = groupSettings(this.#groupConfig, o);
     const ratchetTree = ratchetTreeOption(o);
     const msg = decodeMessage(
       messageBytes(welcome, "welcome", "welcome"),
@@ -569,6 +618,21 @@ export class MLS {
    * client is removed in the same commit. Send `commit` to the group.
    * `options.handshakeWireFormat` is as for {@link MLS.groupJoin} (the
    * external commit itself is always a PublicMessage).
+   *
+   * @example Joining from a published GroupInfo
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, carol] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const { group: carolGroup, commit } = await mls.groupJoinExternal(
+   *   carol,
+   *   await mls.generateCredential("carol"),
+   *   await group.groupInfo({ ratchetTree: true }),
+   * );
+   * await group.receive(commit); // through the delivery service
+   * console.log(carolGroup.epoch === group.epoch); // true
+   * ```
    */
   async groupJoinExternal(
     identity: Identity | string,
@@ -582,7 +646,7 @@ export class MLS {
     } = {},
   ): Promise<ExternalJoinOutput> {
     const o = checkOptions(options);
-    const config = groupSettings(this.#config, o);
+    const config = groupSettings(this.#groupConfig, o);
     const ratchetTree = ratchetTreeOption(o);
     const resync = optional(o.resync, "options.resync", checkBoolean);
     const wire = wireCredential(credential, "credential");
@@ -626,6 +690,25 @@ export class MLS {
    * The group id (hex) a group message or GroupInfo belongs to. Welcome
    * and KeyPackage messages name no group in the clear
    * (`invalid_wire_format`).
+   *
+   * @example Routing a message to its group
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const message = await group.send("hello");
+   * console.log(await mls.getGroupIdFromMessage(message) === group.groupId); // true
+   * ```
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * await mls.generateIdentity();
+   * await mls.deleteState();
+   * console.log((await mls.storage.list("")).length); // 0
+   * ```
    */
   getGroupIdFromMessage(message: MessageInput): Promise<string> {
     return settle(() => {
@@ -739,7 +822,7 @@ export class MLS {
    * ```
    */
   async deleteIdentity(identity: Identity | string): Promise<void> {
-    const clientId = clientIdFrom(identity, "identity");
+    const clientId = checkClientId(identity, "identity");
     if (!/^[0-9a-f]+$/.test(clientId)) {
       invalid("identity", "a client id (hex string) or Identity", identity);
     }

@@ -149,7 +149,7 @@ export type SenderInfo =
 export interface ApplicationReceived {
   /** `"application"` */
   readonly type: "application";
-  /** The data. */
+  /** The application data, as the sender gave it. */
   readonly content: Uint8Array;
   /** The data as UTF-8 text (throws `invalid_value` if it is not). */
   text(): string;

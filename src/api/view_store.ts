@@ -33,7 +33,7 @@ import { newToken, sameToken } from "./writer_guard.ts";
 
 /** The writes of one change and the bookkeeping to do once they are stored. */
 export interface Writes {
-  /** The batch. */
+  /** The writes, to apply in one atomic batch. */
   writes: StorageWrite[];
   /** To call once the batch is stored. */
   stored(): void;
@@ -68,17 +68,17 @@ const BATCH_KEYS = 100;
 
 /** One member's stored state of one group. */
 export class ViewStore {
-  /** The keys. */
+  /** Where the records of this state are stored. */
   readonly keys: ViewKeys;
   readonly #storage: Storage;
   readonly #groupId: string;
   readonly #clientId: string;
-  readonly #limit: number;
+  readonly #ratchetRecordLimit: number;
   readonly #deltas: DeltaKeys;
   /** The head token last read or written (undefined: none stored). */
   #token: Uint8Array | undefined;
   /** The next batch stores a new state: it expects no group record. */
-  #fresh: boolean;
+  #expectNoState: boolean;
 
   /**
    * @param storage the backend
@@ -102,10 +102,10 @@ export class ViewStore {
     this.#storage = storage;
     this.#groupId = groupId;
     this.#clientId = clientId;
-    this.#limit = limit;
+    this.#ratchetRecordLimit = limit;
     this.#deltas = deltas;
     this.#token = token;
-    this.#fresh = fresh;
+    this.#expectNoState = fresh;
     this.keys = {
       group: groupKey(groupId, clientId),
       pending: pendingKey(groupId, clientId),
@@ -166,14 +166,14 @@ export class ViewStore {
     const expect: StorageCondition[] = [
       { key: this.keys.head, value: this.#token },
     ];
-    if (this.#fresh) expect.push({ key: this.keys.group });
+    if (this.#expectNoState) expect.push({ key: this.keys.group });
     try {
       await this.#storage.batch(
         [...writes, { key: this.keys.head, value: token.slice() }],
         { expect },
       );
       this.#token = token;
-      this.#fresh = false;
+      this.#expectNoState = false;
     } finally {
       for (const w of writes) {
         if (
@@ -203,7 +203,7 @@ export class ViewStore {
    */
   ratchetWrites(state: GroupState): Writes {
     const d = this.#deltas;
-    if (d.current.size >= this.#limit) {
+    if (d.current.size >= this.#ratchetRecordLimit) {
       const gen = nextGen(d);
       return this.#withNewGeneration(
         [ratchetsWrite(state, this.#groupId, this.#clientId, gen)],

@@ -13,6 +13,7 @@ import { mlsMessageCodec } from "../../src/framing/mls_message.ts";
 import { WireFormat } from "../../src/framing/wire_format.ts";
 import type { KeyPackage } from "../../src/messages/key_package.ts";
 import { pendingRecord } from "../../src/api/records.ts";
+import { conversation, stillTalks } from "./helpers.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -39,31 +40,6 @@ async function rejects(
   field?: string,
 ) {
   await assert.rejects(f, isError(code, field));
-}
-
-async function conversation(mls = new MLS()) {
-  const [alice, bob, charlie] = await Promise.all([
-    mls.generateIdentity(),
-    mls.generateIdentity(),
-    mls.generateIdentity(),
-  ]);
-  const a = await mls.groupCreate(alice, await mls.generateCredential("alice"));
-  const add = await a.add([
-    await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
-    await mls.generateKeyPackage(
-      charlie,
-      await mls.generateCredential("charlie"),
-    ),
-  ]);
-  await a.receive(add);
-  const b = await mls.groupJoin(bob, add);
-  const c = await mls.groupJoin(charlie, add);
-  return { mls, alice, bob, charlie, a, b, c, add };
-}
-
-async function stillTalks(from: GroupView, to: GroupView) {
-  const r = await to.receive(await from.send("still here"));
-  assert.equal(r.type, "application");
 }
 
 function lifetimeOf(kp: KeyPackage) {

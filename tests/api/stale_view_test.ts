@@ -4,7 +4,7 @@
 // was not lost in memory). Issue 14, item 2, at the API level.
 import assert from "node:assert/strict";
 import { MemoryStorage, MLS, MlsError } from "../../mod.ts";
-import { FaultyStorage } from "../faulty_storage.ts";
+import { FaultyStorage } from "./storage/faulty_storage.ts";
 
 Deno.test("a view whose write and reload failed reloads before its next call", async () => {
   const storage = new FaultyStorage(new MemoryStorage());

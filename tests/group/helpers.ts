@@ -77,7 +77,7 @@ export function welcomeOf(msg: MLSMessage | Welcome): Welcome {
 }
 
 // ---------------------------------------------------------------------------
-// Helpers for the adversarial, delivery and authorization tests.
+// Helpers for the malicious-message, delivery and authorization tests.
 
 /** A group of test clients and their states, index = leaf index. */
 export interface TestGroup {

@@ -18,7 +18,7 @@ import { type GroupView, MemoryStorage, MLS } from "../../mod.ts";
 import { ApiError } from "../../server/errors.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore, InboxMessage } from "../../server/store/store.ts";
-import { type Fault, FaultyStorage } from "../faulty_storage.ts";
+import { type Fault, FaultyStorage } from "../api/storage/faulty_storage.ts";
 import { type Running, startServer } from "./helpers.ts";
 
 /** Small delays: the tests wait on outcomes, never on time. */

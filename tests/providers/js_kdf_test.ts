@@ -2,20 +2,20 @@
 // must give exactly what WebCrypto gives, and members using either provider
 // must interoperate in one group.
 import assert from "node:assert/strict";
-import { createProvider } from "../providers/mod.ts";
-import { JS_KDF_LIMIT, JsKdf } from "../providers/js_kdf.ts";
-import { WebKdf } from "../providers/webcrypto.ts";
-import { createCommit } from "../src/group/commit.ts";
-import { createGroup } from "../src/group/create.ts";
-import { generateKeyPackage } from "../src/group/key_package.ts";
-import { sendApplication } from "../src/group/propose.ts";
-import { receiveMessage } from "../src/group/receive.ts";
-import { joinFromWelcome } from "../src/group/welcome.ts";
-import type { Credential } from "../src/messages/credential.ts";
-import { ProposalType } from "../src/messages/proposal.ts";
-import { mlsExporter } from "../src/schedule/exporter.ts";
-import { checkWith } from "./vectors/crypto_basics.ts";
-import { loadVectors } from "./vectors/harness.ts";
+import { createProvider } from "../../providers/mod.ts";
+import { JS_KDF_LIMIT, JsKdf } from "../../providers/js_kdf.ts";
+import { WebKdf } from "../../providers/webcrypto.ts";
+import { createCommit } from "../../src/group/commit.ts";
+import { createGroup } from "../../src/group/create.ts";
+import { generateKeyPackage } from "../../src/group/key_package.ts";
+import { sendApplication } from "../../src/group/propose.ts";
+import { receiveMessage } from "../../src/group/receive.ts";
+import { joinFromWelcome } from "../../src/group/welcome.ts";
+import type { Credential } from "../../src/messages/credential.ts";
+import { ProposalType } from "../../src/messages/proposal.ts";
+import { mlsExporter } from "../../src/schedule/exporter.ts";
+import { checkWith } from "../vectors/crypto_basics.ts";
+import { loadVectors } from "../vectors/harness.ts";
 
 const rand = (n: number) => {
   const out = new Uint8Array(n);

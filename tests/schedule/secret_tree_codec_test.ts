@@ -4,7 +4,7 @@
 // and several epochs.
 
 import assert from "node:assert/strict";
-import { defaultProvider } from "../providers/mod.ts";
+import { defaultProvider } from "../../providers/mod.ts";
 import {
   decode,
   encode,
@@ -12,21 +12,21 @@ import {
   uint64,
   uint8,
   vector,
-} from "../src/codec/codec.ts";
-import { SecretTree } from "../src/schedule/secret_tree.ts";
+} from "../../src/codec/codec.ts";
+import { SecretTree } from "../../src/schedule/secret_tree.ts";
 import {
   secretTreeStateCodec,
   secretTreeStateReferenceCodec,
   secretTreeStateSize,
-} from "../src/schedule/secret_tree_codec.ts";
+} from "../../src/schedule/secret_tree_codec.ts";
 import {
   type EpochRatchets,
   ratchetsCodec,
   type RatchetsRecord,
   ratchetsWrite,
-} from "../src/api/persist.ts";
-import type { GroupState } from "../src/group/state.ts";
-import { toHex } from "../src/util/bytes.ts";
+} from "../../src/api/persist.ts";
+import type { GroupState } from "../../src/group/state.ts";
+import { toHex } from "../../src/util/bytes.ts";
 
 const cs = await defaultProvider().suite(1);
 

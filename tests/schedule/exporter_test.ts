@@ -4,11 +4,11 @@
 // labels, contexts, lengths and suites.
 
 import assert from "node:assert/strict";
-import { defaultProvider } from "../providers/mod.ts";
-import type { SuiteCrypto } from "../providers/provider.ts";
-import { deriveSecret, expandWithLabel } from "../src/crypto/labeled.ts";
-import { mlsExporter } from "../src/schedule/exporter.ts";
-import { toHex, utf8Encode } from "../src/util/bytes.ts";
+import { defaultProvider } from "../../providers/mod.ts";
+import type { SuiteCrypto } from "../../providers/provider.ts";
+import { deriveSecret, expandWithLabel } from "../../src/crypto/labeled.ts";
+import { mlsExporter } from "../../src/schedule/exporter.ts";
+import { toHex, utf8Encode } from "../../src/util/bytes.ts";
 
 /** MLS-Exporter exactly as §8.5 writes it. */
 async function reference(

@@ -5,13 +5,13 @@ import {
   defaultProvider,
   derToP1363,
   p1363ToDer,
-} from "../providers/mod.ts";
-import type { CryptoProvider, SuiteCrypto } from "../providers/mod.ts";
-import { detectWebCryptoFeatures } from "../providers/detect.ts";
-import { MlsError } from "../src/errors.ts";
-import { fromHex, toHex } from "../src/util/bytes.ts";
-import { loadVectors } from "./vectors/harness.ts";
-import { checkWith } from "./vectors/crypto_basics.ts";
+} from "../../providers/mod.ts";
+import type { CryptoProvider, SuiteCrypto } from "../../providers/mod.ts";
+import { detectWebCryptoFeatures } from "../../providers/detect.ts";
+import { MlsError } from "../../src/errors.ts";
+import { fromHex, toHex } from "../../src/util/bytes.ts";
+import { loadVectors } from "../vectors/harness.ts";
+import { checkWith } from "../vectors/crypto_basics.ts";
 
 const SUITES = [1, 2, 3, 4, 5, 6, 7];
 const PROVIDERS: [string, CryptoProvider][] = [

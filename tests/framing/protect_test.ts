@@ -2,59 +2,59 @@
 // round trips, tampering with each region, padding, replay, sender checks,
 // and that a rejected message burns no secret-tree key.
 import assert from "node:assert/strict";
-import { defaultProvider } from "../providers/mod.ts";
+import { defaultProvider } from "../../providers/mod.ts";
 import type {
   SignaturePrivateKey,
   SuiteCrypto,
-} from "../providers/provider.ts";
-import { decode, encode } from "../src/codec/codec.ts";
-import { MlsError } from "../src/errors.ts";
-import { ContentType } from "../src/framing/content_type.ts";
-import { groupContextView } from "../src/framing/context_input.ts";
+} from "../../providers/provider.ts";
+import { decode, encode } from "../../src/codec/codec.ts";
+import { MlsError } from "../../src/errors.ts";
+import { ContentType } from "../../src/framing/content_type.ts";
+import { groupContextView } from "../../src/framing/context_input.ts";
 import type {
   FramedContent,
   FramedContentBody,
-} from "../src/framing/framed_content.ts";
+} from "../../src/framing/framed_content.ts";
 import {
   decodePrivateContent,
   encodePrivateContent,
   paddingFor,
   type PaddingPolicy,
-} from "../src/framing/private_content.ts";
+} from "../../src/framing/private_content.ts";
 import {
   privateContentAADCodec,
   type PrivateMessage,
-} from "../src/framing/private_message.ts";
+} from "../../src/framing/private_message.ts";
 import {
   encryptPrivate,
   protectPrivate,
   unprotectPrivate,
-} from "../src/framing/private_protect.ts";
+} from "../../src/framing/private_protect.ts";
 import {
   authenticatedContentTBMCodec,
   type PublicMessage,
-} from "../src/framing/public_message.ts";
+} from "../../src/framing/public_message.ts";
 import {
   framePublic,
   protectPublic,
   unprotectPublic,
-} from "../src/framing/public_protect.ts";
-import { encryptSenderData } from "../src/framing/sender_data_protect.ts";
-import { type Sender, SenderType } from "../src/framing/sender.ts";
+} from "../../src/framing/public_protect.ts";
+import { encryptSenderData } from "../../src/framing/sender_data_protect.ts";
+import { type Sender, SenderType } from "../../src/framing/sender.ts";
 import {
   type SignatureKeyLookup,
   signFramedContent,
   verifyFramedContent,
-} from "../src/framing/sign.ts";
-import { WireFormat } from "../src/framing/wire_format.ts";
+} from "../../src/framing/sign.ts";
+import { WireFormat } from "../../src/framing/wire_format.ts";
 import {
   type GroupContext,
   groupContextCodec,
-} from "../src/messages/group_context.ts";
-import { type Proposal, ProposalType } from "../src/messages/proposal.ts";
-import { ProtocolVersion } from "../src/messages/protocol_version.ts";
-import { SecretTree } from "../src/schedule/secret_tree.ts";
-import { utf8Encode } from "../src/util/bytes.ts";
+} from "../../src/messages/group_context.ts";
+import { type Proposal, ProposalType } from "../../src/messages/proposal.ts";
+import { ProtocolVersion } from "../../src/messages/protocol_version.ts";
+import { SecretTree } from "../../src/schedule/secret_tree.ts";
+import { utf8Encode } from "../../src/util/bytes.ts";
 
 const cs = await defaultProvider().suite(1);
 const LEAVES = 4;

@@ -1,26 +1,26 @@
 // Secret tree (RFC 9420 §9): out-of-order delivery, the deletion schedule,
 // limits and atomicity; plus small key-schedule properties.
 import assert from "node:assert/strict";
-import { defaultProvider } from "../providers/mod.ts";
-import { decode, encode } from "../src/codec/codec.ts";
-import { MlsError } from "../src/errors.ts";
-import { mlsExporter } from "../src/schedule/exporter.ts";
+import { defaultProvider } from "../../providers/mod.ts";
+import { decode, encode } from "../../src/codec/codec.ts";
+import { MlsError } from "../../src/errors.ts";
+import { mlsExporter } from "../../src/schedule/exporter.ts";
 import {
   deriveEpochSecrets,
   deriveWelcomeSecret,
-} from "../src/schedule/key_schedule.ts";
-import { derivePskSecret } from "../src/schedule/psk.ts";
+} from "../../src/schedule/key_schedule.ts";
+import { derivePskSecret } from "../../src/schedule/psk.ts";
 import {
   type RatchetKey,
   SecretTree,
   type SecretTreeOptions,
-} from "../src/schedule/secret_tree.ts";
-import { secretTreeStateCodec } from "../src/schedule/secret_tree_codec.ts";
+} from "../../src/schedule/secret_tree.ts";
+import { secretTreeStateCodec } from "../../src/schedule/secret_tree_codec.ts";
 import {
   confirmationTag,
   verifyConfirmationTag,
-} from "../src/schedule/confirmation_tag.ts";
-import { toHex, utf8Encode } from "../src/util/bytes.ts";
+} from "../../src/schedule/confirmation_tag.ts";
+import { toHex, utf8Encode } from "../../src/util/bytes.ts";
 
 const cs = await defaultProvider().suite(1);
 

@@ -254,7 +254,7 @@ async function bobCommits(g: TestGroup): Promise<void> {
 
 for (const suite of SUITES) {
   for (const wf of FORMATS) {
-    Deno.test(`adversarial, suite ${suite}, ${wf} handshakes`, async (t) => {
+    Deno.test(`malicious messages, suite ${suite}, ${wf} handshakes`, async (t) => {
       const cs = await provider.suite(suite);
       const handshakeFormat = wf === "public"
         ? WireFormat.mlsPublicMessage

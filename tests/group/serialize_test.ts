@@ -4,35 +4,35 @@
 // bytes and behave exactly like the originals. Malformed bytes fail with an
 // MlsError only.
 import assert from "node:assert/strict";
-import { defaultProvider } from "../providers/mod.ts";
-import type { SuiteCrypto } from "../providers/provider.ts";
-import { MlsError } from "../src/errors.ts";
-import { decode } from "../src/codec/codec.ts";
+import { defaultProvider } from "../../providers/mod.ts";
+import type { SuiteCrypto } from "../../providers/provider.ts";
+import { MlsError } from "../../src/errors.ts";
+import { decode } from "../../src/codec/codec.ts";
 import {
   type MLSMessage,
   mlsMessageCodec,
-} from "../src/framing/mls_message.ts";
-import { WireFormat } from "../src/framing/wire_format.ts";
-import { generateKeyPackage } from "../src/group/key_package.ts";
-import type { Credential } from "../src/messages/credential.ts";
-import type { Welcome } from "../src/messages/welcome.ts";
-import type { SignatureKeyPair } from "../providers/provider.ts";
-import { createCommit, welcomeMessage } from "../src/group/commit.ts";
-import { createGroup } from "../src/group/create.ts";
-import { proposeUpdate, sendApplication } from "../src/group/propose.ts";
-import { receiveMessage } from "../src/group/receive.ts";
+} from "../../src/framing/mls_message.ts";
+import { WireFormat } from "../../src/framing/wire_format.ts";
+import { generateKeyPackage } from "../../src/group/key_package.ts";
+import type { Credential } from "../../src/messages/credential.ts";
+import type { Welcome } from "../../src/messages/welcome.ts";
+import type { SignatureKeyPair } from "../../providers/provider.ts";
+import { createCommit, welcomeMessage } from "../../src/group/commit.ts";
+import { createGroup } from "../../src/group/create.ts";
+import { proposeUpdate, sendApplication } from "../../src/group/propose.ts";
+import { receiveMessage } from "../../src/group/receive.ts";
 import {
   deserializeGroupState,
   GROUP_STATE_VERSION,
   serializeGroupState,
   storedSignerRef,
-} from "../src/group/serialize.ts";
-import type { GroupState } from "../src/group/state.ts";
-import { joinFromWelcome } from "../src/group/welcome.ts";
-import type { KeyPackage } from "../src/messages/key_package.ts";
-import { encode } from "../src/codec/codec.ts";
-import { ratchetTreeCodec } from "../src/messages/ratchet_tree.ts";
-import { mlsExporter } from "../src/schedule/exporter.ts";
+} from "../../src/group/serialize.ts";
+import type { GroupState } from "../../src/group/state.ts";
+import { joinFromWelcome } from "../../src/group/welcome.ts";
+import type { KeyPackage } from "../../src/messages/key_package.ts";
+import { encode } from "../../src/codec/codec.ts";
+import { ratchetTreeCodec } from "../../src/messages/ratchet_tree.ts";
+import { mlsExporter } from "../../src/schedule/exporter.ts";
 
 const provider = defaultProvider();
 const text = (s: string) => new TextEncoder().encode(s);

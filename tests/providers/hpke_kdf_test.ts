@@ -13,7 +13,7 @@ import {
   type KdfInterface,
   type KemInterface,
 } from "@hpke/core";
-import { KeyScheduleMemoKdf } from "../providers/hpke_kdf.ts";
+import { KeyScheduleMemoKdf } from "../../providers/hpke_kdf.ts";
 
 const enc = new TextEncoder();
 const SUITE_ID = enc.encode("HPKE\x00\x20\x00\x01\x00\x01");

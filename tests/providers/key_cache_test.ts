@@ -2,11 +2,11 @@
 // the secret tree uses it for the ratchet secrets it consumes.
 
 import assert from "node:assert/strict";
-import { SecretCache } from "../providers/key_cache.ts";
-import { forgetSecret } from "../src/util/secret_holders.ts";
-import { defaultProvider } from "../providers/mod.ts";
-import { SecretTree } from "../src/schedule/secret_tree.ts";
-import { toHex, wipe } from "../src/util/bytes.ts";
+import { SecretCache } from "../../providers/key_cache.ts";
+import { forgetSecret } from "../../src/util/secret_holders.ts";
+import { defaultProvider } from "../../providers/mod.ts";
+import { SecretTree } from "../../src/schedule/secret_tree.ts";
+import { toHex, wipe } from "../../src/util/bytes.ts";
 
 Deno.test("key cache: forgetSecret drops the entries of one buffer in every cache", async () => {
   const a = new SecretCache<number>(), b = new SecretCache<number>();

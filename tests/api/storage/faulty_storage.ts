@@ -7,12 +7,12 @@
  * @module
  */
 
-import { MlsError } from "../mod.ts";
+import { MlsError } from "../../../mod.ts";
 import type {
   Storage,
   StorageValue,
   StorageWrite,
-} from "../src/api/storage/storage.ts";
+} from "../../../src/api/storage/storage.ts";
 
 /** Which calls a fault hits. */
 export interface Fault {

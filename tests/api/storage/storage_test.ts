@@ -6,10 +6,10 @@
  * tests/browser_test.ts.
  */
 import assert from "node:assert/strict";
-import { MlsError } from "../src/errors.ts";
-import type { Storage } from "../src/api/storage/storage.ts";
-import { MemoryStorage } from "../src/api/storage/memory.ts";
-import { DenoKvStorage } from "../src/api/storage/deno_kv.ts";
+import { MlsError } from "../../../src/errors.ts";
+import type { Storage } from "../../../src/api/storage/storage.ts";
+import { MemoryStorage } from "../../../src/api/storage/memory.ts";
+import { DenoKvStorage } from "../../../src/api/storage/deno_kv.ts";
 
 const bytes = (...b: number[]): Uint8Array<ArrayBuffer> => new Uint8Array(b);
 

@@ -3,39 +3,42 @@
 // vectors, non-minimal and reserved varint headers (RFC 9420 §2.1.2), and
 // unknown values of closed enums.
 import assert from "node:assert/strict";
-import { type Codec, decode, encode } from "../src/codec/codec.ts";
-import { MlsError } from "../src/errors.ts";
-import { authenticatedContentCodec } from "../src/framing/authenticated_content.ts";
-import { ContentType } from "../src/framing/content_type.ts";
+import { type Codec, decode, encode } from "../../src/codec/codec.ts";
+import { MlsError } from "../../src/errors.ts";
+import { authenticatedContentCodec } from "../../src/framing/authenticated_content.ts";
+import { ContentType } from "../../src/framing/content_type.ts";
 import {
   framedContentAuthDataCodec,
   framedContentCodec,
-} from "../src/framing/framed_content.ts";
+} from "../../src/framing/framed_content.ts";
 import {
   type MLSMessage,
   mlsMessageCodec,
-} from "../src/framing/mls_message.ts";
+} from "../../src/framing/mls_message.ts";
 import {
   privateMessageCodec,
   type PrivateMessageContent,
   privateMessageContentCodec,
   senderDataCodec,
-} from "../src/framing/private_message.ts";
-import { publicMessageCodec } from "../src/framing/public_message.ts";
-import { commitCodec } from "../src/messages/commit.ts";
-import { credentialCodec } from "../src/messages/credential.ts";
-import { groupContextCodec } from "../src/messages/group_context.ts";
-import { groupInfoCodec } from "../src/messages/group_info.ts";
-import { groupSecretsCodec } from "../src/messages/group_secrets.ts";
-import { keyPackageCodec } from "../src/messages/key_package.ts";
-import { leafNodeCodec } from "../src/messages/leaf_node.ts";
-import { addCodec, proposalCodec } from "../src/messages/proposal.ts";
-import { preSharedKeyIDCodec } from "../src/messages/psk.ts";
-import { nodeCodec, ratchetTreeCodec } from "../src/messages/ratchet_tree.ts";
-import { updatePathCodec } from "../src/messages/update_path.ts";
-import { welcomeCodec } from "../src/messages/welcome.ts";
-import { concat, fromHex } from "../src/util/bytes.ts";
-import { VECTORS_DIR } from "./vectors/harness.ts";
+} from "../../src/framing/private_message.ts";
+import { publicMessageCodec } from "../../src/framing/public_message.ts";
+import { commitCodec } from "../../src/messages/commit.ts";
+import { credentialCodec } from "../../src/messages/credential.ts";
+import { groupContextCodec } from "../../src/messages/group_context.ts";
+import { groupInfoCodec } from "../../src/messages/group_info.ts";
+import { groupSecretsCodec } from "../../src/messages/group_secrets.ts";
+import { keyPackageCodec } from "../../src/messages/key_package.ts";
+import { leafNodeCodec } from "../../src/messages/leaf_node.ts";
+import { addCodec, proposalCodec } from "../../src/messages/proposal.ts";
+import { preSharedKeyIDCodec } from "../../src/messages/psk.ts";
+import {
+  nodeCodec,
+  ratchetTreeCodec,
+} from "../../src/messages/ratchet_tree.ts";
+import { updatePathCodec } from "../../src/messages/update_path.ts";
+import { welcomeCodec } from "../../src/messages/welcome.ts";
+import { concat, fromHex } from "../../src/util/bytes.ts";
+import { VECTORS_DIR } from "../vectors/harness.ts";
 
 const messages = JSON.parse(
   Deno.readTextFileSync(new URL("messages.json", VECTORS_DIR)),

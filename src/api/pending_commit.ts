@@ -1,0 +1,109 @@
+/**
+ * A commit this member made and has not applied yet: its stored record
+ * (`pending/<groupId>/<clientId>`, see `records.ts`) and the state of the
+ * epoch it leads to. It stays pending until it comes back from the
+ * delivery service or `applyPendingCommit()`, and is dropped by
+ * `clearPendingCommit()` or by another commit of the epoch.
+ *
+ * @module
+ */
+
+import type { CreatedCommit } from "../group/commit.ts";
+import type { GroupState } from "../group/state.ts";
+import type {
+  CryptoProvider,
+  SignaturePrivateKey,
+} from "../../providers/provider.ts";
+import { leafSummary } from "./received_result.ts";
+import { deserializeWhole, serializeWhole } from "./persist.ts";
+import { type PendingRecord, pendingRecord } from "./records.ts";
+import type { StorageWrite } from "./storage/storage.ts";
+import type { CommitOutput } from "./types.ts";
+
+/** Our pending commit: its record and the next epoch's state. */
+export interface PendingCommit {
+  /** What is stored (the messages to send again, the summary). */
+  readonly record: PendingRecord;
+  /** The state of the epoch the commit leads to. */
+  readonly state: GroupState;
+}
+
+/**
+ * The pending commit of `c`, made in the epoch of `base` by `clientId`,
+ * whose output is `out`.
+ *
+ * @example
+ * ```ts ignore
+ * const c = await createCommit(state);
+ * const pending = pendingCommit(state, c, commitOutput(c, state), clientId);
+ * ```
+ */
+export function pendingCommit(
+  base: GroupState,
+  c: CreatedCommit,
+  out: CommitOutput,
+  clientId: string,
+): PendingCommit {
+  const record: PendingRecord = {
+    epoch: base.context.epoch,
+    commit: out.commit,
+    welcome: out.welcome,
+    groupInfo: out.groupInfo,
+    state: serializeWhole(c.state, clientId),
+    summary: leafSummary(c.summary),
+  };
+  return { record, state: c.state };
+}
+
+/**
+ * `pending` with its next epoch's state replaced by `state` (a setting
+ * changed meanwhile), re-serialized for `clientId`.
+ *
+ * @example
+ * ```ts ignore
+ * const changed = withPendingState(pending, { ...pending.state, config }, clientId);
+ * ```
+ */
+export function withPendingState(
+  pending: PendingCommit,
+  state: GroupState,
+  clientId: string,
+): PendingCommit {
+  const record = { ...pending.record, state: serializeWhole(state, clientId) };
+  return { record, state };
+}
+
+/**
+ * The write that stores `pending` under `key`.
+ *
+ * @example
+ * ```ts ignore
+ * await store.batch([pendingWrite(store.keys.pending, pending)]);
+ * ```
+ */
+export function pendingWrite(
+  key: string,
+  pending: PendingCommit,
+): StorageWrite {
+  return { key, value: pendingRecord.encode(pending.record) };
+}
+
+/**
+ * Reads a stored pending commit.
+ *
+ * @example
+ * ```ts ignore
+ * const pending = await readPendingCommit(bytes, env.provider, signer);
+ * ```
+ */
+export async function readPendingCommit(
+  bytes: Uint8Array,
+  provider: CryptoProvider,
+  signer: SignaturePrivateKey,
+): Promise<PendingCommit> {
+  const record = pendingRecord.decode(bytes);
+  return {
+    record,
+    state: await deserializeWhole(record.state, provider, signer),
+  };
+}
