@@ -157,15 +157,15 @@ async function all(
   }
 }
 
-async function memorySetup(): Promise<Setup> {
-  return {
+function memorySetup(): Promise<Setup> {
+  return Promise.resolve({
     store: new MemoryStore(),
     work: () => 0,
     reset() {},
     settle: () => Promise.resolve(),
     countsAll: false,
     cleanup: () => Promise.resolve(),
-  };
+  });
 }
 
 async function kvSetup(): Promise<Setup & { dir: string }> {
