@@ -36,6 +36,9 @@ export type ApiErrorCode =
   | "group_too_large"
   | "unsupported_media_type"
   | "rate_limited"
+  | "too_many_streams"
+  | "body_timeout"
+  | "server_busy"
   | "internal_error";
 
 /** An error response with a status and a stable code. */

@@ -5,13 +5,21 @@
  *
  * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
  * `--memory` (no persistence), `--no-page` (API only, no bundling),
- * `--no-rate-limit` (for load tests on loopback).
+ * `--no-rate-limit` (for load tests on loopback), `--option NAME=N` (any
+ * numeric {@link AppOptions} field, e.g. `--option headersTimeoutMs=5000`;
+ * repeatable).
+ *
+ * It serves through `server/serve.ts` (`node:http`), which enforces the
+ * header, body and idle timeouts and the connection cap that `Deno.serve`
+ * lacks.
  *
  * @module
  */
 
-import { createApp } from "./app.ts";
+import { type AppOptions, createApp } from "./app.ts";
 import { buildChatBundle, STATIC_DIR } from "./chat/build.ts";
+import { resolveOptions } from "./options.ts";
+import { serve } from "./serve.ts";
 import { KvStore } from "./store/kv.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { DeliveryStore } from "./store/store.ts";
@@ -19,6 +27,22 @@ import type { DeliveryStore } from "./store/store.ts";
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
+/** `--option NAME=N` flags: numeric options only, names checked. */
+function optionFlags(): AppOptions {
+  const defaults = resolveOptions() as unknown as Record<string, unknown>;
+  const out: Record<string, number> = {};
+  Deno.args.forEach((a, i) => {
+    if (a !== "--option") return;
+    const [name, value] = (Deno.args[i + 1] ?? "").split("=");
+    const n = Number(value);
+    if (typeof defaults[name] !== "number" || value === "" || !(n >= 0)) {
+      throw new Error(`--option ${Deno.args[i + 1]}: not a numeric option`);
+    }
+    out[name] = n;
+  });
+  return out;
 }
 
 const port = Number(flag("port") ?? Deno.env.get("PORT") ?? 8080);
@@ -39,28 +63,29 @@ if (Deno.args.includes("--memory")) {
 }
 
 const bundlePath = page ? await buildChatBundle() : undefined;
-const app = createApp(store, {
+const options: AppOptions = {
   staticDir: page ? STATIC_DIR : false,
   bundlePath,
   ...Deno.args.includes("--no-rate-limit")
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
-});
+  ...optionFlags(),
+};
+const app = createApp(store, options);
 
 const ac = new AbortController();
-const server = Deno.serve({
+const server = await serve(app.fetch, {
+  ...resolveOptions(options),
   hostname,
   port,
   signal: ac.signal,
-  onListen: (addr) => {
-    const host = addr.hostname.includes(":")
-      ? `[${addr.hostname}]`
-      : addr.hostname;
-    console.log(
-      `webmls delivery service (${where}): http://${host}:${addr.port}/`,
-    );
-  },
-}, app.fetch);
+});
+const host = server.addr.hostname.includes(":")
+  ? `[${server.addr.hostname}]`
+  : server.addr.hostname;
+console.log(
+  `webmls delivery service (${where}): http://${host}:${server.addr.port}/`,
+);
 
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(sig, () => ac.abort());
