@@ -106,9 +106,7 @@ export async function serve(
       .catch(() => socket.destroy());
   });
 
-  const finished = new Promise<void>((resolve) =>
-    server.on("close", () => resolve())
-  );
+  const { promise: finished, resolve: stopped } = Promise.withResolvers<void>();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => resolve());
@@ -118,11 +116,14 @@ export async function serve(
     ? { hostname: a.address, port: a.port }
     : { hostname: options.hostname, port: options.port };
 
-  const close = async () => {
+  const close = () => {
     if (server.listening) server.close();
     server.closeAllConnections();
     for (const s of upgraded) s.destroy();
-    await finished;
+    // Not the server's "close" event: a socket handed to a WebSocket is
+    // never reported closed to node:http, so that event would not come.
+    stopped();
+    return finished;
   };
   options.signal?.addEventListener("abort", () => close(), { once: true });
   return { addr, finished, close };

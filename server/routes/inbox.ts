@@ -53,6 +53,8 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
     const wait = intParam(c.req.query("wait"), 0, 0, s.opts.maxWaitSeconds);
     let msgs = await s.store.fetchInbox(me, after, limit);
     if (msgs.length === 0 && wait > 0) {
+      // The signal aborts when the client goes away (Deno.serve warns once
+      // that it also aborts after a response; the listener is gone by then).
       msgs = await longPoll(s, me, after, limit, wait, c.req.raw.signal);
     }
     return c.json({
