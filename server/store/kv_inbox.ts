@@ -1,8 +1,8 @@
 /**
  * Inbox reads and deletions on Deno KV, over the per-client log that
- * `kv_sequencer.ts` keeps in delivery order: a fetch is one range read
- * from the cursor (plus, when the log runs short, one run of the
- * sequencer), an acknowledgement deletes the range up to the cursor in
+ * `kv_sequencer.ts` keeps in delivery order: a fetch is one run of the
+ * sequencer (normally a look at an empty range) and one range read from
+ * the cursor, an acknowledgement deletes the range up to the cursor in
  * bounded batches. Neither lists the inbox.
  *
  * Cursors are `p` and the log position in 14 hex digits. They sort after
@@ -81,8 +81,11 @@ export class KvInbox {
   ): Promise<InboxMessage[]> {
     const keys = this.#ctx.keys;
     let from = (after === undefined ? 0 : logPosition(after) ?? 0) + 1;
+    // First into the log with whatever was accepted before this call (a
+    // sequencer may be moving it right now; this waits for or does that),
+    // so that a message accepted before a fetch is in that fetch.
+    await sequenceInboxes(this.#ctx, [client]);
     const out: InboxMessage[] = [];
-    let sequenced = false;
     while (out.length < limit) {
       const want = limit - out.length;
       const page = await this.#read(client, from, want);
@@ -111,12 +114,7 @@ export class KvInbox {
         });
       }
       if (dead.length > 0) await this.#delete(dead);
-      if (page.length === want) continue; // there may be more
-      // The log ran short: move what was delivered since, once.
-      if (sequenced) break;
-      sequenced = true;
-      const moved = await sequenceInboxes(this.#ctx, [client]);
-      if (!moved.get(client)) break;
+      if (page.length < want) break; // the end of the log
     }
     return out;
   }

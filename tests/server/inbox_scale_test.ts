@@ -283,6 +283,23 @@ for (const [name, make] of setups) {
     }
   });
 
+  Deno.test(`inbox scale (${name}): a message accepted before a fetch is in it`, async () => {
+    const s = await make();
+    try {
+      await group(s.store, G1);
+      let after: string | undefined;
+      for (let i = 0; i < 60; i++) {
+        await post(s.store, app(G1, i));
+        // No settling: the background sequencer may be mid-run.
+        const page = await s.store.fetchInbox(BOB, after, 10);
+        assert.deepEqual(page.map(indexOf), [i]);
+        after = page[0].cursor;
+      }
+    } finally {
+      await s.cleanup();
+    }
+  });
+
   Deno.test(`inbox scale (${name}): acceptance order across groups and around commits`, async () => {
     const s = await make();
     try {
