@@ -20,7 +20,8 @@ import { chunks, readChunks } from "./kv_chunks.ts";
 import { KvInbox } from "./kv_inbox.ts";
 import { type GroupMeta, Keys, type KpValue } from "./kv_keys.ts";
 import { unlocked } from "./kv_retry.ts";
-import { Notifier } from "./notifier.ts";
+import { HeadWatcher } from "./kv_watch.ts";
+import { Notifier, type Subscription } from "./notifier.ts";
 import type {
   AcceptRequest,
   AcceptResult,
@@ -41,7 +42,7 @@ export interface KvStoreOptions {
   /** How long undelivered messages are kept, ms (default 30 days). */
   retentionMs?: number;
   /**
-   * How often a waiting subscriber re-reads its inbox head, ms (default
+   * How often the heads of waited-on inboxes are re-read, ms (default
    * 250): wakes long polls for writes made by other processes.
    */
   pollIntervalMs?: number;
@@ -56,7 +57,7 @@ export class KvStore implements DeliveryStore {
   readonly #kv: Deno.Kv;
   readonly #keys: Keys;
   readonly #ctx: AcceptContext;
-  readonly #poll: number;
+  readonly #watcher: HeadWatcher;
   readonly #owns: boolean;
   readonly #notifier = new Notifier();
   readonly #inbox: KvInbox;
@@ -70,7 +71,11 @@ export class KvStore implements DeliveryStore {
       keys: this.#keys,
       retentionMs: options.retentionMs ?? 30 * DAY,
     };
-    this.#poll = options.pollIntervalMs ?? 250;
+    this.#watcher = new HeadWatcher(
+      kv,
+      this.#keys,
+      options.pollIntervalMs ?? 250,
+    );
     this.#owns = options.ownsKv ?? true;
     this.#inbox = new KvInbox(this.#ctx, (ids) => this.#notifier.notify(ids));
   }
@@ -299,31 +304,20 @@ export class KvStore implements DeliveryStore {
 
   /** See {@link DeliveryStore.subscribe}. */
   async subscribe(clientId: string): Promise<InboxSubscription> {
-    const key = this.#keys.head(clientId);
-    let head = (await this.#kv.get<Deno.KvU64>(key)).value?.value ?? 0n;
-    const poll: { timer?: ReturnType<typeof setInterval> } = {};
-    const sub = this.#notifier.subscribe(
+    // Writes by other processes: the shared watcher re-reads the head.
+    const box: { sub?: Subscription } = {};
+    const unwatch = await this.#watcher.watch(
       clientId,
-      () => clearInterval(poll.timer),
+      () => box.sub?.signal(),
     );
-    // Writes by other processes: re-read the head now and then.
-    poll.timer = setInterval(async () => {
-      try {
-        const now = (await this.#kv.get<Deno.KvU64>(key)).value?.value ?? 0n;
-        if (now !== head) {
-          head = now;
-          sub.signal();
-        }
-      } catch {
-        sub.close(); // the database was closed
-      }
-    }, this.#poll);
-    return sub;
+    box.sub = this.#notifier.subscribe(clientId, unwatch);
+    return box.sub;
   }
 
   /** See {@link DeliveryStore.close}: finishes background work first. */
   async close(): Promise<void> {
     this.#notifier.closeAll();
+    this.#watcher.stop();
     await this.flush();
     if (this.#owns) this.#kv.close();
   }

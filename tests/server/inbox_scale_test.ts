@@ -23,6 +23,8 @@ const G1 = "01".repeat(16);
 const G2 = "02".repeat(16);
 const PAGE = 100;
 const N = 2000;
+/** Far above any wait below: only a hang reaches it. */
+const BOUND_MS = 20_000;
 
 /** Reads and entries read through a Deno KV handle. */
 interface KvCounts {
@@ -360,6 +362,32 @@ Deno.test("inbox scale (Deno KV): a reader moves entries no sequencer moved", as
     }
     assert.deepEqual((await all(s.store, 8)).map(indexOf), range(0, 30));
   } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("inbox scale (Deno KV): waiters wake for a write by another process", async () => {
+  const s = await kvSetup();
+  const other = await KvStore.open(`${s.dir}/scale.kv`, { pollIntervalMs: 20 });
+  try {
+    await group(s.store, G1);
+    // Many waiters on one watcher: alice's and bob's, several each.
+    const subs = await Promise.all(
+      [ALICE, BOB, ALICE, BOB, BOB].map((c) => other.subscribe(c)),
+    );
+    await post(s.store, app(G1, 7)); // bob's inbox only
+    const bobs = [subs[1], subs[3], subs[4]];
+    assert.deepEqual(
+      await Promise.all(bobs.map((x) => x.changed(BOUND_MS))),
+      [true, true, true],
+    );
+    assert.deepEqual(
+      (await other.fetchInbox(BOB, undefined, 10)).map(indexOf),
+      [7],
+    );
+    for (const x of subs) x.close();
+  } finally {
+    await other.close();
     await s.cleanup();
   }
 });
