@@ -51,6 +51,10 @@ export async function writeResponse(
   });
   const cookies = r.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
+  if (res.destroyed) { // the client went away first (a long poll, say)
+    await r.body?.cancel().catch(() => {});
+    return;
+  }
   res.writeHead(r.status, headers);
   if (!r.body) {
     res.end();

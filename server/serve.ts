@@ -86,8 +86,12 @@ export async function serve(
       .then((r) => writeResponse(res, r))
       .catch((e) => {
         console.error("internal error:", e);
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
+        try {
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        } catch {
+          res.destroy(); // the client is gone
+        }
       });
   });
 

@@ -101,7 +101,11 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
     socket.addEventListener("close", release);
     const sent: string[] = []; // cursors sent and not yet acknowledged
     socket.onopen = () => {
-      pump(s, me, after, socket, sent).catch(() => socket.close(1011));
+      // It ends when the socket closes, or the store does (1001).
+      pump(s, me, after, socket, sent).then(
+        () => socket.close(1001, "going away"),
+        () => socket.close(1011),
+      );
     };
     socket.onmessage = (e) => {
       try {
@@ -146,7 +150,7 @@ async function longPoll(
     let msgs = await s.store.fetchInbox(me, after, limit);
     while (msgs.length === 0 && Date.now() < deadline && !gone.aborted) {
       if (!(await sub.changed(deadline - Date.now()))) break;
-      msgs = await s.store.fetchInbox(me, after, limit);
+      msgs = await s.store.fetchInbox(me, after, limit, true);
     }
     return msgs;
   } finally {
@@ -181,10 +185,11 @@ async function pump(
   const sub = await s.store.subscribe(me);
   socket.addEventListener("close", () => sub.close());
   let cursor = after;
+  let woken = false; // the first round, and those after a ping, look for all
   try {
     while (socket.readyState === WebSocket.OPEN) {
       await drained(socket);
-      const msgs = await s.store.fetchInbox(me, cursor, 100);
+      const msgs = await s.store.fetchInbox(me, cursor, 100, woken);
       for (const m of msgs) {
         if (socket.readyState !== WebSocket.OPEN) return;
         socket.send(JSON.stringify(wireMessage(m)));
@@ -192,10 +197,11 @@ async function pump(
         cursor = m.cursor;
       }
       if (msgs.length === 100) continue;
-      if (
-        !(await sub.changed(s.opts.streamPingMs)) &&
-        socket.readyState === WebSocket.OPEN
-      ) {
+      woken = await sub.changed(s.opts.streamPingMs);
+      // The store is closing: end the stream (and do not spin on a
+      // subscription that answers at once).
+      if (sub.closed) break;
+      if (!woken && socket.readyState === WebSocket.OPEN) {
         socket.send(JSON.stringify({ type: "ping" }));
       }
     }

@@ -21,7 +21,7 @@ import { KvInbox } from "./kv_inbox.ts";
 import { type GroupMeta, Keys, type KpValue } from "./kv_keys.ts";
 import { unlocked } from "./kv_retry.ts";
 import { HeadWatcher } from "./kv_watch.ts";
-import { Notifier, type Subscription } from "./notifier.ts";
+import { Notifier } from "./notifier.ts";
 import type {
   AcceptRequest,
   AcceptResult,
@@ -280,8 +280,9 @@ export class KvStore implements DeliveryStore {
     clientId: string,
     after: string | undefined,
     limit: number,
+    woken = false,
   ): Promise<InboxMessage[]> {
-    return this.#inbox.fetch(clientId, after, limit);
+    return this.#inbox.fetch(clientId, after, limit, woken);
   }
 
   /** See {@link DeliveryStore.ack}: deletes up to the cursor, in batches. */
@@ -304,14 +305,14 @@ export class KvStore implements DeliveryStore {
 
   /** See {@link DeliveryStore.subscribe}. */
   async subscribe(clientId: string): Promise<InboxSubscription> {
-    // Writes by other processes: the shared watcher re-reads the head.
-    const box: { sub?: Subscription } = {};
+    // Writes by other processes: the shared watcher re-reads the head and
+    // has the inbox sequenced here, which then wakes the subscribers (so a
+    // wake-up always follows a sequencer run that covered the inbox).
     const unwatch = await this.#watcher.watch(
       clientId,
-      () => box.sub?.signal(),
+      () => this.#inbox.delivered([clientId]),
     );
-    box.sub = this.#notifier.subscribe(clientId, unwatch);
-    return box.sub;
+    return this.#notifier.subscribe(clientId, unwatch);
   }
 
   /** See {@link DeliveryStore.close}: finishes background work first. */

@@ -78,13 +78,15 @@ export class KvInbox {
     client: string,
     after: string | undefined,
     limit: number,
+    woken = false,
   ): Promise<InboxMessage[]> {
     const keys = this.#ctx.keys;
     let from = (after === undefined ? 0 : logPosition(after) ?? 0) + 1;
     // First into the log with whatever was accepted before this call (a
     // sequencer may be moving it right now; this waits for or does that),
-    // so that a message accepted before a fetch is in that fetch.
-    await sequenceInboxes(this.#ctx, [client]);
+    // so that a message accepted before a fetch is in that fetch. A reader
+    // woken by a subscription was woken by a run that covered its inbox.
+    if (!woken) await sequenceInboxes(this.#ctx, [client]);
     const out: InboxMessage[] = [];
     while (out.length < limit) {
       const want = limit - out.length;

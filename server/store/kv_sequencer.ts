@@ -145,41 +145,64 @@ async function scanPending(
   return moves.sort(byVersionstamp);
 }
 
+/** The tails of these clients' logs, ten per read. */
+async function readTails(
+  ctx: AcceptContext,
+  clients: readonly string[],
+): Promise<Map<string, Plan["tail"]>> {
+  const parts: string[][] = [];
+  for (let i = 0; i < clients.length; i += 10) {
+    parts.push(clients.slice(i, i + 10));
+  }
+  const got = await Promise.all(
+    parts.map((part) =>
+      ctx.kv.getMany<number[]>(part.map((c) => ctx.keys.tail(c)))
+    ),
+  );
+  const out = new Map<string, Plan["tail"]>();
+  parts.forEach((part, i) =>
+    part.forEach((c, j) => {
+      const { key, versionstamp, value } = got[i][j];
+      out.set(c, { key, versionstamp, value: value ?? 0 });
+    })
+  );
+  return out;
+}
+
 /**
  * Reads what to move for each client. The tail is read before the list
  * it guards (or found older than every listed entry): a run that moved
  * any of the listed entries wrote the tail after them, so the commit's
- * check on the tail then fails instead of moving them twice.
+ * check on the tail then fails instead of moving them twice. One client
+ * (a reader, whose inbox is mostly sequenced already) is looked at first
+ * and its tail read only if something waits; many (the accepting process)
+ * get their tails read first.
  */
 async function readPlans(
   ctx: AcceptContext,
   clients: readonly string[],
 ): Promise<Plan[]> {
-  const first = await Promise.all(clients.map((c) => listPending(ctx, c)));
-  const busy = clients.flatMap((client, i) =>
-    first[i]?.length === 0 ? [] : [{ client, moves: first[i] }]
+  const seen = clients.length === 1
+    ? new Map([[clients[0], await listPending(ctx, clients[0])]])
+    : undefined;
+  const busy = seen
+    ? clients.filter((c) => seen.get(c)?.length !== 0)
+    : clients;
+  const tails = await readTails(ctx, busy);
+  const plans = await Promise.all(
+    busy.map(async (client): Promise<Plan | null> => {
+      const tail = tails.get(client)!;
+      const first = seen?.get(client);
+      const fresh = first &&
+        (tail.versionstamp === null ||
+          tail.versionstamp < first[0].versionstamp);
+      const moves = fresh
+        ? first
+        : await listPending(ctx, client) ?? await scanPending(ctx, client);
+      return moves.length > 0 ? { client, tail, moves } : null;
+    }),
   );
-  const plans: Plan[] = [];
-  for (let i = 0; i < busy.length; i += 10) {
-    const part = busy.slice(i, i + 10);
-    const tails = await ctx.kv.getMany<number[]>(
-      part.map((p) => ctx.keys.tail(p.client)),
-    );
-    for (const [j, { client, moves }] of part.entries()) {
-      const { key, versionstamp, value } = tails[j];
-      const fresh = moves !== null &&
-        (versionstamp === null || versionstamp < moves[0].versionstamp);
-      const again = fresh ? moves : await listPending(ctx, client) ??
-        await scanPending(ctx, client);
-      if (again.length === 0) continue;
-      plans.push({
-        client,
-        tail: { key, versionstamp, value: value ?? 0 },
-        moves: again,
-      });
-    }
-  }
-  return plans;
+  return plans.filter((p) => p !== null);
 }
 
 /** Appends `moves` after position `pos` in `client`'s log; returns the new tail. */
@@ -312,7 +335,8 @@ export async function sequenceInboxes(
  * Sequences inboxes in the background, right after messages were
  * delivered to them: batches the clients of many deliveries into few
  * operations, and calls `done` with each batch once its entries are in
- * the logs (or the attempt failed: readers then sequence on their own).
+ * the logs (not when the attempt failed: readers then sequence on their
+ * own).
  */
 export class Sequencer {
   readonly #ctx: AcceptContext;
@@ -332,24 +356,28 @@ export class Sequencer {
   /** Queues these clients' inboxes. */
   schedule(clients: Iterable<string>): void {
     for (const c of clients) this.#queue.add(c);
-    this.#running ??= this.#run();
+    if (this.#running || this.#queue.size === 0) return;
+    // Assigned before the run can end (it ends in a later turn), and
+    // cleared by it, so `#running` is never a finished run: a delivery to
+    // nobody once left it set and stopped every later run.
+    this.#running = this.#run().finally(() => {
+      this.#running = undefined;
+      this.schedule([]); // what was queued while the run was ending
+    });
   }
 
   async #run(): Promise<void> {
-    try {
-      while (this.#queue.size > 0) {
-        const batch = [...this.#queue].slice(0, MAX_CHECKS);
-        for (const c of batch) this.#queue.delete(c);
-        try {
-          await sequenceInboxes(this.#ctx, batch);
-        } catch (e) {
-          console.error("inbox sequencing failed (readers will retry):", e);
-        } finally {
-          this.#done(batch);
-        }
+    while (this.#queue.size > 0) {
+      const batch = [...this.#queue].slice(0, MAX_CHECKS);
+      for (const c of batch) this.#queue.delete(c);
+      try {
+        await sequenceInboxes(this.#ctx, batch);
+        this.#done(batch);
+      } catch (e) {
+        // No wake-up: a woken reader skips sequencing. Readers that were
+        // not woken (a new fetch, a stream's ping round) move the entries.
+        console.error("inbox sequencing failed (readers will retry):", e);
       }
-    } finally {
-      this.#running = undefined;
     }
   }
 

@@ -210,7 +210,7 @@ export class MemoryStore implements DeliveryStore {
     return Promise.resolve(this.#groups.get(groupId)?.groupInfo ?? null);
   }
 
-  /** See {@link DeliveryStore.fetchInbox}: O(log n + limit). */
+  /** See {@link DeliveryStore.fetchInbox}: O(log n + limit); nothing to skip when woken. */
   fetchInbox(
     clientId: string,
     after: string | undefined,

@@ -11,6 +11,7 @@ import {
   STREAM_AUTH_PREFIX,
   STREAM_PROTOCOL,
 } from "../../server/shared/wire.ts";
+import { MemoryStore } from "../../server/store/memory.ts";
 import { client, spawnServer, startServer } from "./helpers.ts";
 
 /** Far above every timeout configured below: only a hang reaches it. */
@@ -135,6 +136,61 @@ Deno.test("connection limits: streams and long polls in total (503 server_busy)"
     assert.equal((await longPoll(server.url, c.client.token, 5))[0], 200);
   } finally {
     for (const ws of open) await closeStream(ws);
+    await server.close();
+  }
+});
+
+Deno.test("connection limits: a long poll gives its slot back when its client goes away", async () => {
+  const server = await spawnServer([
+    "--memory",
+    "--no-rate-limit",
+    "--option",
+    "maxStreamsPerToken=1",
+  ]);
+  try {
+    const a = await client(server.url, "a");
+    const token = a.client.token;
+    const leaving = new AbortController();
+    const first = fetch(`${server.url}/v1/inbox?wait=25`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: leaving.signal,
+    }).catch(() => "aborted");
+    // Once the first holds the slot, a second is refused (until then a
+    // second may get the slot and wait its second).
+    let second = await longPoll(server.url, token, 1);
+    for (let i = 0; i < 10 && second[0] !== 429; i++) {
+      second = await longPoll(server.url, token, 1);
+    }
+    assert.equal(second[1], "too_many_streams");
+    leaving.abort();
+    assert.equal(await first, "aborted");
+    // The server sees the disconnect and ends the poll: the slot is free
+    // long before the 25 s the poll asked for.
+    let third = await longPoll(server.url, token, 1);
+    for (let i = 0; i < 500 && third[0] === 429; i++) {
+      third = await longPoll(server.url, token, 1);
+    }
+    assert.equal(third[0], 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("connection limits: a stream ends when the store closes", async () => {
+  const store = new MemoryStore();
+  const server = await startServer(store);
+  try {
+    const a = await client(server.url, "a");
+    const ws = await openStream(server.url, a.client.token);
+    let pings = 0;
+    ws.onmessage = (e) => {
+      if (JSON.parse(String(e.data)).type === "ping") pings++;
+    };
+    const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
+    await store.close(); // the server keeps running
+    assert.equal(await closed, 1001);
+    assert.equal(pings, 0, "no ping flood from a closed subscription");
+  } finally {
     await server.close();
   }
 });

@@ -366,6 +366,38 @@ Deno.test("inbox scale (Deno KV): a reader moves entries no sequencer moved", as
   }
 });
 
+Deno.test("inbox scale (Deno KV): the accepting process sequences every delivery", async () => {
+  const s = await kvSetup();
+  try {
+    const solo = "03".repeat(16);
+    await group(s.store, G1);
+    assert.ok(
+      await s.store.createGroup({
+        groupId: solo,
+        epoch: 0,
+        members: [ALICE],
+        groupInfo: new Uint8Array(8),
+        externalJoins: false,
+      }),
+    );
+    const sub = await s.store.subscribe(BOB);
+    // A message to nobody (alice alone in her group), then one to bob:
+    // bob's waiter wakes once the sequencer has put it in his log.
+    await post(s.store, app(solo, 1));
+    await post(s.store, app(G1, 2));
+    assert.equal(await sub.changed(BOUND_MS), true);
+    sub.close();
+    s.reset();
+    assert.deepEqual(
+      (await s.store.fetchInbox(BOB, undefined, 10)).map(indexOf),
+      [2],
+    );
+    assert.ok(s.work() <= 2, `the fetch found it sequenced: ${s.work()}`);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 Deno.test("inbox scale (Deno KV): waiters wake for a write by another process", async () => {
   const s = await kvSetup();
   const other = await KvStore.open(`${s.dir}/scale.kv`, { pollIntervalMs: 20 });
