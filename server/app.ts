@@ -18,6 +18,7 @@
 import { Hono } from "hono";
 import { type AppEnv, Services } from "./context.ts";
 import { ApiError } from "./errors.ts";
+import { bodyDeadline } from "./http.ts";
 import { type AppOptions, resolveOptions } from "./options.ts";
 import { clientRoutes } from "./routes/clients.ts";
 import { groupRoutes } from "./routes/groups.ts";
@@ -35,6 +36,7 @@ export function createApp(
 ): Hono<AppEnv> {
   const s = new Services(store, resolveOptions(options));
   const app = new Hono<AppEnv>();
+  app.use(bodyDeadline(s.opts.bodyTimeoutMs));
   app.get("/v1/health", (c) => c.json({ ok: true }));
   clientRoutes(app, s);
   groupRoutes(app, s);
@@ -47,9 +49,11 @@ export function createApp(
   app.onError((err, c) => {
     if (err instanceof ApiError) {
       const headers: Record<string, string> = {};
-      if (err.code === "rate_limited") {
-        headers["retry-after"] = String(err.extra.retryAfter ?? 1);
+      if (err.extra.retryAfter !== undefined) {
+        headers["retry-after"] = String(err.extra.retryAfter);
       }
+      // The rest of a late body may never come: do not wait for it.
+      if (err.code === "body_timeout") headers["connection"] = "close";
       // deno-lint-ignore no-explicit-any
       return c.json(err.toJSON(), err.status as any, headers);
     }

@@ -7,10 +7,19 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerToken, hashToken } from "./auth.ts";
+import { StreamLimits } from "./connection_limits.ts";
 import { ApiError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import type { DeliveryStore } from "./store/store.ts";
+
+/** What `server/serve.ts` passes for a WebSocket upgrade request. */
+export interface UpgradeBinding {
+  /** The `node:net` socket of the `node:http` server's `upgrade` event. */
+  readonly socket: unknown;
+  /** Bytes that arrived after the request headers. */
+  readonly head: Uint8Array;
+}
 
 /** Hono environment of the app. */
 export interface AppEnv {
@@ -19,8 +28,13 @@ export interface AppEnv {
     /** The authenticated client. */
     clientId: string;
   };
-  /** `Deno.serve` passes its handler info (the remote address). */
-  Bindings: { remoteAddr?: { hostname?: string } } | undefined;
+  /**
+   * `Deno.serve` passes its handler info (the remote address);
+   * `server/serve.ts` passes the address and, for upgrades, the socket.
+   */
+  Bindings:
+    | { remoteAddr?: { hostname?: string }; upgrade?: UpgradeBinding }
+    | undefined;
 }
 
 /** The app's context. */
@@ -32,6 +46,8 @@ export class Services {
   readonly store: DeliveryStore;
   /** Options with defaults. */
   readonly opts: ResolvedOptions;
+  /** Open streams and waiting long polls, per token and in total. */
+  readonly streams: StreamLimits;
   readonly #tokens: RateLimiter | undefined;
   readonly #anonymous: RateLimiter | undefined;
 
@@ -39,6 +55,7 @@ export class Services {
   constructor(store: DeliveryStore, opts: ResolvedOptions) {
     this.store = store;
     this.opts = opts;
+    this.streams = new StreamLimits(opts.maxStreamsPerToken, opts.maxStreams);
     this.#tokens = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined;
     this.#anonymous = opts.anonymousRateLimit
       ? new RateLimiter(opts.anonymousRateLimit)

@@ -40,6 +40,9 @@ export type ApiErrorCode =
   | "group_too_large"
   | "unsupported_media_type"
   | "rate_limited"
+  | "too_many_streams"
+  | "body_timeout"
+  | "server_busy"
   | "internal_error"
   // Registration and token proofs (server/proof.ts).
   | "challenge_required"

@@ -8,17 +8,23 @@
  * `--no-rate-limit` (for load tests on loopback), `--origin URL` (the
  * public origin registration proofs must name; default: each request's),
  * `--public-handshakes` (every group's proposals and commits must be
- * PublicMessages, verified by the service: `AppOptions.handshakes`).
+ * PublicMessages, verified by the service: `AppOptions.handshakes`),
+ * `--option NAME=N` (any numeric {@link AppOptions} field, e.g.
+ * `--option headersTimeoutMs=5000`; repeatable).
  *
- * It stops on SIGINT or SIGTERM, and when a launcher that started it
+ * It serves through `server/serve.ts` (`node:http`), which enforces the
+ * header, body and idle timeouts and the connection cap that `Deno.serve`
+ * lacks. It stops on SIGINT or SIGTERM, and when a launcher that started it
  * (npx, npm, `sh`, `deno task`) is gone: see `lifeline.ts`.
  *
  * @module
  */
 
-import { createApp } from "./app.ts";
+import { type AppOptions, createApp } from "./app.ts";
 import { watchLaunchers } from "./lifeline.ts";
 import { buildChatBundle, STATIC_DIR } from "./chat/build.ts";
+import { resolveOptions } from "./options.ts";
+import { serve } from "./serve.ts";
 import { KvStore } from "./store/kv.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { DeliveryStore } from "./store/store.ts";
@@ -26,6 +32,22 @@ import type { DeliveryStore } from "./store/store.ts";
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
+/** `--option NAME=N` flags: numeric options only, names checked. */
+function optionFlags(): AppOptions {
+  const defaults = resolveOptions() as unknown as Record<string, unknown>;
+  const out: Record<string, number> = {};
+  Deno.args.forEach((a, i) => {
+    if (a !== "--option") return;
+    const [name, value] = (Deno.args[i + 1] ?? "").split("=");
+    const n = Number(value);
+    if (typeof defaults[name] !== "number" || value === "" || !(n >= 0)) {
+      throw new Error(`--option ${Deno.args[i + 1]}: not a numeric option`);
+    }
+    out[name] = n;
+  });
+  return out;
 }
 
 const port = Number(flag("port") ?? Deno.env.get("PORT") ?? 8080);
@@ -47,7 +69,7 @@ if (Deno.args.includes("--memory")) {
 
 const bundlePath = page ? await buildChatBundle() : undefined;
 const origin = flag("origin");
-const app = createApp(store, {
+const options: AppOptions = {
   staticDir: page ? STATIC_DIR : false,
   bundlePath,
   ...origin ? { origin } : {},
@@ -55,25 +77,26 @@ const app = createApp(store, {
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
   handshakes: Deno.args.includes("--public-handshakes") ? "public" : "any",
-});
+  ...optionFlags(),
+};
+const app = createApp(store, options);
 
 const ac = new AbortController();
 // npm and `sh` do not pass a SIGTERM on to `deno task`: stop when they die.
 // The launchers are read before the URL is printed, while they all live.
 const stopWatching = await watchLaunchers(() => ac.abort());
-const server = Deno.serve({
+const server = await serve(app.fetch, {
+  ...resolveOptions(options),
   hostname,
   port,
   signal: ac.signal,
-  onListen: (addr) => {
-    const host = addr.hostname.includes(":")
-      ? `[${addr.hostname}]`
-      : addr.hostname;
-    console.log(
-      `webmls delivery service (${where}): http://${host}:${addr.port}/`,
-    );
-  },
-}, app.fetch);
+});
+const host = server.addr.hostname.includes(":")
+  ? `[${server.addr.hostname}]`
+  : server.addr.hostname;
+console.log(
+  `webmls delivery service (${where}): http://${host}:${server.addr.port}/`,
+);
 
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(sig, () => ac.abort());

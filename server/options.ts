@@ -37,6 +37,41 @@ export interface AppOptions {
   anonymousRateLimit?: RateLimit | false;
   /** Longest long poll, seconds (default 30). */
   maxWaitSeconds?: number;
+  /**
+   * Time a client has to send a request's headers, ms (default 15 s). Only
+   * the entry point's server enforces it (`server/serve.ts`): `Deno.serve`
+   * has no such limit.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client has to send a request body once its headers are in, ms
+   * (default 30 s): `408 body_timeout`, and the connection is closed.
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * How long an idle keep-alive connection stays open between requests,
+   * ms (default 30 s; entry point only, like `headersTimeoutMs`).
+   */
+  idleTimeoutMs?: number;
+  /** Open TCP connections the entry point accepts (default 2048). */
+  maxConnections?: number;
+  /**
+   * Open WebSocket streams plus waiting long polls per token (default 8):
+   * `429 too_many_streams` beyond.
+   */
+  maxStreamsPerToken?: number;
+  /**
+   * Open WebSocket streams plus waiting long polls in this process
+   * (default 1000): `503 server_busy` beyond.
+   */
+  maxStreams?: number;
+  /**
+   * A stream whose client answers no WebSocket ping within this is closed,
+   * ms (default 60 s; whole seconds, at least one).
+   */
+  streamIdleTimeoutMs?: number;
+  /** A quiet stream sends `{"type":"ping"}` this often, ms (default 25 s). */
+  streamPingMs?: number;
   /** Directory of the chat page; `false`: no page (default: none). */
   staticDir?: string | false;
   /** The browser bundle served at `/static/webmls.mjs` (default: none). */
@@ -97,6 +132,14 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     rateLimit: o.rateLimit ?? { burst: 200, perSecond: 100 },
     anonymousRateLimit: o.anonymousRateLimit ?? { burst: 20, perSecond: 2 },
     maxWaitSeconds: o.maxWaitSeconds ?? 30,
+    headersTimeoutMs: o.headersTimeoutMs ?? 15_000,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? 30_000,
+    idleTimeoutMs: o.idleTimeoutMs ?? 30_000,
+    maxConnections: o.maxConnections ?? 2048,
+    maxStreamsPerToken: o.maxStreamsPerToken ?? 8,
+    maxStreams: o.maxStreams ?? 1000,
+    streamIdleTimeoutMs: o.streamIdleTimeoutMs ?? 60_000,
+    streamPingMs: o.streamPingMs ?? 25_000,
     staticDir: o.staticDir ?? false,
     bundlePath: o.bundlePath,
     now: o.now ?? (() => new Date()),

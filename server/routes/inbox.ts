@@ -12,6 +12,10 @@
  *   the client sends `{ "type": "ack", "cursor": "…" }` to delete what it
  *   has processed (the messages this stream sent, up to that cursor).
  *
+ * Waiting long polls and open streams count against per-token and total
+ * caps (`server/connection_limits.ts`); a long poll ends when its client
+ * goes away, a stream when its client stops answering pings.
+ *
  * @module
  */
 
@@ -21,12 +25,13 @@ import { badRequest } from "../errors.ts";
 import { cursorParam, intParam, readJson } from "../http.ts";
 import { joinedByWelcome } from "../joined.ts";
 import { toBase64 } from "../shared/base64.ts";
+import { upgradeWebSocket } from "../upgrade.ts";
 import {
   STREAM_AUTH_PREFIX,
   STREAM_PROTOCOL,
   type WireInboxMessage,
 } from "../shared/wire.ts";
-import type { InboxMessage } from "../store/store.ts";
+import type { InboxMessage, InboxSubscription } from "../store/store.ts";
 
 /** An inbox message as JSON. */
 export function wireMessage(m: InboxMessage): WireInboxMessage {
@@ -49,18 +54,9 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
     const wait = intParam(c.req.query("wait"), 0, 0, s.opts.maxWaitSeconds);
     let msgs = await s.store.fetchInbox(me, after, limit);
     if (msgs.length === 0 && wait > 0) {
-      const sub = await s.store.subscribe(me);
-      try {
-        const deadline = Date.now() + wait * 1000;
-        // Re-check after subscribing: nothing that arrived meanwhile is missed.
-        msgs = await s.store.fetchInbox(me, after, limit);
-        while (msgs.length === 0 && Date.now() < deadline) {
-          if (!(await sub.changed(deadline - Date.now()))) break;
-          msgs = await s.store.fetchInbox(me, after, limit);
-        }
-      } finally {
-        sub.close();
-      }
+      // The signal aborts when the client goes away (Deno.serve warns once
+      // that it also aborts after a response; the listener is gone by then).
+      msgs = await longPoll(s, me, after, limit, wait, c.req.raw.signal);
     }
     await joinedByWelcome(s.store, me, msgs);
     return c.json({
@@ -90,13 +86,28 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
       auth ? auth.slice(STREAM_AUTH_PREFIX.length) : null,
     );
     const after = cursorParam(c.req.query("after"));
-    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
-      protocol: offered.includes(STREAM_PROTOCOL) ? STREAM_PROTOCOL : undefined,
-      idleTimeout: 60,
-    });
+    const release = s.streams.acquire(me); // 429 or 503 before upgrading
+    let upgraded: Deno.WebSocketUpgrade;
+    try {
+      upgraded = upgradeWebSocket(c, {
+        protocol: offered.includes(STREAM_PROTOCOL)
+          ? STREAM_PROTOCOL
+          : undefined,
+        idleTimeout: Math.max(1, Math.ceil(s.opts.streamIdleTimeoutMs / 1000)),
+      });
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const { socket, response } = upgraded;
+    socket.addEventListener("close", release);
     const sent: string[] = []; // cursors sent and not yet acknowledged
     socket.onopen = () => {
-      pump(s, me, after, socket, sent).catch(() => socket.close(1011));
+      // It ends when the socket closes, or the store does (1001).
+      pump(s, me, after, socket, sent).then(
+        () => socket.close(1001, "going away"),
+        () => socket.close(1011),
+      );
     };
     socket.onmessage = (e) => {
       try {
@@ -118,6 +129,53 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
   });
 }
 
+/**
+ * Waits up to `wait` seconds for messages after `after`, holding a slot of
+ * the stream caps; gives up early when the client goes away.
+ */
+async function longPoll(
+  s: Services,
+  me: string,
+  after: string | undefined,
+  limit: number,
+  wait: number,
+  gone: AbortSignal,
+): Promise<InboxMessage[]> {
+  const release = s.streams.acquire(me);
+  let sub: InboxSubscription | undefined;
+  const stop = () => sub?.close(); // wakes the wait below with `false`
+  gone.addEventListener("abort", stop);
+  try {
+    sub = await s.store.subscribe(me);
+    const deadline = Date.now() + wait * 1000;
+    // Re-check after subscribing: nothing that arrived meanwhile is missed.
+    let msgs = await s.store.fetchInbox(me, after, limit);
+    while (msgs.length === 0 && Date.now() < deadline && !gone.aborted) {
+      if (!(await sub.changed(deadline - Date.now()))) break;
+      msgs = await s.store.fetchInbox(me, after, limit, true);
+    }
+    return msgs;
+  } finally {
+    gone.removeEventListener("abort", stop);
+    sub?.close();
+    release();
+  }
+}
+
+/** Buffered bytes above which a stream waits for its client to read. */
+const HIGH_WATER = 1 << 20;
+
+/** Resolves once `socket` has sent most of what it buffered, or closed. */
+async function drained(socket: WebSocket): Promise<void> {
+  while (
+    socket.readyState === WebSocket.OPEN && socket.bufferedAmount > HIGH_WATER
+  ) {
+    // No drain event on WebSocket: look again shortly. A client that
+    // stops reading stops answering pings too, and is closed for it.
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Sends inbox messages as they arrive, until the socket closes. */
 async function pump(
   s: Services,
@@ -129,9 +187,11 @@ async function pump(
   const sub = await s.store.subscribe(me);
   socket.addEventListener("close", () => sub.close());
   let cursor = after;
+  let woken = false; // the first round, and those after a ping, look for all
   try {
     while (socket.readyState === WebSocket.OPEN) {
-      const msgs = await s.store.fetchInbox(me, cursor, 100);
+      await drained(socket);
+      const msgs = await s.store.fetchInbox(me, cursor, 100, woken);
       await joinedByWelcome(s.store, me, msgs);
       for (const m of msgs) {
         if (socket.readyState !== WebSocket.OPEN) return;
@@ -140,9 +200,11 @@ async function pump(
         cursor = m.cursor;
       }
       if (msgs.length === 100) continue;
-      if (
-        !(await sub.changed(25_000)) && socket.readyState === WebSocket.OPEN
-      ) {
+      woken = await sub.changed(s.opts.streamPingMs);
+      // The store is closing: end the stream (and do not spin on a
+      // subscription that answers at once).
+      if (sub.closed) break;
+      if (!woken && socket.readyState === WebSocket.OPEN) {
         socket.send(JSON.stringify({ type: "ping" }));
       }
     }

@@ -4,7 +4,8 @@
  * ordering uses atomic operations checked against the group record's
  * versionstamp (see `kv_accept.ts`), so several server processes can share
  * one database. Inbox order is the versionstamp order of the writes, which
- * the database makes total.
+ * the database makes total; `kv_sequencer.ts` turns it into a per-client
+ * log that `kv_inbox.ts` reads by range from the cursor.
  *
  * @module
  */
@@ -17,16 +18,13 @@ import {
 } from "./kv_accept.ts";
 import { chunks, readChunks } from "./kv_chunks.ts";
 import { kvClaimLimited, kvCountByKind } from "./kv_claims.ts";
+import { KvInbox } from "./kv_inbox.ts";
 import { joinedMembers, joinedOf, markJoined } from "./kv_joined.ts";
-import {
-  type GroupMeta,
-  type InboxValue,
-  Keys,
-  type KpValue,
-} from "./kv_keys.ts";
+import { type GroupMeta, Keys, type KpValue } from "./kv_keys.ts";
 import { kvPutChallenge, kvRotateToken, kvTakeChallenge } from "./kv_proofs.ts";
 import { readProposal } from "./kv_proposals.ts";
 import { unlocked } from "./kv_retry.ts";
+import { HeadWatcher } from "./kv_watch.ts";
 import { Notifier } from "./notifier.ts";
 import type {
   AcceptRequest,
@@ -51,7 +49,7 @@ export interface KvStoreOptions {
   /** How long undelivered messages are kept, ms (default 30 days). */
   retentionMs?: number;
   /**
-   * How often a waiting subscriber re-reads its inbox head, ms (default
+   * How often the heads of waited-on inboxes are re-read, ms (default
    * 250): wakes long polls for writes made by other processes.
    */
   pollIntervalMs?: number;
@@ -61,29 +59,15 @@ export interface KvStoreOptions {
 
 const DAY = 24 * 3600 * 1000;
 
-function cursorOf(vs: string, key: Deno.KvKey): string {
-  const [gid, seq, id] = key.slice(-3) as [string, number, string];
-  return `${vs}.${gid}.${seq.toString(16).padStart(12, "0")}.${id}`;
-}
-
-/** The inbox key parts of a cursor made by {@link cursorOf}. */
-function keyOf(cursor: string): [string, number, string] | null {
-  const m = /^[0-9a-f]+\.([0-9a-f]+)\.([0-9a-f]{12})\.([a-z0-9]+)$/.exec(
-    cursor,
-  );
-  return m ? [m[1], parseInt(m[2], 16), m[3]] : null;
-}
-
 /** A {@link DeliveryStore} on Deno KV. */
 export class KvStore implements DeliveryStore {
   readonly #kv: Deno.Kv;
   readonly #keys: Keys;
   readonly #ctx: AcceptContext;
-  readonly #poll: number;
+  readonly #watcher: HeadWatcher;
   readonly #owns: boolean;
   readonly #notifier = new Notifier();
-  #forgets: Deno.KvKey[] = [];
-  #flushing: Promise<void> | undefined;
+  readonly #inbox: KvInbox;
 
   /** Wraps an open database. */
   constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
@@ -94,8 +78,13 @@ export class KvStore implements DeliveryStore {
       keys: this.#keys,
       retentionMs: options.retentionMs ?? 30 * DAY,
     };
-    this.#poll = options.pollIntervalMs ?? 250;
+    this.#watcher = new HeadWatcher(
+      kv,
+      this.#keys,
+      options.pollIntervalMs ?? 250,
+    );
     this.#owns = options.ownsKv ?? true;
+    this.#inbox = new KvInbox(this.#ctx, (ids) => this.#notifier.notify(ids));
   }
 
   /** Opens a database (a file path; default: Deno's default location). */
@@ -249,7 +238,8 @@ export class KvStore implements DeliveryStore {
 
   /** See {@link DeliveryStore.accept}. */
   accept(req: AcceptRequest): Promise<AcceptResult> {
-    return kvAccept(this.#ctx, req, (ids) => this.#notifier.notify(ids));
+    // Subscribers wake once the entries are in their logs.
+    return kvAccept(this.#ctx, req, (ids) => this.#inbox.delivered(ids));
   }
 
   /** See {@link DeliveryStore.putGroupInfo}. */
@@ -296,113 +286,51 @@ export class KvStore implements DeliveryStore {
     return null;
   }
 
-  async #entries(
-    clientId: string,
-  ): Promise<{ cursor: string; entry: Deno.KvEntry<InboxValue> }[]> {
-    const out: { cursor: string; entry: Deno.KvEntry<InboxValue> }[] = [];
-    for await (
-      const e of this.#kv.list<InboxValue>({
-        prefix: this.#keys.inbox(clientId),
-      })
-    ) {
-      out.push({ cursor: cursorOf(e.versionstamp, e.key), entry: e });
-    }
-    return out.sort((a, b) => a.cursor < b.cursor ? -1 : 1);
-  }
-
-  /** See {@link DeliveryStore.fetchInbox}. */
-  async fetchInbox(
+  /** See {@link DeliveryStore.fetchInbox}: a range read from the cursor. */
+  fetchInbox(
     clientId: string,
     after: string | undefined,
     limit: number,
+    woken = false,
   ): Promise<InboxMessage[]> {
-    const all = await this.#entries(clientId);
-    const out: InboxMessage[] = [];
-    for (const { cursor, entry } of all) {
-      if (out.length >= limit) break;
-      if (after !== undefined && cursor <= after) continue;
-      const [gid, seq, id] = entry.key.slice(-3) as [string, number, string];
-      const v = entry.value;
-      const bytes = v.inline ?? await readChunks(
-        this.#kv,
-        this.#keys.blob(gid, seq, id),
-        v.parts ?? 0,
-      );
-      if (!bytes) continue; // expired
-      out.push({
-        cursor,
-        groupId: gid,
-        kind: v.kind,
-        epoch: v.epoch,
-        seq,
-        bytes,
-      });
-    }
-    return out;
+    return this.#inbox.fetch(clientId, after, limit, woken);
   }
 
-  /** See {@link DeliveryStore.ack}. */
-  async ack(clientId: string, cursor: string): Promise<number> {
-    const done = (await this.#entries(clientId))
-      .filter((e) => e.cursor <= cursor);
-    for (let i = 0; i < done.length; i += 500) {
-      const op = this.#kv.atomic();
-      for (const e of done.slice(i, i + 500)) op.delete(e.entry.key);
-      await unlocked(() => op.commit());
-    }
-    return done.length;
+  /** See {@link DeliveryStore.ack}: deletes up to the cursor, in batches. */
+  ack(clientId: string, cursor: string): Promise<number> {
+    return this.#inbox.ack(clientId, cursor);
+  }
+
+  /** See {@link DeliveryStore.forget}: batched across streams. */
+  forget(clientId: string, cursors: readonly string[]): Promise<void> {
+    return this.#inbox.forget(clientId, cursors);
   }
 
   /**
-   * See {@link DeliveryStore.forget}. Deletions from all streams of this
-   * process are batched into one atomic operation every few milliseconds.
+   * Waits for background inbox work (moving delivered entries into their
+   * logs, batched deletions): before closing, and in tests.
    */
-  forget(clientId: string, cursors: readonly string[]): Promise<void> {
-    for (const c of cursors) {
-      const k = keyOf(c);
-      if (k) this.#forgets.push(this.#keys.inbox(clientId, ...k));
-    }
-    this.#flushing ??= new Promise<void>((r) => setTimeout(r, 10))
-      .then(() => this.#flush());
-    return this.#flushing;
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = undefined;
-    while (this.#forgets.length > 0) {
-      const op = this.#kv.atomic();
-      for (const k of this.#forgets.splice(0, 1000)) op.delete(k);
-      await unlocked(() => op.commit());
-    }
+  flush(): Promise<void> {
+    return this.#inbox.flush();
   }
 
   /** See {@link DeliveryStore.subscribe}. */
   async subscribe(clientId: string): Promise<InboxSubscription> {
-    const key = this.#keys.head(clientId);
-    let head = (await this.#kv.get<Deno.KvU64>(key)).value?.value ?? 0n;
-    const poll: { timer?: ReturnType<typeof setInterval> } = {};
-    const sub = this.#notifier.subscribe(
+    // Writes by other processes: the shared watcher re-reads the head and
+    // has the inbox sequenced here, which then wakes the subscribers (so a
+    // wake-up always follows a sequencer run that covered the inbox).
+    const unwatch = await this.#watcher.watch(
       clientId,
-      () => clearInterval(poll.timer),
+      () => this.#inbox.delivered([clientId]),
     );
-    // Writes by other processes: re-read the head now and then.
-    poll.timer = setInterval(async () => {
-      try {
-        const now = (await this.#kv.get<Deno.KvU64>(key)).value?.value ?? 0n;
-        if (now !== head) {
-          head = now;
-          sub.signal();
-        }
-      } catch {
-        sub.close(); // the database was closed
-      }
-    }, this.#poll);
-    return sub;
+    return this.#notifier.subscribe(clientId, unwatch);
   }
 
-  /** See {@link DeliveryStore.close}. */
-  close(): void {
+  /** See {@link DeliveryStore.close}: finishes background work first. */
+  async close(): Promise<void> {
     this.#notifier.closeAll();
+    this.#watcher.stop();
+    await this.flush();
     if (this.#owns) this.#kv.close();
   }
 

@@ -93,7 +93,11 @@ function deliver(
 ): void {
   if (to.length === 0) return;
   const expireIn = ctx.retentionMs;
-  const value: InboxValue = { epoch: where.epoch, kind: where.kind };
+  const value: InboxValue = {
+    epoch: where.epoch,
+    kind: where.kind,
+    at: Date.now(),
+  };
   if (bytes.length * to.length <= INLINE_TOTAL) value.inline = bytes;
   else {
     const cs = chunks(bytes);

@@ -13,7 +13,9 @@
  * | `groups, id, gid` | `true` (a client's groups) |
  * | `blob, gid, seq, id, i` | chunk `i` of a message stored once for all inboxes |
  * | `gi, gid, epoch, i` | chunk `i` of the GroupInfo of `epoch` |
- * | `inbox, client, gid, seq, id` | {@link InboxValue} |
+ * | `inbox, client, gid, seq, id` | {@link InboxValue}: delivered, not yet in the client's log |
+ * | `log, client, pos` | {@link LogValue}: the client's inbox in delivery order |
+ * | `tail, client` | the last `pos` given out in that log (never expires) |
  * | `head, id` | `Deno.KvU64` bumped on every delivery (wakes pollers) |
  * | `proposal, gid, epoch, ref, i` | chunk `i` of a verified PublicMessage proposal (expires) |
  * | `joined, gid, id` | the `since` of the membership the client joined in |
@@ -59,6 +61,21 @@ export interface InboxValue {
   inline?: Uint8Array;
   /** Otherwise the blob's chunk count. */
   parts?: number;
+  /** When it was accepted, ms since the epoch (absent in older entries). */
+  at?: number;
+}
+
+/**
+ * An entry of a client's log (see `kv_sequencer.ts`): the inbox entry and
+ * where its message lives.
+ */
+export interface LogValue extends InboxValue {
+  /** Group id. */
+  gid: string;
+  /** The group's sequence number of the message. */
+  seq: number;
+  /** Entry id within (gid, seq); names the blob of a large message. */
+  id: string;
 }
 
 /** Builds keys under one prefix. */
@@ -117,6 +134,16 @@ export class Keys {
     return gid === undefined
       ? [...this.#p, "inbox", client]
       : [...this.#p, "inbox", client, gid, seq!, id!];
+  }
+  /** `log, client[, pos]` */
+  log(client: string, pos?: number): Deno.KvKey {
+    return pos === undefined
+      ? [...this.#p, "log", client]
+      : [...this.#p, "log", client, pos];
+  }
+  /** `tail, client` */
+  tail(client: string): Deno.KvKey {
+    return [...this.#p, "tail", client];
   }
   /** `head, id` */
   head(id: string): Deno.KvKey {

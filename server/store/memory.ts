@@ -7,6 +7,7 @@
  */
 
 import { claimWindow, overLimit } from "./claim_window.ts";
+import { MemoryInbox } from "./memory_inbox.ts";
 import { Notifier } from "./notifier.ts";
 import { planAccept } from "./rules.ts";
 import type {
@@ -48,7 +49,7 @@ export class MemoryStore implements DeliveryStore {
   #keyPackages = new Map<string, StoredKeyPackage[]>();
   #refOwners = new Map<string, string>();
   #groups = new Map<string, Group>();
-  #inboxes = new Map<string, InboxMessage[]>();
+  #inboxes = new Map<string, MemoryInbox>();
   #counter = 0;
   #notifier = new Notifier();
   #challenges = new Map<string, number>();
@@ -147,7 +148,7 @@ export class MemoryStore implements DeliveryStore {
     m: Omit<InboxMessage, "cursor">,
   ): void {
     for (const c of to) {
-      const inbox = this.#inboxes.get(c) ?? [];
+      const inbox = this.#inboxes.get(c) ?? new MemoryInbox();
       inbox.push({ ...m, cursor: cursorOf(++this.#counter) });
       this.#inboxes.set(c, inbox);
     }
@@ -223,32 +224,29 @@ export class MemoryStore implements DeliveryStore {
     return Promise.resolve(this.#groups.get(groupId)?.groupInfo ?? null);
   }
 
-  /** See {@link DeliveryStore.fetchInbox}. */
+  /** See {@link DeliveryStore.fetchInbox}: O(log n + limit); nothing to skip when woken. */
   fetchInbox(
     clientId: string,
     after: string | undefined,
     limit: number,
   ): Promise<InboxMessage[]> {
-    const inbox = this.#inboxes.get(clientId) ?? [];
-    return Promise.resolve(
-      inbox.filter((m) => after === undefined || m.cursor > after)
-        .slice(0, limit),
-    );
+    const inbox = this.#inboxes.get(clientId);
+    return Promise.resolve(inbox ? inbox.fetch(after, limit) : []);
   }
 
-  /** See {@link DeliveryStore.ack}. */
+  /** See {@link DeliveryStore.ack}: O(log n), amortized. */
   ack(clientId: string, cursor: string): Promise<number> {
-    const inbox = this.#inboxes.get(clientId) ?? [];
-    const keep = inbox.filter((m) => m.cursor > cursor);
-    this.#inboxes.set(clientId, keep);
-    return Promise.resolve(inbox.length - keep.length);
+    const inbox = this.#inboxes.get(clientId);
+    const n = inbox ? inbox.ack(cursor) : 0;
+    if (inbox?.size === 0) this.#inboxes.delete(clientId);
+    return Promise.resolve(n);
   }
 
   /** See {@link DeliveryStore.forget}. */
   forget(clientId: string, cursors: readonly string[]): Promise<void> {
-    const gone = new Set(cursors);
-    const inbox = this.#inboxes.get(clientId) ?? [];
-    this.#inboxes.set(clientId, inbox.filter((m) => !gone.has(m.cursor)));
+    const inbox = this.#inboxes.get(clientId);
+    inbox?.forget(cursors);
+    if (inbox?.size === 0) this.#inboxes.delete(clientId);
     return Promise.resolve();
   }
 

@@ -48,6 +48,11 @@ export class Subscription implements InboxSubscription {
     });
   }
 
+  /** See {@link InboxSubscription.closed}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** See {@link InboxSubscription.close}. */
   close(): void {
     if (this.#closed) return;

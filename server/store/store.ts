@@ -200,6 +200,11 @@ export interface InboxSubscription {
    * `false` after `timeoutMs` or when the subscription is closed.
    */
   changed(timeoutMs: number): Promise<boolean>;
+  /**
+   * Whether the subscription ended (closed by its owner, or by the store
+   * closing): `changed` then returns `false` at once, forever.
+   */
+  readonly closed: boolean;
   /** Ends the subscription. */
   close(): void;
 }
@@ -252,11 +257,18 @@ export interface DeliveryStore {
     groupId: string,
   ): Promise<{ epoch: number; bytes: Uint8Array } | null>;
 
-  /** Up to `limit` inbox messages after `after` (from the start if absent). */
+  /**
+   * Up to `limit` inbox messages after `after` (from the start if absent),
+   * at a cost proportional to `limit`. Everything accepted before the call
+   * is included, unless `woken`: the caller was just woken by this store's
+   * subscription (see {@link InboxSubscription}), and needs only what was
+   * delivered before that wake-up (a store may then skip work).
+   */
   fetchInbox(
     clientId: string,
     after: string | undefined,
     limit: number,
+    woken?: boolean,
   ): Promise<InboxMessage[]>;
   /** Deletes the inbox messages up to and including `cursor`; returns how many. */
   ack(clientId: string, cursor: string): Promise<number>;
