@@ -11,8 +11,8 @@
 import { MlsError } from "../errors.ts";
 import { WireFormat } from "../framing/wire_format.ts";
 import {
-  type Received as GroupReceived,
   receiveMessage,
+  type ReceiveResult as GroupReceived,
 } from "../group/receive.ts";
 import type { GroupState } from "../group/state.ts";
 import { bytesEqual } from "../util/bytes.ts";

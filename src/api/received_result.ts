@@ -11,7 +11,7 @@
  */
 
 import type { CommitSummary } from "../group/commit.ts";
-import type { Received as GroupReceived } from "../group/receive.ts";
+import type { ReceiveResult as GroupReceived } from "../group/receive.ts";
 import type { GroupState } from "../group/state.ts";
 import type { RatchetTree } from "../tree/ratchet_tree.ts";
 import { utf8Decode } from "../util/bytes.ts";

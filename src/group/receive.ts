@@ -49,7 +49,7 @@ import { requireReceivable } from "./validation/status.ts";
 import { violation } from "../util/rule.ts";
 
 /** What the application decides about an incoming proposal or commit. */
-export interface AuthorizationRequest {
+export interface AuthorizationCheck {
   /** `proposal` for a standalone proposal, `commit` for a commit. */
   kind: "proposal" | "commit";
   /** Who sent it. */
@@ -62,7 +62,7 @@ export interface AuthorizationRequest {
 
 /** Accepts (true) or rejects (false) a proposal or commit. */
 export type Authorize = (
-  request: AuthorizationRequest,
+  request: AuthorizationCheck,
 ) => boolean | Promise<boolean>;
 
 /**
@@ -77,7 +77,7 @@ export interface ReceiveOptions extends ValidationOptions {
 }
 
 /** The outcome of receiving one message. */
-export type Received =
+export type ReceiveResult =
   | {
     kind: "application";
     data: Uint8Array;
@@ -223,7 +223,7 @@ export async function receiveMessage(
   state: GroupState,
   msg: MLSMessage,
   options: ReceiveOptions = {},
-): Promise<Received> {
+): Promise<ReceiveResult> {
   requireReceivable(state, msg);
   const unprotected = await unprotect(state, msg);
   const auth = unprotected.content;
@@ -262,7 +262,7 @@ async function authorize(
   kind: "proposal" | "commit",
   sender: Sender,
   proposals: SentProposal[],
-  joinerCredential?: AuthorizationRequest["senderCredential"],
+  joinerCredential?: AuthorizationCheck["senderCredential"],
 ): Promise<void> {
   if (!options.authorize) return;
   const senderCredential = sender.senderType === SenderType.member
@@ -287,7 +287,7 @@ async function receiveProposal(
   state: GroupState,
   auth: AuthenticatedContent,
   options: ReceiveOptions,
-): Promise<Received> {
+): Promise<ReceiveResult> {
   const content = auth.content;
   if (content.contentType !== ContentType.proposal) {
     throw new Error("unreachable");
@@ -316,7 +316,7 @@ async function processCommit(
   state: GroupState,
   auth: AuthenticatedContent,
   options: ReceiveOptions,
-): Promise<Received> {
+): Promise<ReceiveResult> {
   const content = auth.content;
   if (content.contentType !== ContentType.commit) {
     throw new Error("unreachable");

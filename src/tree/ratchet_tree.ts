@@ -50,16 +50,16 @@ export class RatchetTree {
   #nodes: (Node | undefined)[];
   #hashes: (Uint8Array | undefined)[];
   #hashSuite = -1;
-  #res: number[];
+  #resolutionSizes: number[];
   #blankHint = 0;
-  #enc: KeyIndex | undefined;
-  #sig: KeyIndex | undefined;
+  #encryptionKeyIndex: KeyIndex | undefined;
+  #signatureKeyIndex: KeyIndex | undefined;
   #creds: CredentialStats | undefined;
 
   private constructor(nodes: (Node | undefined)[]) {
     this.#nodes = nodes;
     this.#hashes = new Array(nodes.length);
-    this.#res = new Array(nodes.length).fill(-1);
+    this.#resolutionSizes = new Array(nodes.length).fill(-1);
   }
 
   /**
@@ -196,10 +196,10 @@ export class RatchetTree {
     t.#nodes = this.#nodes.slice();
     t.#hashes = this.#hashes.slice();
     t.#hashSuite = this.#hashSuite;
-    t.#res = this.#res.slice();
+    t.#resolutionSizes = this.#resolutionSizes.slice();
     t.#blankHint = this.#blankHint;
-    t.#enc = this.#enc?.fork();
-    t.#sig = this.#sig?.fork();
+    t.#encryptionKeyIndex = this.#encryptionKeyIndex?.fork();
+    t.#signatureKeyIndex = this.#signatureKeyIndex?.fork();
     t.#creds = this.#creds && {
       used: new Map(this.#creds.used),
       unsupported: new Map(this.#creds.unsupported),
@@ -327,7 +327,7 @@ export class RatchetTree {
       const w = (this.#nodes.length - 1) / 2;
       this.#nodes.length = w;
       this.#hashes.length = w;
-      this.#res.length = w;
+      this.#resolutionSizes.length = w;
       this.#blankHint = Math.min(this.#blankHint, (w + 1) / 2);
     }
   }
@@ -337,9 +337,9 @@ export class RatchetTree {
     this.#nodes.length = 2 * w + 1;
     this.#nodes.fill(undefined, w);
     this.#hashes.length = 2 * w + 1;
-    this.#res.length = 2 * w + 1;
-    this.#res.fill(0, w + 1);
-    this.#res[w] = -1;
+    this.#resolutionSizes.length = 2 * w + 1;
+    this.#resolutionSizes.fill(0, w + 1);
+    this.#resolutionSizes[w] = -1;
   }
 
   #requireMember(i: LeafIndex): void {
@@ -357,13 +357,13 @@ export class RatchetTree {
   // the first ancestor already invalidated.
   #touch(x: NodeIndex): void {
     this.#hashes[x] = undefined;
-    this.#res[x] = -1;
+    this.#resolutionSizes[x] = -1;
     const r = this.root;
     while (x !== r) {
       x = parentOf(x);
-      if (this.#hashes[x] === undefined && this.#res[x] < 0) break;
+      if (this.#hashes[x] === undefined && this.#resolutionSizes[x] < 0) break;
       this.#hashes[x] = undefined;
-      this.#res[x] = -1;
+      this.#resolutionSizes[x] = -1;
     }
   }
 
@@ -443,7 +443,7 @@ export class RatchetTree {
 
   /** The length of `resolution(x)`, cached per node. */
   resolutionSize(x: NodeIndex): number {
-    const s = this.#res[x];
+    const s = this.#resolutionSizes[x];
     if (s >= 0) return s;
     const n = this.#nodes[x];
     let v: number;
@@ -453,7 +453,7 @@ export class RatchetTree {
         : 1;
     } else if (isLeaf(x)) v = 0;
     else v = this.resolutionSize(left(x)) + this.resolutionSize(right(x));
-    this.#res[x] = v;
+    this.#resolutionSizes[x] = v;
     return v;
   }
 
@@ -607,19 +607,19 @@ export class RatchetTree {
   /** The leaf whose signature key is `key`, if any. */
   findLeafBySignatureKey(key: Uint8Array): LeafIndex | undefined {
     this.#buildIndexes();
-    return this.#sig!.get(toHex(key));
+    return this.#signatureKeyIndex!.get(toHex(key));
   }
 
   /** The node (leaf or parent) whose HPKE public key is `key`, if any. */
   findNodeByEncryptionKey(key: Uint8Array): NodeIndex | undefined {
     this.#buildIndexes();
-    return this.#enc!.get(toHex(key));
+    return this.#encryptionKeyIndex!.get(toHex(key));
   }
 
   #buildIndexes(): void {
-    if (this.#enc) return;
-    this.#enc = new KeyIndex();
-    this.#sig = new KeyIndex();
+    if (this.#encryptionKeyIndex) return;
+    this.#encryptionKeyIndex = new KeyIndex();
+    this.#signatureKeyIndex = new KeyIndex();
     for (let x = 0; x < this.#nodes.length; x++) {
       this.#index(x, this.#nodes[x]);
     }
@@ -677,22 +677,28 @@ export class RatchetTree {
     if (this.#creds && n?.nodeType === NodeType.leaf) {
       this.#countLeaf(n.leafNode, 1);
     }
-    if (!this.#enc || n === undefined) return;
+    if (!this.#encryptionKeyIndex || n === undefined) return;
     if (n.nodeType === NodeType.leaf) {
-      this.#enc.set(toHex(n.leafNode.encryptionKey), x);
-      this.#sig!.set(toHex(n.leafNode.signatureKey), x >>> 1);
-    } else this.#enc.set(toHex(n.parentNode.encryptionKey), x);
+      this.#encryptionKeyIndex.set(toHex(n.leafNode.encryptionKey), x);
+      this.#signatureKeyIndex!.set(toHex(n.leafNode.signatureKey), x >>> 1);
+    } else this.#encryptionKeyIndex.set(toHex(n.parentNode.encryptionKey), x);
   }
 
   #unindex(x: NodeIndex, n: Node | undefined): void {
     if (this.#creds && n?.nodeType === NodeType.leaf) {
       this.#countLeaf(n.leafNode, -1);
     }
-    if (!this.#enc || n === undefined) return;
+    if (!this.#encryptionKeyIndex || n === undefined) return;
     if (n.nodeType === NodeType.leaf) {
-      this.#enc.deleteIf(toHex(n.leafNode.encryptionKey), x);
-      this.#sig!.deleteIf(toHex(n.leafNode.signatureKey), x >>> 1);
-    } else this.#enc.deleteIf(toHex(n.parentNode.encryptionKey), x);
+      this.#encryptionKeyIndex.deleteIf(toHex(n.leafNode.encryptionKey), x);
+      this.#signatureKeyIndex!.deleteIf(
+        toHex(n.leafNode.signatureKey),
+        x >>> 1,
+      );
+    } else {this.#encryptionKeyIndex.deleteIf(
+        toHex(n.parentNode.encryptionKey),
+        x,
+      );}
   }
 }
 

@@ -10,7 +10,7 @@ import { joinExternal } from "../../src/group/external_join.ts";
 import { groupInfoFor } from "../../src/group/group_info.ts";
 import { propose, proposeUpdate } from "../../src/group/propose.ts";
 import {
-  type AuthorizationRequest,
+  type AuthorizationCheck,
   type Authorize,
   receiveMessage,
 } from "../../src/group/receive.ts";
@@ -41,7 +41,7 @@ const nameOf = (c: Credential | undefined) =>
  */
 function policy(
   receiver: GroupState,
-  log: AuthorizationRequest[] = [],
+  log: AuthorizationCheck[] = [],
 ): Authorize {
   return (req) => {
     log.push(req);
@@ -76,7 +76,7 @@ for (const suite of SUITES) {
         const commit = await createCommit(b, {
           proposals: [{ proposalType: 3, removed: 2 }],
         });
-        const log: AuthorizationRequest[] = [];
+        const log: AuthorizationCheck[] = [];
         await rejectsWith(
           receiveMessage(a, wire(commit.message), {
             authorize: policy(a, log),
@@ -127,7 +127,7 @@ for (const suite of SUITES) {
         const [a, b, , d] = g.states;
         const epoch = a.context.epoch;
         const p = await propose(b, { proposalType: 3, removed: 2 });
-        const log: AuthorizationRequest[] = [];
+        const log: AuthorizationCheck[] = [];
         await rejectsWith(
           receiveMessage(a, wire(p.message), { authorize: policy(a, log) }),
           "unauthorized",
@@ -170,9 +170,9 @@ for (const suite of SUITES) {
 
       await t.step("allowed actions go through", async () => {
         const g = await groupOf(cs, names, config);
-        const log: AuthorizationRequest[] = [];
+        const log: AuthorizationCheck[] = [];
         const opts = (s: GroupState) => ({
-          authorize: async (req: AuthorizationRequest) => {
+          authorize: async (req: AuthorizationCheck) => {
             await Promise.resolve(); // an asynchronous policy
             return policy(s, log)(req);
           },
@@ -248,7 +248,7 @@ for (const suite of SUITES) {
           credential: mallory.credential,
           signer: mallory.signer,
         });
-        const log: AuthorizationRequest[] = [];
+        const log: AuthorizationCheck[] = [];
         for (const s of g.states) {
           await rejectsWith(
             receiveMessage(s, wire(ext.message), { authorize: policy(s, log) }),
