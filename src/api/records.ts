@@ -52,6 +52,25 @@ export const pendingKey = (groupId: string, clientId: string): string =>
 /** `head/<groupId>/<clientId>` */
 export const headKey = (groupId: string, clientId: string): string =>
   `head/${groupId}/${clientId}`;
+/** `ratchets/<groupId>/<clientId>`: the base ratchets record. */
+export const ratchetsKey = (groupId: string, clientId: string): string =>
+  `ratchets/${groupId}/${clientId}`;
+/** `ratchets/<groupId>/<clientId>/`: the prefix of the ratchet deltas. */
+export const ratchetsPrefix = (groupId: string, clientId: string): string =>
+  `ratchets/${groupId}/${clientId}/`;
+/** `tree/<groupId>/<clientId>`: the base tree record. */
+export const treeKey = (groupId: string, clientId: string): string =>
+  `tree/${groupId}/${clientId}`;
+/** `tree/<groupId>/<clientId>/`: the prefix of the tree deltas. */
+export const treePrefix = (groupId: string, clientId: string): string =>
+  `tree/${groupId}/${clientId}/`;
+/** `tree/<groupId>/<clientId>/<gen>/<seq>`: a tree delta record. */
+export const treeDeltaKey = (
+  groupId: string,
+  clientId: string,
+  gen: number,
+  seq: number,
+): string => `tree/${groupId}/${clientId}/${gen}/${seq}`;
 
 /** A stored identity's public part. */
 export interface IdentityRecord {

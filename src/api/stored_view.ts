@@ -79,6 +79,8 @@ async function readViewParts(
     env.ratchetRecordLimit,
     loaded.deltas,
     token,
+    false,
+    loaded.tree,
   );
   return { state: loaded.state, pending, store };
 }
