@@ -49,7 +49,7 @@ export function pendingCommit(
     commit: out.commit,
     welcome: out.welcome,
     groupInfo: out.groupInfo,
-    state: serializeWhole(c.state, clientId),
+    state: serializeWhole(c.state, clientId, base),
     summary: leafSummary(c.summary),
   };
   return { record, state: c.state };
@@ -68,8 +68,12 @@ export function withPendingState(
   pending: PendingCommit,
   state: GroupState,
   clientId: string,
+  base: GroupState,
 ): PendingCommit {
-  const record = { ...pending.record, state: serializeWhole(state, clientId) };
+  const record = {
+    ...pending.record,
+    state: serializeWhole(state, clientId, base),
+  };
   return { record, state };
 }
 
@@ -100,10 +104,14 @@ export async function readPendingCommit(
   bytes: Uint8Array,
   provider: CryptoProvider,
   signer: SignaturePrivateKey,
+  current: GroupState,
 ): Promise<PendingCommit> {
   const record = pendingRecord.decode(bytes);
+  // A format 3 state's tree is a delta against the tree of the epoch the
+  // commit was made in: the current one.
+  const base = record.epoch === current.context.epoch ? current : undefined;
   return {
     record,
-    state: await deserializeWhole(record.state, provider, signer),
+    state: await deserializeWhole(record.state, provider, signer, base),
   };
 }

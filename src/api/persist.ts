@@ -497,21 +497,46 @@ function wipeTreeState(t: SecretTreeState): void {
   for (const l of t.leaves.values()) wipeLeaf(l);
 }
 
-/** Serializes a state without ratchet split (for pending commits). */
+/**
+ * Serializes a state without ratchet split (for pending commits). With
+ * `base` (the stored state the pending commit was made on), the tree is
+ * stored as a delta against `base`'s tree (format 3): what the commit
+ * changed, not the whole tree.
+ */
 export function serializeWhole(
   state: GroupState,
   clientId: string,
+  base?: GroupState,
 ): Uint8Array {
-  return serializeGroupState(state, { signerRef: utf8Encode(clientId) });
+  return serializeGroupState(state, {
+    signerRef: utf8Encode(clientId),
+    ...(base ? { tree: { base: storedTree(base.cs, base.tree) } } : {}),
+  });
 }
 
-/** Loads a state written by {@link serializeWhole}. */
+/**
+ * Loads a state written by {@link serializeWhole}; `base` is the stored
+ * state it was made on, whose tree a format 3 state's tree applies to.
+ */
 export function deserializeWhole(
   bytes: Uint8Array,
   provider: CryptoProvider,
   signer: SignaturePrivateKey,
+  base?: GroupState,
 ): Promise<GroupState> {
-  return deserializeGroupState(bytes, provider, { signer });
+  return deserializeGroupState(bytes, provider, {
+    signer,
+    tree: (ref) => {
+      if (ref || !base) {
+        throw new MlsError(
+          "invalid_state_format",
+          "a pending state's tree must be a delta against the current one",
+          "GroupState.tree",
+        );
+      }
+      return storedTree(base.cs, base.tree);
+    },
+  });
 }
 
 // ---- tree records ---------------------------------------------------------

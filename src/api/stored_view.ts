@@ -71,7 +71,8 @@ async function readViewParts(
   );
   if (!loaded) return null;
   const p = await getBytes(env.storage, pendingKey(groupId, clientId));
-  const pending = p && await readPendingCommit(p, env.provider, signer);
+  const pending = p &&
+    await readPendingCommit(p, env.provider, signer, loaded.state);
   const store = new ViewStore(
     env.storage,
     groupId,
