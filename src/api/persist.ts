@@ -17,7 +17,19 @@
  *   `optional<LeafRatchets>` or `optional<opaque secret<V>>` (absent: the
  *   entry was deleted, so that the base's value is not resurrected).
  *
- * A full write stores a base record of a new generation, which makes every
+ * - `tree/<groupId>/<clientId>`: the base tree record,
+ *   `struct { uint8 version = 1; uint32 gen; TreeBase base; }`, and
+ *   `tree/<groupId>/<clientId>/<gen>/<seq>`: tree delta records
+ *   (`TreeDelta`, `group/stored_tree.ts`), each what one full write changed
+ *   in the tree since the previous one. The group record (state format 3)
+ *   names `gen` and `seq`; loading reads the base and deltas `1..seq`. A
+ *   full write stores a delta (nothing if the tree did not change) while
+ *   the chain is shorter than {@link MAX_TREE_DELTAS} and its deltas total
+ *   at most half the base, else a new base of generation `gen + 1`, deleting
+ *   the old deltas in the same batch. A group record of format 1 or 2 (the
+ *   tree inside) loads too; the next full write then stores a base.
+ *
+ * A full write stores a base ratchets record of a new generation, which makes every
  * delta record of older generations obsolete at once: loading ignores
  * them, and they are deleted a few per later write ({@link MAX_STALE_DELETES}),
  * so that no batch grows with the number of senders (Deno KV allows 100 keys

@@ -11,6 +11,9 @@
  * - `pending/<groupId>/<clientId>`: {@link PendingRecord}
  * - `ratchets/<groupId>/<clientId>` and the delta records under
  *   `ratchets/<groupId>/<clientId>/`: the secret trees (see `persist.ts`)
+ * - `tree/<groupId>/<clientId>` and the delta records
+ *   `tree/<groupId>/<clientId>/<gen>/<seq>`: the ratchet tree of a group
+ *   record of state format 3 (see `persist.ts`)
  * - `head/<groupId>/<clientId>`: a random token rewritten by every write of
  *   the group state, which writes expect unchanged (see `writer_guard.ts`)
  *

@@ -74,6 +74,25 @@
  * tree (2n − 1 hashes). Version 1 (the same without `tree_hashes`) is still
  * read.
  *
+ * ## Layout (version 3): the tree stored apart
+ *
+ * Written only with the `tree` option (the Web API's records): the same as
+ * version 2, but the `tree` field is a `TreeRef` and there is no trailing
+ * `tree_hashes` (the tree records carry them):
+ *
+ * ```text
+ * struct { uint8 kind; select (kind) {
+ *   case 1: uint32 gen; uint32 seq;    // base record `gen` + deltas 1..seq
+ *   case 2: TreeDelta delta; } }       // against a tree the loader gives
+ *   TreeRef;
+ * ```
+ *
+ * `TreeDelta` and the base record body `TreeBase` are in `stored_tree.ts`,
+ * where the records live is in `api/persist.ts`. Kind 1 lets a commit store
+ * only what it changed in the tree (one delta record) next to this record,
+ * whose size then no longer grows with the group; kind 2 stores a pending
+ * commit's next-epoch tree against the current one.
+ *
  * The parts are in `state_codec.ts`. A later, incompatible layout gets a
  * new version number; this module refuses versions it does not know with
  * `unsupported_state_version`. Malformed input fails with an
