@@ -12,7 +12,16 @@ import {
 } from "../../mod.ts";
 import { defaultProvider } from "../../providers/mod.ts";
 import { loadState, MAX_TREE_DELTAS } from "../../src/api/persist.ts";
-import { groupKey, treeKey, treePrefix } from "../../src/api/records.ts";
+import {
+  groupKey,
+  pendingKey,
+  treeKey,
+  treePrefix,
+} from "../../src/api/records.ts";
+import { readPendingCommit } from "../../src/api/pending_commit.ts";
+import { encode } from "../../src/codec/codec.ts";
+import { ratchetTreeCodec } from "../../src/messages/ratchet_tree.ts";
+import type { GroupState } from "../../src/group/state.ts";
 import { serializeGroupState } from "../../src/group/serialize.ts";
 import { RatchetTree } from "../../src/tree/ratchet_tree.ts";
 import { bytesEqual, utf8Encode } from "../../src/util/bytes.ts";
@@ -85,6 +94,11 @@ async function loaded(storage: Storage, v: GroupView) {
     signer,
   );
   return l!.state;
+}
+
+/** The encoded ratchet tree of `s`. */
+function encodeTree(s: GroupState): Uint8Array {
+  return encode(ratchetTreeCodec, s.tree.toNodes());
 }
 
 /** `a` and `b` are the same member's state: same keys, same tree. */
@@ -170,4 +184,29 @@ Deno.test("tree records: a format 2 group record (tree inside) still loads", asy
   assert.ok(await storage.get(treeKey(v.groupId, v.clientId)));
   const third = (await new MLS({ storage }).groupGet(v.groupId, v.clientId))!;
   await sameState(views[1], third);
+});
+
+Deno.test("pending record: the next epoch's tree and the GroupInfo's tree are not stored twice, and read back whole", async () => {
+  const { storage, views } = await group(40, 2);
+  const a = views[1];
+  const out = await a.update();
+  const key = pendingKey(a.groupId, a.clientId);
+  const bytes = (await storage.get(key)) as Uint8Array;
+  assert.equal(bytes[0], 3);
+  // Less than the GroupInfo with its tree: neither the state's tree nor the
+  // GroupInfo's ratchet_tree extension is in the record.
+  assert.ok(bytes.length < out.groupInfo.length, `${bytes.length} bytes`);
+  const current = await loaded(storage, a);
+  const signer = (await storage.get(`signer/${a.clientId}`)) as Uint8Array;
+  const p = await readPendingCommit(bytes, defaultProvider(), signer, current);
+  assert.ok(bytesEqual(p.record.groupInfo, out.groupInfo));
+  assert.ok(bytesEqual(p.record.commit, out.commit));
+  assert.equal(p.record.groupInfoTreeOmitted, undefined);
+  assert.ok(bytesEqual(encodeTree(p.state), out.ratchetTree));
+  // And through the API after a restart.
+  const a2 = (await new MLS({ storage }).groupGet(a.groupId, a.clientId))!;
+  assert.ok(a2.hasPendingCommit);
+  assert.equal((await a2.receive(out)).type, "commit");
+  assert.equal((await views[0].receive(out)).type, "commit");
+  await sameState(views[0], a2);
 });
