@@ -25,9 +25,11 @@
  *   names `gen` and `seq`; loading reads the base and deltas `1..seq`. A
  *   full write stores a delta (nothing if the tree did not change) while
  *   the chain is shorter than {@link MAX_TREE_DELTAS} and its deltas total
- *   at most half the base, else a new base of generation `gen + 1`, deleting
- *   the old deltas in the same batch. A group record of format 1 or 2 (the
- *   tree inside) loads too; the next full write then stores a base.
+ *   at most half the base, else a new base of generation `gen + 1`, which
+ *   makes the deltas of older generations obsolete: loading ignores them,
+ *   and full writes delete them, {@link MAX_TREE_STALE_DELETES} at a time.
+ *   A group record of format 1 or 2 (the tree inside) loads too; the next
+ *   full write then stores a base.
  *
  * A full write stores a base ratchets record of a new generation, which makes every
  * delta record of older generations obsolete at once: loading ignores
@@ -84,6 +86,7 @@ import {
   ratchetsPrefix,
   treeDeltaKey,
   treeKey,
+  treePrefix,
 } from "./records.ts";
 import type {
   CryptoProvider,
@@ -422,6 +425,8 @@ export interface LoadedState {
   deltas: DeltaKeys;
   /** The stored tree records (version 3 state), or none (older ones). */
   tree: TreeChain | undefined;
+  /** Tree delta records of other generations: obsolete, to delete. */
+  staleTree: string[];
 }
 
 /**
@@ -501,6 +506,7 @@ export async function loadState(
     },
     deltas,
     tree: chain,
+    staleTree: await staleTreeDeltas(storage, groupId, clientId, chain),
   };
 }
 
@@ -555,10 +561,25 @@ export function deserializeWhole(
 
 /**
  * How many tree delta records a state's tree may have on top of its base
- * record: a full write past it stores a new base (and deletes them all in
- * the same batch, within Deno KV's 100 keys).
+ * record: a full write past it stores a new base. Loading reads at most
+ * this many deltas.
  */
-export const MAX_TREE_DELTAS = 32;
+export const MAX_TREE_DELTAS = 64;
+
+/**
+ * How many obsolete tree delta records (of older generations) one full
+ * write deletes at most: with the ratchets' deletions, every batch stays
+ * within Deno KV's 100 keys.
+ */
+export const MAX_TREE_STALE_DELETES = 16;
+
+/** The generation of a tree delta key under `prefix` (NaN if malformed). */
+export function treeDeltaGen(prefix: string, key: string): number {
+  const m = /^(0|[1-9][0-9]{0,9})\/(0|[1-9][0-9]{0,9})$/.exec(
+    key.slice(prefix.length),
+  );
+  return m && key.startsWith(prefix) ? Number(m[1]) : NaN;
+}
 
 /** What is stored of a state's tree: a base record and a chain of deltas. */
 export interface TreeChain {
@@ -640,13 +661,15 @@ export interface TreeWrites {
   ref: TreeRef;
   /** The chain once stored. */
   next: TreeChain;
+  /** Delta records made obsolete (by a new base), to delete later. */
+  obsolete: string[];
 }
 
 /**
  * The writes that store `state`'s tree on top of `chain`: a delta record of
  * what changed (nothing when nothing did) while the chain stays short and
  * its deltas under half its base; else a base record of the generation
- * after `chain`'s (or `gen`), deleting `chain`'s deltas.
+ * after `chain`'s (or `gen`), which makes `chain`'s deltas obsolete.
  */
 export function treeWrites(
   state: GroupState,
@@ -665,6 +688,7 @@ export function treeWrites(
         writes: [],
         ref: { gen: chain.gen, seq: chain.seq },
         next: chain,
+        obsolete: [],
       };
     }
     const value = encode(treeDeltaCodec, delta);
@@ -682,19 +706,34 @@ export function treeWrites(
           tree: next,
           deltaBytes: chain.deltaBytes + value.length,
         },
+        obsolete: [],
       };
     }
   }
   const g = chain ? (chain.gen + 1) % 0x100000000 : gen;
   const tree = storedTree(state.cs, state.tree);
   const value = encodeTreeBase(g, tree);
-  const writes: StorageWrite[] = [{ key: treeKey(groupId, clientId), value }];
+  const obsolete: string[] = [];
   for (let k = 1; chain && k <= chain.seq; k++) {
-    writes.push({ key: treeDeltaKey(groupId, clientId, chain.gen, k) });
+    obsolete.push(treeDeltaKey(groupId, clientId, chain.gen, k));
   }
   return {
-    writes,
+    writes: [{ key: treeKey(groupId, clientId), value }],
     ref: { gen: g, seq: 0 },
     next: { gen: g, seq: 0, tree, baseBytes: value.length, deltaBytes: 0 },
+    obsolete,
   };
+}
+
+/** The tree delta records stored of other generations than `chain`'s. */
+async function staleTreeDeltas(
+  storage: Storage,
+  groupId: string,
+  clientId: string,
+  chain: TreeChain | undefined,
+): Promise<string[]> {
+  const prefix = treePrefix(groupId, clientId);
+  return (await storage.list(prefix)).filter((k) =>
+    treeDeltaGen(prefix, k) !== chain?.gen
+  );
 }

@@ -82,6 +82,7 @@ async function readViewParts(
     token,
     false,
     loaded.tree,
+    { keys: loaded.staleTree, maxGen: 0 },
   );
   return { state: loaded.state, pending, store };
 }

@@ -15,6 +15,7 @@ import {
   type DeltaKeys,
   listDeltas,
   MAX_STALE_DELETES,
+  MAX_TREE_STALE_DELETES,
   nextGen,
   ratchetDeltaWrites,
   ratchetsKey,
@@ -22,6 +23,7 @@ import {
   ratchetsWrite,
   stateWrites,
   type TreeChain,
+  treeDeltaGen,
   treeWrites,
 } from "./persist.ts";
 import {
@@ -165,8 +167,8 @@ export class ViewStore {
     const keys = await storage.list(prefix);
     let maxGen = 0;
     for (const k of keys) {
-      const gen = Number(k.slice(prefix.length).split("/")[0]);
-      if (Number.isSafeInteger(gen) && gen > maxGen) maxGen = gen;
+      const gen = treeDeltaGen(prefix, k);
+      if (gen > maxGen) maxGen = gen;
     }
     return new ViewStore(
       storage,
@@ -233,7 +235,7 @@ export class ViewStore {
       this.#tree,
       this.#firstTreeGen,
     );
-    const stale = this.#staleTree.slice(0, MAX_STALE_DELETES);
+    const stale = this.#staleTree.slice(0, MAX_TREE_STALE_DELETES);
     const w = this.#withNewGeneration(
       [
         ...stateWrites(
@@ -253,8 +255,14 @@ export class ViewStore {
       writes: w.writes,
       stored: () => {
         w.stored();
+        const prefix = this.keys.treeDeltas;
         this.#tree = t.next;
-        this.#staleTree = this.#staleTree.slice(stale.length);
+        // Keys of the new generation (none but after a wrap) are current.
+        this.#staleTree = [
+          ...this.#staleTree.slice(stale.length),
+          ...t.obsolete,
+        ]
+          .filter((k) => treeDeltaGen(prefix, k) !== t.next.gen);
       },
     };
   }

@@ -210,3 +210,35 @@ Deno.test("pending record: the next epoch's tree and the GroupInfo's tree are no
   assert.equal((await views[0].receive(out)).type, "commit");
   await sameState(views[0], a2);
 });
+
+Deno.test("tree records: deltas a new base made obsolete are deleted by later writes, also after a reload", async () => {
+  const { storage, views } = await group(24, 3);
+  const v = views[2];
+  const prefix = treePrefix(v.groupId, v.clientId);
+  const baseGen = async () => {
+    const b = (await storage.get(treeKey(v.groupId, v.clientId))) as Uint8Array;
+    return new DataView(b.buffer, b.byteOffset).getUint32(1);
+  };
+  const gen0 = await baseGen();
+  let i = 0;
+  while (await baseGen() === gen0) {
+    await update(views, i++ % 2);
+    assert.ok(i <= MAX_TREE_DELTAS + 1, "no new base");
+  }
+  // The base record and the obsolete deltas are one generation apart.
+  const gen1 = await baseGen();
+  const stale = (await storage.list(prefix)).filter((k) =>
+    k.startsWith(`${prefix}${gen0}/`)
+  );
+  assert.ok(stale.length > 0);
+  // A reloaded view finds them and deletes them with its next writes.
+  const mls = new MLS({ storage });
+  const again = (await mls.groupGet(v.groupId, v.clientId))!;
+  const rest = [views[0], views[1], again];
+  for (let k = 0; k < Math.ceil(stale.length / 16) + 1; k++) {
+    await update(rest, k % 2);
+  }
+  const left = await storage.list(prefix);
+  assert.deepEqual(left.filter((k) => !k.startsWith(`${prefix}${gen1}/`)), []);
+  await sameState(views[0], again);
+});
