@@ -534,7 +534,12 @@ export class GroupView {
       // The pending state carries the setting into the next epoch.
       const p = this.#pending;
       const pending = p &&
-        withPendingState(p, withFormat(p.state), this.clientId);
+        withPendingState(
+          p,
+          withFormat(p.state),
+          this.clientId,
+          withFormat(this.#state),
+        );
       await this.#viewState.storeState(withFormat(this.#state), pending);
     });
   }

@@ -17,7 +17,21 @@
  *   `optional<LeafRatchets>` or `optional<opaque secret<V>>` (absent: the
  *   entry was deleted, so that the base's value is not resurrected).
  *
- * A full write stores a base record of a new generation, which makes every
+ * - `tree/<groupId>/<clientId>`: the base tree record,
+ *   `struct { uint8 version = 1; uint32 gen; TreeBase base; }`, and
+ *   `tree/<groupId>/<clientId>/<gen>/<seq>`: tree delta records
+ *   (`TreeDelta`, `group/stored_tree.ts`), each what one full write changed
+ *   in the tree since the previous one. The group record (state format 3)
+ *   names `gen` and `seq`; loading reads the base and deltas `1..seq`. A
+ *   full write stores a delta (nothing if the tree did not change) while
+ *   the chain is shorter than {@link MAX_TREE_DELTAS} and its deltas total
+ *   at most half the base, else a new base of generation `gen + 1`, which
+ *   makes the deltas of older generations obsolete: loading ignores them,
+ *   and full writes delete them, {@link MAX_TREE_STALE_DELETES} at a time.
+ *   A group record of format 1 or 2 (the tree inside) loads too; the next
+ *   full write then stores a base.
+ *
+ * A full write stores a base ratchets record of a new generation, which makes every
  * delta record of older generations obsolete at once: loading ignores
  * them, and they are deleted a few per later write ({@link MAX_STALE_DELETES}),
  * so that no batch grows with the number of senders (Deno KV allows 100 keys
@@ -30,6 +44,7 @@
 import {
   type Codec,
   decode,
+  encode,
   opaque,
   optional,
   struct,
@@ -41,7 +56,17 @@ import { MlsError } from "../errors.ts";
 import {
   deserializeGroupState,
   serializeGroupState,
+  type TreeRef,
 } from "../group/serialize.ts";
+import { treeBaseCodec, treeDeltaCodec } from "../group/state_codec.ts";
+import {
+  applyTreeDelta,
+  fromTreeBase,
+  type StoredTree,
+  storedTree,
+  treeBaseWire,
+  treeDelta,
+} from "../group/stored_tree.ts";
 import type { GroupState } from "../group/state.ts";
 import {
   type LeafRatchets,
@@ -56,6 +81,13 @@ import {
 } from "../schedule/secret_tree_codec.ts";
 import { root } from "../tree/tree_math.ts";
 import { Writer } from "../codec/writer.ts";
+import {
+  ratchetsKey,
+  ratchetsPrefix,
+  treeDeltaKey,
+  treeKey,
+  treePrefix,
+} from "./records.ts";
 import type {
   CryptoProvider,
   SignaturePrivateKey,
@@ -67,19 +99,13 @@ import {
   type StorageWrite,
 } from "./storage/storage.ts";
 
-/** `ratchets/<groupId>/<clientId>` */
-export const ratchetsKey = (groupId: string, clientId: string): string =>
-  `ratchets/${groupId}/${clientId}`;
+export { ratchetsKey, ratchetsPrefix } from "./records.ts";
 
 /** @internal */
 export interface EpochRatchets {
   epoch: bigint;
   tree: SecretTreeState;
 }
-
-/** `ratchets/<groupId>/<clientId>/`: the prefix of the delta records. */
-export const ratchetsPrefix = (groupId: string, clientId: string): string =>
-  `ratchets/${groupId}/${clientId}/`;
 
 /**
  * How many current delta records a view lets accumulate before its next
@@ -193,11 +219,15 @@ export function stateWrites(
   groupId: string,
   clientId: string,
   gen?: number,
+  tree?: TreeRef,
 ): StorageWrite[] {
   return [
     {
       key,
-      value: serializeGroupState(state, { signerRef: utf8Encode(clientId) }),
+      value: serializeGroupState(state, {
+        signerRef: utf8Encode(clientId),
+        ...(tree ? { tree: { ref: tree } } : {}),
+      }),
     },
     ratchetsWrite(state, groupId, clientId, gen),
   ];
@@ -393,6 +423,10 @@ export interface LoadedState {
   state: GroupState;
   /** The delta records found. */
   deltas: DeltaKeys;
+  /** The stored tree records (version 3 state), or none (older ones). */
+  tree: TreeChain | undefined;
+  /** Tree delta records of other generations: obsolete, to delete. */
+  staleTree: string[];
 }
 
 /**
@@ -410,7 +444,21 @@ export async function loadState(
 ): Promise<LoadedState | undefined> {
   const bytes = await getBytes(storage, key);
   if (!bytes) return undefined;
-  const state = await deserializeGroupState(bytes, provider, { signer });
+  let chain: TreeChain | undefined;
+  const state = await deserializeGroupState(bytes, provider, {
+    signer,
+    tree: async (ref) => {
+      if (!ref) {
+        throw new MlsError(
+          "invalid_state_format",
+          "a group record refers to no tree",
+          "GroupState.tree",
+        );
+      }
+      chain = await loadTree(storage, groupId, clientId, ref);
+      return chain.tree;
+    },
+  });
   const r = await getBytes(storage, ratchetsKey(groupId, clientId));
   let rec: BaseRatchetsRecord | undefined;
   if (r) {
@@ -457,6 +505,8 @@ export async function loadState(
       })),
     },
     deltas,
+    tree: chain,
+    staleTree: await staleTreeDeltas(storage, groupId, clientId, chain),
   };
 }
 
@@ -465,19 +515,225 @@ function wipeTreeState(t: SecretTreeState): void {
   for (const l of t.leaves.values()) wipeLeaf(l);
 }
 
-/** Serializes a state without ratchet split (for pending commits). */
+/**
+ * Serializes a state without ratchet split (for pending commits). With
+ * `base` (the stored state the pending commit was made on), the tree is
+ * stored as a delta against `base`'s tree (format 3): what the commit
+ * changed, not the whole tree.
+ */
 export function serializeWhole(
   state: GroupState,
   clientId: string,
+  base?: GroupState,
 ): Uint8Array {
-  return serializeGroupState(state, { signerRef: utf8Encode(clientId) });
+  return serializeGroupState(state, {
+    signerRef: utf8Encode(clientId),
+    ...(base ? { tree: { base: storedTree(base.cs, base.tree) } } : {}),
+  });
 }
 
-/** Loads a state written by {@link serializeWhole}. */
+/**
+ * Loads a state written by {@link serializeWhole}; `base` is the stored
+ * state it was made on, whose tree a format 3 state's tree applies to.
+ */
 export function deserializeWhole(
   bytes: Uint8Array,
   provider: CryptoProvider,
   signer: SignaturePrivateKey,
+  base?: GroupState,
 ): Promise<GroupState> {
-  return deserializeGroupState(bytes, provider, { signer });
+  return deserializeGroupState(bytes, provider, {
+    signer,
+    tree: (ref) => {
+      if (ref || !base) {
+        throw new MlsError(
+          "invalid_state_format",
+          "a pending state's tree must be a delta against the current one",
+          "GroupState.tree",
+        );
+      }
+      return storedTree(base.cs, base.tree);
+    },
+  });
+}
+
+// ---- tree records ---------------------------------------------------------
+
+/**
+ * How many tree delta records a state's tree may have on top of its base
+ * record: a full write past it stores a new base. Loading reads at most
+ * this many deltas.
+ */
+export const MAX_TREE_DELTAS = 64;
+
+/**
+ * How many obsolete tree delta records (of older generations) one full
+ * write deletes at most: with the ratchets' deletions, every batch stays
+ * within Deno KV's 100 keys.
+ */
+export const MAX_TREE_STALE_DELETES = 16;
+
+/** The generation of a tree delta key under `prefix` (NaN if malformed). */
+export function treeDeltaGen(prefix: string, key: string): number {
+  const m = /^(0|[1-9][0-9]{0,9})\/(0|[1-9][0-9]{0,9})$/.exec(
+    key.slice(prefix.length),
+  );
+  return m && key.startsWith(prefix) ? Number(m[1]) : NaN;
+}
+
+/** What is stored of a state's tree: a base record and a chain of deltas. */
+export interface TreeChain {
+  /** The base record's generation. */
+  gen: number;
+  /** How many delta records apply on it (`<gen>/1` ... `<gen>/<seq>`). */
+  seq: number;
+  /** The tree they make. */
+  tree: StoredTree;
+  /** Size of the base record. */
+  baseBytes: number;
+  /** Total size of the delta records. */
+  deltaBytes: number;
+}
+
+/** `struct { uint8 version = 1; uint32 gen; TreeBase base; }` */
+function encodeTreeBase(gen: number, t: StoredTree): Uint8Array {
+  const body = encode(treeBaseCodec, treeBaseWire(t));
+  const out = new Uint8Array(5 + body.length);
+  out[0] = 1;
+  new DataView(out.buffer).setUint32(1, gen);
+  out.set(body, 5);
+  return out;
+}
+
+function missing(what: string): MlsError {
+  return new MlsError(
+    "invalid_state_format",
+    `the state's ${what} is missing or of another generation`,
+    "GroupState.tree",
+  );
+}
+
+/**
+ * Loads the tree a version 3 group record refers to: its base record and
+ * its `ref.seq` delta records, a bounded number of reads.
+ */
+export async function loadTree(
+  storage: Storage,
+  groupId: string,
+  clientId: string,
+  ref: TreeRef,
+): Promise<TreeChain> {
+  const keys = [treeKey(groupId, clientId)];
+  for (let k = 1; k <= ref.seq; k++) {
+    keys.push(treeDeltaKey(groupId, clientId, ref.gen, k));
+  }
+  const values = await Promise.all(keys.map((k) => getBytes(storage, k)));
+  const base = values[0];
+  if (!base) throw missing("tree record");
+  const r = new Reader(base);
+  const version = r.u8("TreeRecord.version");
+  if (version !== 1) {
+    throw new MlsError(
+      "unsupported_state_version",
+      `unknown tree record version ${version}`,
+      "TreeRecord.version",
+    );
+  }
+  if (r.u32("TreeRecord.gen") !== ref.gen) throw missing("tree record");
+  let tree = fromTreeBase(treeBaseCodec.decode(r, "TreeRecord.base"));
+  r.end("TreeRecord");
+  let deltaBytes = 0;
+  for (let k = 1; k <= ref.seq; k++) {
+    const v = values[k];
+    if (!v) throw missing(`tree delta ${k}`);
+    deltaBytes += v.length;
+    const field = `TreeDelta[${k}]`;
+    tree = applyTreeDelta(tree, decode(treeDeltaCodec, v, field), field);
+  }
+  return { ...ref, tree, baseBytes: base.length, deltaBytes };
+}
+
+/** The tree records a full write of `state` stores, and what they make. */
+export interface TreeWrites {
+  /** The writes (a delta record, or a base record and deletions). */
+  writes: StorageWrite[];
+  /** What the group record refers to. */
+  ref: TreeRef;
+  /** The chain once stored. */
+  next: TreeChain;
+  /** Delta records made obsolete (by a new base), to delete later. */
+  obsolete: string[];
+}
+
+/**
+ * The writes that store `state`'s tree on top of `chain`: a delta record of
+ * what changed (nothing when nothing did) while the chain stays short and
+ * its deltas under half its base; else a base record of the generation
+ * after `chain`'s (or `gen`), which makes `chain`'s deltas obsolete.
+ */
+export function treeWrites(
+  state: GroupState,
+  groupId: string,
+  clientId: string,
+  chain: TreeChain | undefined,
+  gen: number,
+): TreeWrites {
+  if (chain && chain.seq < MAX_TREE_DELTAS) {
+    const { delta, next } = treeDelta(state.cs, chain.tree, state.tree);
+    const same = delta.hashes.length === 0 &&
+      next.nodes.length === chain.tree.nodes.length &&
+      delta.tree.length === 1 && delta.tree[0].kind === 1;
+    if (same) {
+      return {
+        writes: [],
+        ref: { gen: chain.gen, seq: chain.seq },
+        next: chain,
+        obsolete: [],
+      };
+    }
+    const value = encode(treeDeltaCodec, delta);
+    if (2 * (chain.deltaBytes + value.length) <= chain.baseBytes) {
+      const seq = chain.seq + 1;
+      return {
+        writes: [{
+          key: treeDeltaKey(groupId, clientId, chain.gen, seq),
+          value,
+        }],
+        ref: { gen: chain.gen, seq },
+        next: {
+          ...chain,
+          seq,
+          tree: next,
+          deltaBytes: chain.deltaBytes + value.length,
+        },
+        obsolete: [],
+      };
+    }
+  }
+  const g = chain ? (chain.gen + 1) % 0x100000000 : gen;
+  const tree = storedTree(state.cs, state.tree);
+  const value = encodeTreeBase(g, tree);
+  const obsolete: string[] = [];
+  for (let k = 1; chain && k <= chain.seq; k++) {
+    obsolete.push(treeDeltaKey(groupId, clientId, chain.gen, k));
+  }
+  return {
+    writes: [{ key: treeKey(groupId, clientId), value }],
+    ref: { gen: g, seq: 0 },
+    next: { gen: g, seq: 0, tree, baseBytes: value.length, deltaBytes: 0 },
+    obsolete,
+  };
+}
+
+/** The tree delta records stored of other generations than `chain`'s. */
+async function staleTreeDeltas(
+  storage: Storage,
+  groupId: string,
+  clientId: string,
+  chain: TreeChain | undefined,
+): Promise<string[]> {
+  const prefix = treePrefix(groupId, clientId);
+  return (await storage.list(prefix)).filter((k) =>
+    treeDeltaGen(prefix, k) !== chain?.gen
+  );
 }

@@ -11,6 +11,9 @@
  * - `pending/<groupId>/<clientId>`: {@link PendingRecord}
  * - `ratchets/<groupId>/<clientId>` and the delta records under
  *   `ratchets/<groupId>/<clientId>/`: the secret trees (see `persist.ts`)
+ * - `tree/<groupId>/<clientId>` and the delta records
+ *   `tree/<groupId>/<clientId>/<gen>/<seq>`: the ratchet tree of a group
+ *   record of state format 3 (see `persist.ts`)
  * - `head/<groupId>/<clientId>`: a random token rewritten by every write of
  *   the group state, which writes expect unchanged (see `writer_guard.ts`)
  *
@@ -21,6 +24,8 @@ import {
   type Codec,
   decode,
   encode,
+  enumeration,
+  map,
   opaque,
   optional,
   struct,
@@ -52,6 +57,25 @@ export const pendingKey = (groupId: string, clientId: string): string =>
 /** `head/<groupId>/<clientId>` */
 export const headKey = (groupId: string, clientId: string): string =>
   `head/${groupId}/${clientId}`;
+/** `ratchets/<groupId>/<clientId>`: the base ratchets record. */
+export const ratchetsKey = (groupId: string, clientId: string): string =>
+  `ratchets/${groupId}/${clientId}`;
+/** `ratchets/<groupId>/<clientId>/`: the prefix of the ratchet deltas. */
+export const ratchetsPrefix = (groupId: string, clientId: string): string =>
+  `ratchets/${groupId}/${clientId}/`;
+/** `tree/<groupId>/<clientId>`: the base tree record. */
+export const treeKey = (groupId: string, clientId: string): string =>
+  `tree/${groupId}/${clientId}`;
+/** `tree/<groupId>/<clientId>/`: the prefix of the tree deltas. */
+export const treePrefix = (groupId: string, clientId: string): string =>
+  `tree/${groupId}/${clientId}/`;
+/** `tree/<groupId>/<clientId>/<gen>/<seq>`: a tree delta record. */
+export const treeDeltaKey = (
+  groupId: string,
+  clientId: string,
+  gen: number,
+  seq: number,
+): string => `tree/${groupId}/${clientId}/${gen}/${seq}`;
 
 /** A stored identity's public part. */
 export interface IdentityRecord {
@@ -97,6 +121,11 @@ export interface PendingRecord {
   state: Uint8Array;
   /** What the commit changes; absent in records of format version 1. */
   summary?: PendingSummary;
+  /**
+   * Version 3: `groupInfo` is stored with the data of its `ratchet_tree`
+   * extension left empty, to refill from `state`'s tree when read.
+   */
+  groupInfoTreeOmitted?: boolean;
 }
 
 function versioned<T extends object>(name: string, body: Codec<T>): {
@@ -143,7 +172,9 @@ export const keyPackageRecord: {
   }),
 );
 
-const pendingV1 = struct<Omit<PendingRecord, "summary">>({
+const pendingV1 = struct<
+  Omit<PendingRecord, "summary" | "groupInfoTreeOmitted">
+>({
   epoch: uint64,
   commit: opaque,
   welcome: optional(opaque),
@@ -153,7 +184,9 @@ const pendingV1 = struct<Omit<PendingRecord, "summary">>({
 
 const leaves = vector(uint32);
 
-const pendingV2 = struct<Required<PendingRecord>>({
+const pendingV2 = struct<
+  Required<Omit<PendingRecord, "groupInfoTreeOmitted">>
+>({
   epoch: uint64,
   commit: opaque,
   welcome: optional(opaque),
@@ -166,16 +199,40 @@ const pendingV2 = struct<Required<PendingRecord>>({
   }),
 });
 
+const pendingV3 = struct<Required<PendingRecord>>({
+  epoch: uint64,
+  commit: opaque,
+  welcome: optional(opaque),
+  groupInfo: opaque,
+  state: opaque,
+  summary: struct<PendingSummary>({
+    added: leaves,
+    removed: leaves,
+    updated: leaves,
+  }),
+  groupInfoTreeOmitted: map(
+    enumeration(uint8, [0, 1]),
+    (v) => v === 1,
+    (b) => b ? 1 : 0,
+  ),
+});
+
 /**
- * Encoding of {@link PendingRecord}: version 2 (with the summary) is
- * written; version 1 (without) is still read.
+ * Encoding of {@link PendingRecord}: version 3 (with the summary and
+ * `groupInfoTreeOmitted`) is written when that is set, else version 2 (with
+ * the summary); versions 1 (without) and 2 are still read.
  */
 export const pendingRecord: {
   encode(v: PendingRecord): Uint8Array;
   decode(b: Uint8Array): PendingRecord;
 } = {
   encode: (v) =>
-    v.summary
+    v.summary && v.groupInfoTreeOmitted
+      ? encode(struct({ version: uint8, body: pendingV3 }), {
+        version: 3,
+        body: { ...v, summary: v.summary, groupInfoTreeOmitted: true },
+      })
+      : v.summary
       ? encode(struct({ version: uint8, body: pendingV2 }), {
         version: 2,
         body: { ...v, summary: v.summary },
@@ -189,6 +246,9 @@ export const pendingRecord: {
     const version = b.length > 0 ? b[0] : 1;
     if (version === 2) {
       return decode(struct({ version: uint8, body: pendingV2 }), b, name).body;
+    }
+    if (version === 3) {
+      return decode(struct({ version: uint8, body: pendingV3 }), b, name).body;
     }
     return versioned(name, pendingV1).decode(b);
   },

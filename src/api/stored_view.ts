@@ -71,7 +71,8 @@ async function readViewParts(
   );
   if (!loaded) return null;
   const p = await getBytes(env.storage, pendingKey(groupId, clientId));
-  const pending = p && await readPendingCommit(p, env.provider, signer);
+  const pending = p &&
+    await readPendingCommit(p, env.provider, signer, loaded.state);
   const store = new ViewStore(
     env.storage,
     groupId,
@@ -79,6 +80,9 @@ async function readViewParts(
     env.ratchetRecordLimit,
     loaded.deltas,
     token,
+    false,
+    loaded.tree,
+    { keys: loaded.staleTree, maxGen: 0 },
   );
   return { state: loaded.state, pending, store };
 }

@@ -15,14 +15,24 @@ import {
   type DeltaKeys,
   listDeltas,
   MAX_STALE_DELETES,
+  MAX_TREE_STALE_DELETES,
   nextGen,
   ratchetDeltaWrites,
   ratchetsKey,
   ratchetsPrefix,
   ratchetsWrite,
   stateWrites,
+  type TreeChain,
+  treeDeltaGen,
+  treeWrites,
 } from "./persist.ts";
-import { groupKey, headKey, pendingKey } from "./records.ts";
+import {
+  groupKey,
+  headKey,
+  pendingKey,
+  treeKey,
+  treePrefix,
+} from "./records.ts";
 import {
   getBytes,
   type Storage,
@@ -51,6 +61,10 @@ export interface ViewKeys {
   deltas: string;
   /** The head record: a token rewritten by every write. */
   head: string;
+  /** The base tree record. */
+  tree: string;
+  /** The prefix of the tree delta records. */
+  treeDeltas: string;
 }
 
 /** Up to `n` keys of `from`, oldest first. */
@@ -79,6 +93,12 @@ export class ViewStore {
   #token: Uint8Array | undefined;
   /** The next batch stores a new state: it expects no group record. */
   #expectNoState: boolean;
+  /** The stored tree records (undefined: none yet, an older format). */
+  #tree: TreeChain | undefined;
+  /** Tree deltas an earlier state of the group left, to delete. */
+  #staleTree: string[];
+  /** The generation of the first base tree record, when there is none. */
+  #firstTreeGen: number;
 
   /**
    * @param storage the backend
@@ -89,6 +109,9 @@ export class ViewStore {
    *   {@link ViewStore.open})
    * @param token the head token read with the state
    * @param fresh whether the next batch stores a state where none is
+   * @param tree the stored tree records (from `loadState`)
+   * @param staleTree tree deltas an earlier state left, and the highest
+   *   generation among them
    */
   constructor(
     storage: Storage,
@@ -98,7 +121,12 @@ export class ViewStore {
     deltas: DeltaKeys,
     token: Uint8Array | undefined,
     fresh = false,
+    tree?: TreeChain,
+    staleTree: { keys: string[]; maxGen: number } = { keys: [], maxGen: 0 },
   ) {
+    this.#tree = tree;
+    this.#staleTree = staleTree.keys;
+    this.#firstTreeGen = (staleTree.maxGen + 1) % 0x100000000;
     this.#storage = storage;
     this.#groupId = groupId;
     this.#clientId = clientId;
@@ -112,6 +140,8 @@ export class ViewStore {
       ratchets: ratchetsKey(groupId, clientId),
       deltas: ratchetsPrefix(groupId, clientId),
       head: headKey(groupId, clientId),
+      tree: treeKey(groupId, clientId),
+      treeDeltas: treePrefix(groupId, clientId),
     };
   }
 
@@ -133,6 +163,13 @@ export class ViewStore {
       ? await getBytes(storage, headKey(groupId, clientId))
       : undefined;
     const deltas = await listDeltas(storage, groupId, clientId, 0);
+    const prefix = treePrefix(groupId, clientId);
+    const keys = await storage.list(prefix);
+    let maxGen = 0;
+    for (const k of keys) {
+      const gen = treeDeltaGen(prefix, k);
+      if (gen > maxGen) maxGen = gen;
+    }
     return new ViewStore(
       storage,
       groupId,
@@ -141,6 +178,8 @@ export class ViewStore {
       deltas,
       token,
       !replace,
+      undefined,
+      { keys, maxGen: Math.min(maxGen, 0xfffffffe) },
     );
   }
 
@@ -189,10 +228,43 @@ export class ViewStore {
   /** The writes that store all of `state` (a new epoch, proposals...). */
   fullWrites(state: GroupState): Writes {
     const gen = nextGen(this.#deltas);
-    return this.#withNewGeneration(
-      stateWrites(state, this.keys.group, this.#groupId, this.#clientId, gen),
+    const t = treeWrites(
+      state,
+      this.#groupId,
+      this.#clientId,
+      this.#tree,
+      this.#firstTreeGen,
+    );
+    const stale = this.#staleTree.slice(0, MAX_TREE_STALE_DELETES);
+    const w = this.#withNewGeneration(
+      [
+        ...stateWrites(
+          state,
+          this.keys.group,
+          this.#groupId,
+          this.#clientId,
+          gen,
+          t.ref,
+        ),
+        ...t.writes,
+        ...stale.map((key) => ({ key })),
+      ],
       gen,
     );
+    return {
+      writes: w.writes,
+      stored: () => {
+        w.stored();
+        const prefix = this.keys.treeDeltas;
+        this.#tree = t.next;
+        // Keys of the new generation (none but after a wrap) are current.
+        this.#staleTree = [
+          ...this.#staleTree.slice(stale.length),
+          ...t.obsolete,
+        ]
+          .filter((k) => treeDeltaGen(prefix, k) !== t.next.gen);
+      },
+    };
   }
 
   /**
@@ -234,12 +306,16 @@ export class ViewStore {
    * obsolete for a later state of the group.
    */
   async deleteAll(afterFirst: () => void): Promise<void> {
-    const deltas = await this.#storage.list(this.keys.deltas);
-    const first = BATCH_KEYS - 4;
+    const deltas = [
+      ...await this.#storage.list(this.keys.deltas),
+      ...await this.#storage.list(this.keys.treeDeltas),
+    ];
+    const first = BATCH_KEYS - 5;
     await this.#storage.batch([
       { key: this.keys.group },
       { key: this.keys.pending },
       { key: this.keys.ratchets },
+      { key: this.keys.tree },
       { key: this.keys.head },
       ...deltas.slice(0, first).map((key) => ({ key })),
     ]);

@@ -74,6 +74,25 @@
  * tree (2n − 1 hashes). Version 1 (the same without `tree_hashes`) is still
  * read.
  *
+ * ## Layout (version 3): the tree stored apart
+ *
+ * Written only with the `tree` option (the Web API's records): the same as
+ * version 2, but the `tree` field is a `TreeRef` and there is no trailing
+ * `tree_hashes` (the tree records carry them):
+ *
+ * ```text
+ * struct { uint8 kind; select (kind) {
+ *   case 1: uint32 gen; uint32 seq;    // base record `gen` + deltas 1..seq
+ *   case 2: TreeDelta delta; } }       // against a tree the loader gives
+ *   TreeRef;
+ * ```
+ *
+ * `TreeDelta` and the base record body `TreeBase` are in `stored_tree.ts`,
+ * where the records live is in `api/persist.ts`. Kind 1 lets a commit store
+ * only what it changed in the tree (one delta record) next to this record,
+ * whose size then no longer grows with the group; kind 2 stores a pending
+ * commit's next-epoch tree against the current one.
+ *
  * The parts are in `state_codec.ts`. A later, incompatible layout gets a
  * new version number; this module refuses versions it does not know with
  * `unsupported_state_version`. Malformed input fails with an
@@ -100,10 +119,18 @@ import type {
 } from "../../providers/provider.ts";
 import type { GroupState, PastEpoch } from "./state.ts";
 import {
+  applyTreeDelta,
+  type StoredTree,
+  TREE_HASH_MIN_LEVEL,
+  treeDelta,
+} from "./stored_tree.ts";
+import {
   applyTreeSegments,
   diffTree,
   groupStateCodec,
+  groupStateV3Codec,
   type GroupStateWire,
+  type GroupStateWireV3,
   type PastEpochWire,
   type StoredSigner,
   storedSignerCodec,
@@ -111,11 +138,14 @@ import {
   type TreeHashesWire,
 } from "./state_codec.ts";
 
-/** The format version {@link serializeGroupState} writes. */
+/**
+ * The format version {@link serializeGroupState} writes with its tree in
+ * the record (version 3, with the tree stored apart, needs `tree`).
+ */
 export const GROUP_STATE_VERSION = 2;
 
-/** The lowest tree level whose hashes a stored state keeps. */
-const TREE_HASH_MIN_LEVEL = 4;
+/** The highest format version this module reads. */
+export const MAX_GROUP_STATE_VERSION = 3;
 
 /** `"WMGS"`: webmls group state. */
 const MAGIC = new Uint8Array([0x57, 0x4d, 0x47, 0x53]);
@@ -129,6 +159,20 @@ export interface SerializeOptions {
    * empty reference, when the key is a `CryptoKey`.
    */
   signerRef?: Uint8Array;
+  /**
+   * Store the tree outside the record (version 3): `ref`, a reference the
+   * caller stores the tree under (its tree records, see `stored_tree.ts`),
+   * or `base`, a delta against a tree the loader will give back.
+   */
+  tree?: { ref: TreeRef } | { base: StoredTree };
+}
+
+/** Where a version 3 state's tree is stored: generation and sequence. */
+export interface TreeRef {
+  /** The generation of the base tree record. */
+  gen: number;
+  /** How many delta records apply on it. */
+  seq: number;
 }
 
 /** Options of {@link deserializeGroupState}. */
@@ -142,6 +186,11 @@ export interface DeserializeOptions {
    * seen (one loaded from IndexedDB) is taken as given.
    */
   signer?: SignaturePrivateKey;
+  /**
+   * For a version 3 state: the tree stored under `ref`, or (no `ref`) the
+   * base tree its delta was made against. Required by version 3.
+   */
+  tree?: (ref: TreeRef | undefined) => Promise<StoredTree> | StoredTree;
 }
 
 function storedSigner(
@@ -206,14 +255,26 @@ export function serializeGroupState(
 ): Uint8Array {
   const w = new Writer(4096);
   w.bytes(MAGIC);
-  uint16.encode(w, GROUP_STATE_VERSION);
-  groupStateCodec.encode(w, toWire(state, options));
-  treeHashesCodec.encode(w, {
-    minLevel: TREE_HASH_MIN_LEVEL,
-    entries: state.tree.cachedHashes(state.cs, TREE_HASH_MIN_LEVEL).map((
-      [node, hash],
-    ) => ({ node, hash })),
-  });
+  const wire = toWire(state, options);
+  if (options.tree) {
+    uint16.encode(w, 3);
+    const t = options.tree;
+    groupStateV3Codec.encode(w, {
+      ...wire,
+      tree: "ref" in t
+        ? { kind: 1, ...t.ref }
+        : { kind: 2, delta: treeDelta(state.cs, t.base, state.tree).delta },
+    });
+  } else {
+    uint16.encode(w, GROUP_STATE_VERSION);
+    groupStateCodec.encode(w, wire);
+    treeHashesCodec.encode(w, {
+      minLevel: TREE_HASH_MIN_LEVEL,
+      entries: state.tree.cachedHashes(state.cs, TREE_HASH_MIN_LEVEL).map((
+        [node, hash],
+      ) => ({ node, hash })),
+    });
+  }
   const view = w.finish();
   const out = view.slice();
   view.fill(0);
@@ -238,7 +299,7 @@ function readHeader(
     );
   }
   const version = r.u16("GroupState.version");
-  if (version !== 1 && version !== GROUP_STATE_VERSION) {
+  if (version < 1 || version > MAX_GROUP_STATE_VERSION) {
     throw new MlsError(
       "unsupported_state_version",
       `group state format version ${version} is not supported`,
@@ -254,14 +315,23 @@ function readHeader(
  */
 function decodeWire(
   bytes: Uint8Array,
-): { wire: GroupStateWire; hashes?: TreeHashesWire } {
+): {
+  wire: GroupStateWire | GroupStateWireV3;
+  version: number;
+  hashes?: TreeHashesWire;
+} {
   const { r, version } = readHeader(bytes.slice(), true);
+  if (version === 3) {
+    const wire = groupStateV3Codec.decode(r, "GroupState");
+    r.end("GroupState");
+    return { wire, version };
+  }
   const wire = groupStateCodec.decode(r, "GroupState");
   const hashes = version >= 2
     ? treeHashesCodec.decode(r, "GroupState.treeHashes")
     : undefined;
   r.end("GroupState");
-  return { wire, hashes };
+  return { wire, version, hashes };
 }
 
 /**
@@ -298,7 +368,33 @@ export async function deserializeGroupState(
   provider: CryptoProvider,
   options: DeserializeOptions = {},
 ): Promise<GroupState> {
-  const { wire, hashes } = decodeWire(bytes);
+  const decoded = decodeWire(bytes);
+  let hashes = decoded.hashes;
+  let wire: GroupStateWire;
+  if (decoded.version === 3) {
+    const v3 = decoded.wire as GroupStateWireV3;
+    if (!options.tree) {
+      throw new MlsError(
+        "invalid_state_format",
+        "this state stores its tree apart; load it through its storage",
+        "GroupState.tree",
+      );
+    }
+    const ref = v3.tree.kind === 1
+      ? { gen: v3.tree.gen, seq: v3.tree.seq }
+      : undefined;
+    let t = await options.tree(ref);
+    if (v3.tree.kind === 2) {
+      t = applyTreeDelta(t, v3.tree.delta, "GroupState.tree");
+    }
+    wire = { ...v3, tree: t.nodes };
+    hashes = {
+      minLevel: TREE_HASH_MIN_LEVEL,
+      entries: [...t.hashes].sort((a, b) => a[0] - b[0]).map((
+        [node, hash],
+      ) => ({ node, hash })),
+    };
+  } else wire = decoded.wire as GroupStateWire;
   const cs = await provider.suite(wire.context.cipherSuite);
   const state = await build(cs, wire, options.signer);
   if (hashes) seedTreeHashes(cs, state, hashes);

@@ -401,6 +401,46 @@ export function applyTreeSegments(
   return out;
 }
 
+/** A stored tree hash. */
+export interface HashEntry {
+  /** Node index. */
+  node: number;
+  /** Its tree hash. */
+  hash: Uint8Array;
+}
+
+const hashEntriesCodec: Codec<HashEntry[]> = vector(
+  struct<HashEntry>({ node: uint32, hash: opaque }),
+);
+
+/** A base tree record's body (`TreeBase`, layout in `stored_tree.ts`). */
+export interface TreeBaseWire {
+  /** The nodes. */
+  tree: WireTree;
+  /** The hashes, in node order. */
+  hashes: HashEntry[];
+}
+
+/** `TreeBase`. */
+export const treeBaseCodec: Codec<TreeBaseWire> = struct<TreeBaseWire>({
+  tree: ratchetTreeCodec,
+  hashes: hashEntriesCodec,
+});
+
+/** A tree delta's body (`TreeDelta`, layout in `stored_tree.ts`). */
+export interface TreeDeltaWire {
+  /** The tree relative to the previous one. */
+  tree: TreeSegment[];
+  /** Hash entries new or changed. */
+  hashes: HashEntry[];
+}
+
+/** `TreeDelta`. */
+export const treeDeltaCodec: Codec<TreeDeltaWire> = struct<TreeDeltaWire>({
+  tree: treeSegmentsCodec,
+  hashes: hashEntriesCodec,
+});
+
 /** A past epoch as stored. */
 export interface PastEpochWire {
   /** Its group context. */
@@ -454,8 +494,7 @@ const pastEpochCodec: Codec<PastEpochWire> = struct<PastEpochWire>({
   senderDataSecret: opaque,
 });
 
-/** `GroupState` after the header (layout in `serialize.ts`). */
-export const groupStateCodec: Codec<GroupStateWire> = struct<GroupStateWire>({
+const stateFields = {
   signer: storedSignerCodec,
   config: groupConfigCodec,
   context: groupContextCodec,
@@ -471,7 +510,37 @@ export const groupStateCodec: Codec<GroupStateWire> = struct<GroupStateWire>({
   past: vector(pastEpochCodec),
   status: statusCodec,
   reinit: optional(reInitCodec),
-});
+};
+
+/** `GroupState` after the header, versions 1 and 2 (layout in `serialize.ts`). */
+export const groupStateCodec: Codec<GroupStateWire> = struct<GroupStateWire>(
+  stateFields,
+);
+
+/** Where a version 3 state's tree is (layout in `serialize.ts`). */
+export type TreeRefWire =
+  | { kind: 1; gen: number; seq: number }
+  | { kind: 2; delta: TreeDeltaWire };
+
+/** `TreeRef`. */
+export const treeRefCodec: Codec<TreeRefWire> = variant<TreeRefWire, "kind">(
+  "kind",
+  uint8,
+  {
+    1: struct({ gen: uint32, seq: uint32 }),
+    2: struct({ delta: treeDeltaCodec }),
+  },
+);
+
+/** A version 3 {@link GroupStateWire}: the tree by reference. */
+export type GroupStateWireV3 = Omit<GroupStateWire, "tree"> & {
+  tree: TreeRefWire;
+};
+
+/** `GroupState` after the header, version 3. */
+export const groupStateV3Codec: Codec<GroupStateWireV3> = struct<
+  GroupStateWireV3
+>({ ...stateFields, tree: treeRefCodec });
 
 /**
  * Tree hashes kept with a stored state (version 2): the cached hashes of the

@@ -104,9 +104,22 @@ class Secrets {
           this.state(who, loaded!.state);
         } else {
           const rec = pendingRecord.decode(v);
+          const current = await loadState(
+            storage,
+            provider,
+            `group/${a}/${b}`,
+            a,
+            b,
+            signer,
+          );
           this.state(
             `${who} pending`,
-            await deserializeWhole(rec.state, provider, signer),
+            await deserializeWhole(
+              rec.state,
+              provider,
+              signer,
+              current!.state,
+            ),
           );
         }
       }

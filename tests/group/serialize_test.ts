@@ -23,7 +23,7 @@ import { proposeUpdate, sendApplication } from "../../src/group/propose.ts";
 import { receiveMessage } from "../../src/group/receive.ts";
 import {
   deserializeGroupState,
-  GROUP_STATE_VERSION,
+  MAX_GROUP_STATE_VERSION,
   serializeGroupState,
   storedSignerRef,
 } from "../../src/group/serialize.ts";
@@ -409,7 +409,7 @@ Deno.test("malformed states fail with MlsError only", async () => {
   const code = async (b: Uint8Array) => (await onlyMlsError(b, "x"))?.code;
   assert.equal(await code(new Uint8Array([...bytes, 0])), "trailing_bytes");
   const v = bytes.slice();
-  v[5] = GROUP_STATE_VERSION + 1;
+  v[5] = MAX_GROUP_STATE_VERSION + 1;
   assert.equal(await code(v), "unsupported_state_version");
   const m = bytes.slice();
   m[0] ^= 0x20;
