@@ -1,11 +1,11 @@
 /**
- * webmls and ts-mls side by side (`deno task bench`).
+ * webmls, ts-mls and core-crypto side by side (`deno task bench`).
  *
  * Each implementation runs in its own worker of this process; the workers
- * take turns (never concurrently), the order alternating every repetition,
+ * take turns (never concurrently), the order rotating every repetition,
  * and each repetition times one operation inside the worker. The table
- * shows the median of the repetitions and the ratio ts-mls / webmls (above
- * 1: webmls is faster). An implementation that needs more than the budget
+ * shows the median of the repetitions and the ratios ts-mls / webmls and
+ * core-crypto / webmls (above 1: webmls is faster). An implementation that needs more than the budget
  * (60 s) for one repetition is stopped and reported as not finishing that
  * size (nor any larger one).
  *
@@ -16,7 +16,9 @@
  * - `--setup-budget S`: seconds building one group may take (default 600);
  * - `--sizes a,b,..` / `--add-sizes a,b,..` / `--memory-sizes a,b,..`:
  *   override the group sizes;
+ * - `--sides a,b,..`: the sides to run (default `webmls,ts-mls,core-crypto`);
  * - `--js-kdf`: also run webmls with the `kdf: "js"` provider option;
+ * - `--webcrypto-kdf`: also run webmls with `kdf: "webcrypto"`;
  * - `--write-readme`: also rewrite the tables in `bench/README.md`;
  * - `--json FILE`: also write the raw results.
  *
@@ -44,6 +46,8 @@ interface Options {
   writeReadme: boolean;
   json?: string;
   jsKdf: boolean;
+  webcryptoKdf: boolean;
+  sides?: string[];
 }
 
 function parseArgs(args: string[]): Options {
@@ -66,12 +70,22 @@ function parseArgs(args: string[]): Options {
     writeReadme: flag("write-readme"),
     json: value("json"),
     jsKdf: flag("js-kdf"),
+    webcryptoKdf: flag("webcrypto-kdf"),
+    sides: value("sides")?.split(","),
   };
 }
 
-/** `webmls` (default provider), `webmls-js` (`kdf: "js"`), `ts-mls`. */
-type SideName = "webmls" | "webmls-js" | "ts-mls";
-let SIDES: SideName[] = ["webmls", "ts-mls"];
+/**
+ * `webmls` (default provider), `webmls-js` (`kdf: "js"`), `webmls-webcrypto`
+ * (`kdf: "webcrypto"`), `ts-mls`, `core-crypto`.
+ */
+type SideName =
+  | "webmls"
+  | "webmls-js"
+  | "webmls-webcrypto"
+  | "ts-mls"
+  | "core-crypto";
+let SIDES: SideName[] = ["webmls", "ts-mls", "core-crypto"];
 
 /** A record with one entry per side in the run. */
 function perSide<T>(f: (s: SideName) => T): Record<SideName, T> {
@@ -84,6 +98,7 @@ function perSide<T>(f: (s: SideName) => T): Record<SideName, T> {
 type Reply =
   | { kind: "ok"; value: unknown }
   | { kind: "error"; error: string }
+  | { kind: "na"; error: string }
   | { kind: "timeout" };
 
 /** One implementation's worker, restarted after a timeout. */
@@ -100,7 +115,13 @@ class Runner {
     });
     this.#worker.onmessage = (
       e: MessageEvent<
-        { id: number; ok: boolean; value?: unknown; error?: string }
+        {
+          id: number;
+          ok: boolean;
+          value?: unknown;
+          error?: string;
+          unsupported?: boolean;
+        }
       >,
     ) => {
       const done = this.#pending.get(e.data.id);
@@ -108,11 +129,17 @@ class Runner {
       done?.(
         e.data.ok
           ? { kind: "ok", value: e.data.value }
+          : e.data.unsupported
+          ? { kind: "na", error: e.data.error! }
           : { kind: "error", error: e.data.error! },
       );
     };
     const r = await this.call({ cmd: "init", side: this.name }, 60_000);
-    if (r.kind !== "ok") throw new Error(`${this.name}: cannot start`);
+    if (r.kind !== "ok") {
+      throw new Error(
+        `${this.name}: cannot start: ${"error" in r ? r.error : r.kind}`,
+      );
+    }
   }
 
   /** Sends a request; on timeout the worker is stopped and restarted. */
@@ -150,7 +177,8 @@ function median(xs: number[]): number {
 type SideOutcome =
   | { kind: "ok"; reps: RepResult[] }
   | { kind: "dnf"; budgetMs: number }
-  | { kind: "error"; error: string };
+  | { kind: "error"; error: string }
+  | { kind: "na"; why: string };
 
 /** Why a side skips an operation: a failure carried over, or none. */
 type Skip = Partial<Record<SideName, SideOutcome>>;
@@ -159,8 +187,8 @@ const NO_SKIP: Skip = {};
 const log = (s: string) => console.error(s);
 
 /**
- * Runs `op` at size `n` on both sides, interleaved: repetition i runs
- * webmls then ts-mls when i is even, the other way round when odd. A first
+ * Runs `op` at size `n` on every side, interleaved: repetition i starts
+ * with side i mod (number of sides), then the others in turn. A first
  * repetition that takes under half a second is a discarded warm-up.
  */
 async function measure(
@@ -206,6 +234,10 @@ async function measure(
         log(`  ${s} ${op} ${n}: ${r.error}`);
         continue;
       }
+      if (r.kind === "na") {
+        out[s] = { kind: "na", why: r.error.split("\n")[0] };
+        continue;
+      }
       const result = r.value as RepResult;
       const total = Object.entries(result)
         .filter(([k]) => k !== "bytes" && k !== "heap")
@@ -249,6 +281,8 @@ function rows(
         };
       } else if (o.kind === "dnf") {
         m.sides[s] = { dnf: o.budgetMs };
+      } else if (o.kind === "na") {
+        m.sides[s] = { na: o.why };
       } else m.sides[s] = { error: o.error.split("\n")[0] };
     }
     return m;
@@ -385,7 +419,17 @@ if (import.meta.main) {
     console.error("--write-readme needs a full run (not --quick)");
     Deno.exit(2);
   }
-  if (opts.jsKdf) SIDES = ["webmls", "webmls-js", "ts-mls"];
+  if (opts.sides) SIDES = opts.sides as SideName[];
+  if (opts.jsKdf && !SIDES.includes("webmls-js")) {
+    SIDES = ["webmls", "webmls-js", ...SIDES.filter((s) => s !== "webmls")];
+  }
+  if (opts.webcryptoKdf && !SIDES.includes("webmls-webcrypto")) {
+    SIDES = [
+      "webmls",
+      "webmls-webcrypto",
+      ...SIDES.filter((s) => s !== "webmls"),
+    ];
+  }
   const info = await machineInfo();
   const started = performance.now();
   const results = await run(opts);
