@@ -98,11 +98,13 @@ function buildSuite(
   const aead = info.aead === 0x0003
     ? new NobleChaCha20Poly1305()
     : new WebAesGcm(info.aead === 0x0001 ? 16 : 32);
+  const js = options.kdf === "js" ? new JsKdf(info.hash) : undefined;
   return new ComposedSuite(id, {
-    kdf: options.kdf === "js" ? new JsKdf(info.hash) : new WebKdf(info.hash),
+    kdf: js ?? new WebKdf(info.hash),
     aead,
     signature: signatureFor(info.signature, features),
-    hpke: new HpkeSuite(info, features),
+    // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
+    hpke: new HpkeSuite(info, features, { hkdf: js }),
   });
 }
 
