@@ -186,6 +186,8 @@ export class HpkeSuite implements HpkePart {
   #publicFromPrivate: PublicFromPrivate;
   #privateKeyLength: number;
   #private = new SecretCache<PrivateEntry>();
+  /** Private keys imported with a public key the caller gave. */
+  #privateKnown = new SecretCache<PrivateEntry>();
   #public = new PublicCache<CryptoKey>();
 
   /**
@@ -264,11 +266,12 @@ export class HpkeSuite implements HpkePart {
   }
 
   /**
-   * The imported key pair of `raw`, from the cache. With the recipient's
-   * public key known, a miss imports without computing it; a cached entry
-   * made with another public key is not used (a wrong public key then only
-   * makes this open fail, RFC 9180 §4.1's `pkRm` being part of the KEM
-   * context).
+   * The imported key pair of `raw`. With the recipient's public key known,
+   * a pair imported earlier (with a computed public key) is used if its
+   * public key is that one; else the key is imported without computing its
+   * public key, cached apart, keyed by the private key and used only for
+   * that same public key. A wrong public key thus makes only the opens that
+   * name it fail (RFC 9180's KEM context holds `pkRm`).
    */
   async #pair(
     raw: Uint8Array,
@@ -277,7 +280,12 @@ export class HpkeSuite implements HpkePart {
     if (!knownPublic) {
       return (await this.#private.get(raw, this.#importPrivate)).pair;
     }
-    const entry = await this.#private.get(
+    const computed = this.#private.peek(raw);
+    if (computed) {
+      const e = await computed.catch(() => undefined);
+      if (e && bytesEqual(e.publicKey, knownPublic)) return e.pair;
+    }
+    const entry = await this.#privateKnown.get(
       raw,
       (r) => this.#importPair(r, knownPublic),
     );

@@ -92,6 +92,19 @@ function buffer(u: Uint8Array): ArrayBuffer {
     : u.slice().buffer;
 }
 
+/**
+ * Values that depend only on the KDF and the suite id: `psk_id_hash` of
+ * base mode and the HKDF key of base mode's constant `ikm`. One set per KDF
+ * and suite id for the process, so that a KDF made for one batch of seals
+ * does not compute them again.
+ */
+interface SharedValues {
+  pskIdHash?: Promise<ArrayBuffer>;
+  baseKey?: Promise<CryptoKey>;
+}
+
+const SHARED = new Map<string, SharedValues>();
+
 /** A `@hpke/core` KDF that remembers secret-independent key-schedule values. */
 export class KeyScheduleMemoKdf implements KdfInterface {
   readonly #inner: KdfInterface;
@@ -99,9 +112,10 @@ export class KeyScheduleMemoKdf implements KdfInterface {
   readonly #sealOnly: boolean;
   readonly #hkdf: KdfPart | undefined;
   #infoHash: Promise<ArrayBuffer> | undefined;
-  #pskIdHash: Promise<ArrayBuffer> | undefined;
+  /** Per KDF and suite id, shared by every instance: constants. */
+  #shared: SharedValues = {};
   #baseIkm: Uint8Array = EMPTY;
-  #baseKey: Promise<CryptoKey> | undefined;
+
   #suiteIdLength = 0;
 
   /**
@@ -140,6 +154,10 @@ export class KeyScheduleMemoKdf implements KdfInterface {
   init(suiteId: Uint8Array): void {
     this.#inner.init(suiteId);
     this.#suiteIdLength = suiteId.length;
+    const key = `${this.#inner.id}:${suiteId.join(",")}`;
+    let shared = SHARED.get(key);
+    if (!shared) SHARED.set(key, shared = {});
+    this.#shared = shared;
     this.#baseIkm = this.#inner.buildLabeledIkm(SECRET, EMPTY);
   }
 
@@ -209,17 +227,18 @@ export class KeyScheduleMemoKdf implements KdfInterface {
     if (!hash || !base) {
       return this.#inner.extractAndExpand(salt, ikm, info, len);
     }
-    if (!this.#baseKey) {
-      this.#baseKey = crypto.subtle.importKey(
+    const shared = this.#shared;
+    if (!shared.baseKey) {
+      shared.baseKey = crypto.subtle.importKey(
         "raw",
         this.#baseIkm as Uint8Array<ArrayBuffer>,
         "HKDF",
         false,
         ["deriveBits"],
       );
-      this.#baseKey.catch(() => this.#baseKey = undefined);
+      shared.baseKey.catch(() => shared.baseKey = undefined);
     }
-    return this.#baseKey.then((key) =>
+    return shared.baseKey.then((key) =>
       crypto.subtle.deriveBits(
         {
           name: "HKDF",
@@ -241,8 +260,8 @@ export class KeyScheduleMemoKdf implements KdfInterface {
   ): Promise<ArrayBuffer> {
     if (view(salt).length === 0) {
       if (ikm.length === 0 && equal(label, PSK_ID_HASH)) {
-        this.#pskIdHash ??= this.#remember(salt, label, ikm, true);
-        return (await this.#pskIdHash).slice(0);
+        this.#shared.pskIdHash ??= this.#remember(salt, label, ikm, true);
+        return (await this.#shared.pskIdHash).slice(0);
       }
       if (
         this.#info && equal(label, INFO_HASH) && equal(ikm, this.#info)
@@ -291,7 +310,7 @@ export class KeyScheduleMemoKdf implements KdfInterface {
   ): Promise<ArrayBuffer> {
     const p = this.#labeledExtract(salt, label, ikm);
     p.catch(() => {
-      if (pskIdHash) this.#pskIdHash = undefined;
+      if (pskIdHash) this.#shared.pskIdHash = undefined;
       else this.#infoHash = undefined;
     });
     return p;
