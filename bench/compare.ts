@@ -17,6 +17,9 @@
  * - `--sizes a,b,..` / `--add-sizes a,b,..` / `--memory-sizes a,b,..`:
  *   override the group sizes;
  * - `--sides a,b,..`: the sides to run (default `webmls,ts-mls,core-crypto`);
+ * - `--ops a,b,..`: only these operations (`keyPackage`, `createGroup`,
+ *   `add`, `export`, `message100`, `message1M`, `state`, `memory`,
+ *   `update`);
  * - `--js-kdf`: also run webmls with the `kdf: "js"` provider option;
  * - `--webcrypto-kdf`: also run webmls with `kdf: "webcrypto"`;
  * - `--write-readme`: also rewrite the tables in `bench/README.md`;
@@ -48,6 +51,7 @@ interface Options {
   jsKdf: boolean;
   webcryptoKdf: boolean;
   sides?: string[];
+  ops?: string[];
 }
 
 function parseArgs(args: string[]): Options {
@@ -72,6 +76,7 @@ function parseArgs(args: string[]): Options {
     jsKdf: flag("js-kdf"),
     webcryptoKdf: flag("webcrypto-kdf"),
     sides: value("sides")?.split(","),
+    ops: value("ops")?.split(","),
   };
 }
 
@@ -323,20 +328,25 @@ async function run(opts: Options): Promise<Measurement[]> {
   await Promise.all(SIDES.map((s) => runners[s].start()));
   const results: Measurement[] = [];
   try {
+    const wanted = (op: string) => !opts.ops || opts.ops.includes(op);
     log("key package, group creation");
-    results.push(...rows("keyPackage", 1, [[
-      "keyPackage",
-      "generate a key package",
-    ]], await measure(runners, NO_SKIP, "keyPackage", 1, opts)));
-    results.push(...rows("createGroup", 1, [[
-      "createGroup",
-      "create a group",
-    ]], await measure(runners, NO_SKIP, "createGroup", 1, opts)));
+    if (wanted("keyPackage")) {
+      results.push(...rows("keyPackage", 1, [[
+        "keyPackage",
+        "generate a key package",
+      ]], await measure(runners, NO_SKIP, "keyPackage", 1, opts)));
+    }
+    if (wanted("createGroup")) {
+      results.push(...rows("createGroup", 1, [[
+        "createGroup",
+        "create a group",
+      ]], await measure(runners, NO_SKIP, "createGroup", 1, opts)));
+    }
 
     // One commit adding k members to a two-member group. A side that fails
     // a size skips the larger ones with the same outcome.
     let carried: Skip = { ...NO_SKIP };
-    for (const k of opts.addSizes) {
+    for (const k of wanted("add") ? opts.addSizes : []) {
       log(`add ${k}`);
       const skip = await setup(runners, carried, { cmd: "addBase", k }, opts);
       const o = await measure(runners, skip, "add", k, opts);
@@ -384,6 +394,7 @@ async function run(opts: Options): Promise<Measurement[]> {
       let skip = { ...built };
       for (const [op, phases, unit] of ops) {
         if (op === "memory" && !opts.memorySizes.includes(n)) continue;
+        if (!wanted(op)) continue;
         // Memory: one repetition, which builds a commit outside the timer.
         const o = op === "memory"
           ? await measure(runners, skip, op, n, {
