@@ -1,11 +1,11 @@
 /**
- * webmls and ts-mls side by side (`deno task bench`).
+ * webmls, ts-mls and core-crypto side by side (`deno task bench`).
  *
  * Each implementation runs in its own worker of this process; the workers
- * take turns (never concurrently), the order alternating every repetition,
+ * take turns (never concurrently), the order rotating every repetition,
  * and each repetition times one operation inside the worker. The table
- * shows the median of the repetitions and the ratio ts-mls / webmls (above
- * 1: webmls is faster). An implementation that needs more than the budget
+ * shows the median of the repetitions and the ratios ts-mls / webmls and
+ * core-crypto / webmls (above 1: webmls is faster). An implementation that needs more than the budget
  * (60 s) for one repetition is stopped and reported as not finishing that
  * size (nor any larger one).
  *
@@ -16,7 +16,12 @@
  * - `--setup-budget S`: seconds building one group may take (default 600);
  * - `--sizes a,b,..` / `--add-sizes a,b,..` / `--memory-sizes a,b,..`:
  *   override the group sizes;
+ * - `--sides a,b,..`: the sides to run (default `webmls,ts-mls,core-crypto`);
+ * - `--ops a,b,..`: only these operations (`keyPackage`, `createGroup`,
+ *   `add`, `export`, `message100`, `message1M`, `state`, `memory`,
+ *   `update`);
  * - `--js-kdf`: also run webmls with the `kdf: "js"` provider option;
+ * - `--webcrypto-kdf`: also run webmls with `kdf: "webcrypto"`;
  * - `--write-readme`: also rewrite the tables in `bench/README.md`;
  * - `--json FILE`: also write the raw results.
  *
@@ -44,6 +49,9 @@ interface Options {
   writeReadme: boolean;
   json?: string;
   jsKdf: boolean;
+  webcryptoKdf: boolean;
+  sides?: string[];
+  ops?: string[];
 }
 
 function parseArgs(args: string[]): Options {
@@ -66,12 +74,23 @@ function parseArgs(args: string[]): Options {
     writeReadme: flag("write-readme"),
     json: value("json"),
     jsKdf: flag("js-kdf"),
+    webcryptoKdf: flag("webcrypto-kdf"),
+    sides: value("sides")?.split(","),
+    ops: value("ops")?.split(","),
   };
 }
 
-/** `webmls` (default provider), `webmls-js` (`kdf: "js"`), `ts-mls`. */
-type SideName = "webmls" | "webmls-js" | "ts-mls";
-let SIDES: SideName[] = ["webmls", "ts-mls"];
+/**
+ * `webmls` (default provider), `webmls-js` (`kdf: "js"`), `webmls-webcrypto`
+ * (`kdf: "webcrypto"`), `ts-mls`, `core-crypto`.
+ */
+type SideName =
+  | "webmls"
+  | "webmls-js"
+  | "webmls-webcrypto"
+  | "ts-mls"
+  | "core-crypto";
+let SIDES: SideName[] = ["webmls", "ts-mls", "core-crypto"];
 
 /** A record with one entry per side in the run. */
 function perSide<T>(f: (s: SideName) => T): Record<SideName, T> {
@@ -84,6 +103,7 @@ function perSide<T>(f: (s: SideName) => T): Record<SideName, T> {
 type Reply =
   | { kind: "ok"; value: unknown }
   | { kind: "error"; error: string }
+  | { kind: "na"; error: string }
   | { kind: "timeout" };
 
 /** One implementation's worker, restarted after a timeout. */
@@ -100,7 +120,13 @@ class Runner {
     });
     this.#worker.onmessage = (
       e: MessageEvent<
-        { id: number; ok: boolean; value?: unknown; error?: string }
+        {
+          id: number;
+          ok: boolean;
+          value?: unknown;
+          error?: string;
+          unsupported?: boolean;
+        }
       >,
     ) => {
       const done = this.#pending.get(e.data.id);
@@ -108,11 +134,17 @@ class Runner {
       done?.(
         e.data.ok
           ? { kind: "ok", value: e.data.value }
+          : e.data.unsupported
+          ? { kind: "na", error: e.data.error! }
           : { kind: "error", error: e.data.error! },
       );
     };
     const r = await this.call({ cmd: "init", side: this.name }, 60_000);
-    if (r.kind !== "ok") throw new Error(`${this.name}: cannot start`);
+    if (r.kind !== "ok") {
+      throw new Error(
+        `${this.name}: cannot start: ${"error" in r ? r.error : r.kind}`,
+      );
+    }
   }
 
   /** Sends a request; on timeout the worker is stopped and restarted. */
@@ -150,7 +182,8 @@ function median(xs: number[]): number {
 type SideOutcome =
   | { kind: "ok"; reps: RepResult[] }
   | { kind: "dnf"; budgetMs: number }
-  | { kind: "error"; error: string };
+  | { kind: "error"; error: string }
+  | { kind: "na"; why: string };
 
 /** Why a side skips an operation: a failure carried over, or none. */
 type Skip = Partial<Record<SideName, SideOutcome>>;
@@ -159,8 +192,8 @@ const NO_SKIP: Skip = {};
 const log = (s: string) => console.error(s);
 
 /**
- * Runs `op` at size `n` on both sides, interleaved: repetition i runs
- * webmls then ts-mls when i is even, the other way round when odd. A first
+ * Runs `op` at size `n` on every side, interleaved: repetition i starts
+ * with side i mod (number of sides), then the others in turn. A first
  * repetition that takes under half a second is a discarded warm-up.
  */
 async function measure(
@@ -206,6 +239,10 @@ async function measure(
         log(`  ${s} ${op} ${n}: ${r.error}`);
         continue;
       }
+      if (r.kind === "na") {
+        out[s] = { kind: "na", why: r.error.split("\n")[0] };
+        continue;
+      }
       const result = r.value as RepResult;
       const total = Object.entries(result)
         .filter(([k]) => k !== "bytes" && k !== "heap")
@@ -249,6 +286,8 @@ function rows(
         };
       } else if (o.kind === "dnf") {
         m.sides[s] = { dnf: o.budgetMs };
+      } else if (o.kind === "na") {
+        m.sides[s] = { na: o.why };
       } else m.sides[s] = { error: o.error.split("\n")[0] };
     }
     return m;
@@ -289,20 +328,25 @@ async function run(opts: Options): Promise<Measurement[]> {
   await Promise.all(SIDES.map((s) => runners[s].start()));
   const results: Measurement[] = [];
   try {
+    const wanted = (op: string) => !opts.ops || opts.ops.includes(op);
     log("key package, group creation");
-    results.push(...rows("keyPackage", 1, [[
-      "keyPackage",
-      "generate a key package",
-    ]], await measure(runners, NO_SKIP, "keyPackage", 1, opts)));
-    results.push(...rows("createGroup", 1, [[
-      "createGroup",
-      "create a group",
-    ]], await measure(runners, NO_SKIP, "createGroup", 1, opts)));
+    if (wanted("keyPackage")) {
+      results.push(...rows("keyPackage", 1, [[
+        "keyPackage",
+        "generate a key package",
+      ]], await measure(runners, NO_SKIP, "keyPackage", 1, opts)));
+    }
+    if (wanted("createGroup")) {
+      results.push(...rows("createGroup", 1, [[
+        "createGroup",
+        "create a group",
+      ]], await measure(runners, NO_SKIP, "createGroup", 1, opts)));
+    }
 
     // One commit adding k members to a two-member group. A side that fails
     // a size skips the larger ones with the same outcome.
     let carried: Skip = { ...NO_SKIP };
-    for (const k of opts.addSizes) {
+    for (const k of wanted("add") ? opts.addSizes : []) {
       log(`add ${k}`);
       const skip = await setup(runners, carried, { cmd: "addBase", k }, opts);
       const o = await measure(runners, skip, "add", k, opts);
@@ -350,6 +394,7 @@ async function run(opts: Options): Promise<Measurement[]> {
       let skip = { ...built };
       for (const [op, phases, unit] of ops) {
         if (op === "memory" && !opts.memorySizes.includes(n)) continue;
+        if (!wanted(op)) continue;
         // Memory: one repetition, which builds a commit outside the timer.
         const o = op === "memory"
           ? await measure(runners, skip, op, n, {
@@ -385,7 +430,17 @@ if (import.meta.main) {
     console.error("--write-readme needs a full run (not --quick)");
     Deno.exit(2);
   }
-  if (opts.jsKdf) SIDES = ["webmls", "webmls-js", "ts-mls"];
+  if (opts.sides) SIDES = opts.sides as SideName[];
+  if (opts.jsKdf && !SIDES.includes("webmls-js")) {
+    SIDES = ["webmls", "webmls-js", ...SIDES.filter((s) => s !== "webmls")];
+  }
+  if (opts.webcryptoKdf && !SIDES.includes("webmls-webcrypto")) {
+    SIDES = [
+      "webmls",
+      "webmls-webcrypto",
+      ...SIDES.filter((s) => s !== "webmls"),
+    ];
+  }
   const info = await machineInfo();
   const started = performance.now();
   const results = await run(opts);

@@ -8,7 +8,8 @@
 export type SideValue =
   | { value: number; runs: number }
   | { dnf: number }
-  | { error: string };
+  | { error: string }
+  | { na: string };
 
 /** One row: an operation's phase at one size, for each side. */
 export interface Measurement {
@@ -102,12 +103,14 @@ function cell(v: SideValue | undefined, unit: "ms" | "bytes"): string {
   if (!v) return "–";
   if ("dnf" in v) return `did not finish in ${v.dnf / 1000} s`;
   if ("error" in v) return `fails¹`;
+  if ("na" in v) return "n/a²";
   return unit === "ms" ? formatMs(v.value) : formatBytes(v.value);
 }
 
-function ratio(m: Measurement, side = "webmls"): string {
+/** `peer / side`: above 1, `side` is faster (or smaller). */
+function ratio(m: Measurement, side = "webmls", peer = "ts-mls"): string {
   const w = m.sides[side];
-  const t = m.sides["ts-mls"];
+  const t = m.sides[peer];
   if (!w || !("value" in w)) return "–";
   if (t && "dnf" in t) return `> ${(t.dnf / w.value).toFixed(0)}×`;
   if (!t || !("value" in t)) return "–";
@@ -125,27 +128,37 @@ function sizeCell(m: Measurement): string {
 const SIDE_TITLES: [string, string][] = [
   ["webmls", "webmls"],
   ["webmls-js", 'webmls, `kdf: "js"`'],
+  ["webmls-webcrypto", 'webmls, `kdf: "webcrypto"`'],
   ["ts-mls", "ts-mls"],
+  ["core-crypto", "core-crypto"],
 ];
+
+/** The implementations webmls is compared with. */
+const PEERS = new Set(["ts-mls", "core-crypto"]);
 
 /** The side-by-side table as Markdown. */
 export function renderComparison(results: Measurement[]): string {
   const present = new Set(results.flatMap((m) => Object.keys(m.sides)));
   const sides = SIDE_TITLES.filter(([s]) => present.has(s));
-  const mine = sides.filter(([s]) => s !== "ts-mls");
+  const peers = sides.filter(([s]) => PEERS.has(s));
+  const mine = sides.filter(([s]) => !PEERS.has(s));
+  // One ratio column per peer and webmls variant, peer by peer.
+  const pairs = peers.flatMap(([p, pt]) =>
+    mine.map(([s, st]) => ({ p, s, title: `${pt} / ${st}` }))
+  );
   const lines = [
     `| operation | group size | ${sides.map(([, t]) => t).join(" | ")} | ${
-      mine.map(([, t]) => `ts-mls / ${t}`).join(" | ")
+      pairs.map((x) => x.title).join(" | ")
     } |`,
     `| --- | ---: | ${sides.map(() => "---:").join(" | ")} | ${
-      mine.map(() => "---:").join(" | ")
+      pairs.map(() => "---:").join(" | ")
     } |`,
   ];
   for (const m of results) {
     lines.push(
       `| ${m.label} | ${sizeCell(m)} | ${
         sides.map(([s]) => cell(m.sides[s], m.unit)).join(" | ")
-      } | ${mine.map(([s]) => ratio(m, s)).join(" | ")} |`,
+      } | ${pairs.map((x) => ratio(m, x.s, x.p)).join(" | ")} |`,
     );
   }
   // One note per distinct failure, with the sizes it hit.
@@ -161,13 +174,25 @@ export function renderComparison(results: Measurement[]): string {
   const notes = [...errors].map(([e, sizes]) =>
     `¹ ${e} (group size ${[...sizes].join(", ")})`
   );
+  const na = new Map<string, Set<string>>();
+  for (const m of results) {
+    for (const [s, v] of Object.entries(m.sides)) {
+      if (!("na" in v)) continue;
+      const k = `${s}: ${v.na.replace(/^\w*Error: |^Unsupported: /, "")}`;
+      if (!na.has(k)) na.set(k, new Set());
+      na.get(k)!.add(m.label);
+    }
+  }
+  notes.push(
+    ...[...na].map(([why, labels]) => `² ${why} (${[...labels].join(", ")})`),
+  );
   return [...lines, ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
 
 /**
  * How webmls's time grows with group size: each operation measured at more
  * than one size, with the growth per tenfold size (`(t_last/t_first)^(1 /
- * decades)`) for webmls and ts-mls.
+ * decades)`) for webmls and each peer in the run.
  */
 export function renderScaling(results: Measurement[]): string {
   const byKey = new Map<string, Measurement[]>();
@@ -191,11 +216,15 @@ export function renderScaling(results: Measurement[]): string {
     return `×${g.toFixed(g >= 10 ? 0 : 1)}`;
   };
   const head = sizes.map((s) => s.toLocaleString("en"));
+  const present = new Set(results.flatMap((m) => Object.keys(m.sides)));
+  const peers = SIDE_TITLES.filter(([s]) => PEERS.has(s) && present.has(s));
   const lines = [
-    `| webmls operation | ${
-      head.join(" | ")
-    } | per 10× members | ts-mls per 10× |`,
-    `| --- | ${sizes.map(() => "---:").join(" | ")} | ---: | ---: |`,
+    `| webmls operation | ${head.join(" | ")} | per 10× members | ${
+      peers.map(([, t]) => `${t} per 10×`).join(" | ")
+    } |`,
+    `| --- | ${sizes.map(() => "---:").join(" | ")} | ---: | ${
+      peers.map(() => "---:").join(" | ")
+    } |`,
   ];
   for (const ms of byKey.values()) {
     const cells = sizes.map((s) => {
@@ -207,7 +236,7 @@ export function renderScaling(results: Measurement[]): string {
       : ms[0].label;
     lines.push(
       `| ${label} | ${cells.join(" | ")} | ${growth(ms, "webmls")} | ${
-        growth(ms, "ts-mls")
+        peers.map(([p]) => growth(ms, p)).join(" | ")
       } |`,
     );
   }
@@ -242,7 +271,7 @@ export async function writeReadme(
     "",
     parts.info.text,
     "",
-    "### webmls vs ts-mls",
+    "### webmls vs ts-mls and core-crypto",
     "",
     parts.comparison,
     "",

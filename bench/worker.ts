@@ -19,7 +19,15 @@ type Member = any;
 
 /** A request from the orchestrator. */
 export type Request =
-  | { cmd: "init"; side: "webmls" | "webmls-js" | "ts-mls" }
+  | {
+    cmd: "init";
+    side:
+      | "webmls"
+      | "webmls-js"
+      | "webmls-webcrypto"
+      | "ts-mls"
+      | "core-crypto";
+  }
   | { cmd: "group"; n: number }
   | { cmd: "addBase"; k: number }
   | { cmd: "drop"; n: number }
@@ -29,6 +37,12 @@ export type Request =
 export type RepResult = Record<string, number>;
 
 let side: AnySide;
+/**
+ * Whether the side's state changes in place (core-crypto): it cannot fork
+ * a state, so every repetition of "add" starts from a fresh two-member
+ * group and a fresh client to join (built untimed).
+ */
+let stateful = false;
 const pool: BenchJoiner[] = [];
 const groups = new Map<number, { a: Member; b: Member }>();
 const addBases = new Map<
@@ -61,11 +75,30 @@ async function buildGroup(
 ): Promise<{ a: Member; b: Member }> {
   const a0 = await side.createGroup("creator");
   if (n === 1) return { a: a0, b: a0 };
-  const js = await joiners(n - 1);
+  const js = side.freshKeyPackage
+    ? [...await joiners(n - 2), await side.freshKeyPackage()]
+    : await joiners(n - 1);
   const c = await side.commit(a0, js.map((j) => j.keyPackage));
   const b = await side.join(js[js.length - 1], c.welcome!);
-  if (side.leafIndex(b) !== n - 1) throw new Error("unexpected leaf");
+  const leaf = side.leafIndex(b);
+  if (leaf >= 0 && leaf !== n - 1) throw new Error("unexpected leaf");
   return { a: c.member, b };
+}
+
+/** A two-member group and `k` key packages to add to it (untimed). */
+async function addBase(
+  k: number,
+): Promise<{ a: Member; b: Member; joiners: BenchJoiner[] }> {
+  const g = await buildGroup(2);
+  if (side.freshKeyPackage) {
+    // The first one joins, so it is a client of its own.
+    return {
+      ...g,
+      joiners: [await side.freshKeyPackage(), ...await joiners(k - 1)],
+    };
+  }
+  const all = await joiners(k + 1);
+  return { ...g, joiners: all.slice(1) };
 }
 
 /** Runs `f`, adding its time to `out[phase]`. */
@@ -132,7 +165,7 @@ async function once(op: string, n: number, out: RepResult): Promise<RepResult> {
       await time(out, "createGroup", () => side.createGroup("bench"));
       return out;
     case "add": {
-      const f = addBases.get(n)!;
+      const f = stateful ? await addBase(n) : addBases.get(n)!;
       const c = await time(
         out,
         "commit",
@@ -201,12 +234,21 @@ async function once(op: string, n: number, out: RepResult): Promise<RepResult> {
 async function handle(req: Request): Promise<unknown> {
   switch (req.cmd) {
     case "init":
-      side = req.side === "ts-mls"
-        ? await (await import("./sides/ts_mls.ts")).tsMlsSide()
-        : await (await import("./sides/webmls.ts")).webmlsSide(
+      if (req.side === "ts-mls") {
+        side = await (await import("./sides/ts_mls.ts")).tsMlsSide();
+      } else if (req.side === "core-crypto") {
+        side = await (await import("./sides/core_crypto.ts")).coreCryptoSide();
+        stateful = true;
+      } else {
+        side = await (await import("./sides/webmls.ts")).webmlsSide(
           1,
-          req.side === "webmls-js" ? { kdf: "js" } : {},
+          req.side === "webmls-js"
+            ? { kdf: "js" }
+            : req.side === "webmls-webcrypto"
+            ? { kdf: "webcrypto" }
+            : {},
         );
+      }
       return side.name;
     case "group": {
       const t0 = performance.now();
@@ -215,9 +257,7 @@ async function handle(req: Request): Promise<unknown> {
     }
     case "addBase": {
       const t0 = performance.now();
-      const g = await buildGroup(2);
-      const all = await joiners(req.k + 1);
-      addBases.set(req.k, { ...g, joiners: all.slice(1) });
+      if (!stateful) addBases.set(req.k, await addBase(req.k));
       return performance.now() - t0;
     }
     case "drop":
@@ -241,6 +281,8 @@ self.onmessage = async (e: MessageEvent<{ id: number; req: Request }>) => {
     self.postMessage({
       id,
       ok: false,
+      // An operation the side cannot do is reported as such, not as a failure.
+      unsupported: err instanceof Error && err.name === "Unsupported",
       error: err instanceof Error ? err.stack ?? err.message : String(err),
     });
   }

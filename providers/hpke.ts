@@ -35,9 +35,11 @@ import type {
   HpkeSealed,
 } from "./provider.ts";
 import { KeyScheduleMemoKdf } from "./hpke_kdf.ts";
+import { KeyBytesSubtle, tuneKem } from "./hpke_tuning.ts";
 import { PublicCache, SecretCache } from "./key_cache.ts";
-import type { HpkePart } from "./suite.ts";
+import type { HpkePart, KdfPart } from "./suite.ts";
 import type { WebCryptoFeatures } from "./detect.ts";
+import { bytesEqual } from "../src/util/bytes.ts";
 import { mapLimited } from "../src/util/map_limited.ts";
 
 function fromB64url(s: string): Uint8Array {
@@ -154,16 +156,38 @@ function failure(message: string, cause: unknown): MlsError {
   return new MlsError("crypto_failure", message, undefined, { cause });
 }
 
+/** Options of {@link HpkeSuite}. */
+export interface HpkeSuiteOptions {
+  /**
+   * HKDF for the HPKE key schedule and the KEM (`kdf: "js"`): this part
+   * instead of `@hpke/core`'s WebCrypto HKDF.
+   */
+  hkdf?: KdfPart;
+}
+
+/** `suite_id` of a KEM (RFC 9180 §4.1): `"KEM" || I2OSP(kem_id, 2)`. */
+function kemSuiteId(id: number): Uint8Array {
+  return new Uint8Array([0x4b, 0x45, 0x4d, id >> 8, id & 0xff]);
+}
+
 /** HPKE base mode for one MLS cipher suite. */
 export class HpkeSuite implements HpkePart {
+  /** For single-shot seals and opens (no exporter secret). */
   #suite: CipherSuite;
+  /** For sender and receiver exports. */
+  #exportSuite: CipherSuite | undefined;
   #info: CipherSuiteInfo;
   #kem: KemInterface;
+  #hkdf: KdfPart | undefined;
+  /** The KEM primitives' WebCrypto, which remembers public key bytes. */
+  #subtle: KeyBytesSubtle | undefined;
   /** Whether the KEM's keys are WebCrypto keys (exportable as JWK). */
   #native: boolean;
   #publicFromPrivate: PublicFromPrivate;
   #privateKeyLength: number;
   #private = new SecretCache<PrivateEntry>();
+  /** Private keys imported with a public key the caller gave. */
+  #privateKnown = new SecretCache<PrivateEntry>();
   #public = new PublicCache<CryptoKey>();
 
   /**
@@ -172,39 +196,102 @@ export class HpkeSuite implements HpkePart {
    * @param info the MLS suite's parameters (KEM, KDF and AEAD ids)
    * @param features which native algorithms to use; X25519/X448 come from
    *   the pure-JS `@hpke/dhkem-*` modules where WebCrypto lacks them
+   * @param options see {@link HpkeSuiteOptions}
    */
-  constructor(info: CipherSuiteInfo, features: WebCryptoFeatures) {
+  constructor(
+    info: CipherSuiteInfo,
+    features: WebCryptoFeatures,
+    options: HpkeSuiteOptions = {},
+  ) {
     [this.#kem, this.#publicFromPrivate] = kemFor(info.kem, features);
     this.#native = this.#publicFromPrivate === jwkPublicFromPrivate;
     this.#privateKeyLength = PRIVATE_KEY_LENGTH[info.kem] ?? 0;
     this.#info = info;
-    this.#suite = this.#cipherSuite();
+    this.#hkdf = options.hkdf;
+    const subtle = this.#native ? new KeyBytesSubtle() : undefined;
+    const tuned = tuneKem(this.#kem, subtle, (inner) => {
+      const kdf = new KeyScheduleMemoKdf(inner, undefined, {
+        hkdf: this.#hkdf,
+      });
+      kdf.init(kemSuiteId(info.kem));
+      return kdf;
+    });
+    if (tuned) this.#subtle = subtle;
+    this.#suite = this.#cipherSuite(undefined, true);
   }
 
   /**
    * An `@hpke/core` suite; `info`, if given, is the one all seals share (kept
-   * by reference: the caller must not change it).
+   * by reference: the caller must not change it). A `sealOnly` suite serves
+   * single-shot seals and opens only.
    */
-  #cipherSuite(info?: Uint8Array): CipherSuite {
+  #cipherSuite(info: Uint8Array | undefined, sealOnly: boolean): CipherSuite {
     return new CipherSuite({
       kem: this.#kem,
-      kdf: new KeyScheduleMemoKdf(kdfFor(this.#info.kdf), info),
+      kdf: new KeyScheduleMemoKdf(kdfFor(this.#info.kdf), info, {
+        sealOnly,
+        hkdf: this.#hkdf,
+      }),
       aead: aeadFor(this.#info.aead),
     });
   }
 
-  #importPrivate = async (raw: Uint8Array): Promise<PrivateEntry> => {
+  get #exporting(): CipherSuite {
+    return this.#exportSuite ??= this.#cipherSuite(undefined, false);
+  }
+
+  #importPrivate = (raw: Uint8Array): Promise<PrivateEntry> =>
+    this.#importPair(raw);
+
+  /**
+   * Imports a private key; its public key is computed (a JWK export, which
+   * costs a scalar multiplication) unless the caller knows it.
+   */
+  async #importPair(
+    raw: Uint8Array,
+    knownPublic?: Uint8Array,
+  ): Promise<PrivateEntry> {
     try {
       const privateKey = await this.#kem.deserializePrivateKey(
         padScalar(raw, this.#privateKeyLength),
       );
-      const pub = await this.#publicFromPrivate(privateKey, raw);
+      this.#subtle?.forget(privateKey);
+      const pub = knownPublic?.slice() ??
+        await this.#publicFromPrivate(privateKey, raw);
       const publicKey = await this.#public.get(pub, this.#importPublic);
       return { pair: { privateKey, publicKey }, publicKey: pub };
     } catch (cause) {
       throw failure("invalid HPKE private key", cause);
     }
-  };
+  }
+
+  /**
+   * The imported key pair of `raw`. With the recipient's public key known,
+   * a pair imported earlier (with a computed public key) is used if its
+   * public key is that one; else the key is imported without computing its
+   * public key, cached apart, keyed by the private key and used only for
+   * that same public key. A wrong public key thus makes only the opens that
+   * name it fail (RFC 9180's KEM context holds `pkRm`).
+   */
+  async #pair(
+    raw: Uint8Array,
+    knownPublic: Uint8Array | undefined,
+  ): Promise<CryptoKeyPair> {
+    if (!knownPublic) {
+      return (await this.#private.get(raw, this.#importPrivate)).pair;
+    }
+    const computed = this.#private.peek(raw);
+    if (computed) {
+      const e = await computed.catch(() => undefined);
+      if (e && bytesEqual(e.publicKey, knownPublic)) return e.pair;
+    }
+    const entry = await this.#privateKnown.get(
+      raw,
+      (r) => this.#importPair(r, knownPublic),
+    );
+    if (bytesEqual(entry.publicKey, knownPublic)) return entry.pair;
+    return (await this.#importPair(raw, knownPublic)).pair;
+  }
 
   #importPublic = (raw: Uint8Array): Promise<CryptoKey> =>
     this.#kem.deserializePublicKey(raw);
@@ -213,19 +300,28 @@ export class HpkeSuite implements HpkePart {
     let publicKey: Uint8Array, privateKey: Uint8Array;
     if (this.#native && pair.privateKey.algorithm.name === "ECDH") {
       // An EC private key's JWK holds both halves: one export, not two.
-      const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
+      const jwk = await (this.#subtle ?? crypto.subtle).exportKey(
+        "jwk",
+        pair.privateKey,
+      );
       publicKey = publicOfJwk(jwk);
       privateKey = padScalar(fromB64url(jwk.d!), this.#privateKeyLength);
     } else if (this.#native) {
       // X25519/X448: raw public key and PKCS#8, whose last Nsk octets are the
       // private key (RFC 8410 §7); cheaper than a JWK, which recomputes `x`.
+      // The public key of a derived pair was imported from its JWK by
+      // `@hpke/core`, so its bytes come from memory.
+      const subtle = this.#subtle ?? crypto.subtle;
       const [pub, pkcs8] = await Promise.all([
-        crypto.subtle.exportKey("raw", pair.publicKey),
-        crypto.subtle.exportKey("pkcs8", pair.privateKey),
+        subtle.exportKey("raw", pair.publicKey),
+        subtle.exportKey("pkcs8", pair.privateKey),
       ]);
       publicKey = new Uint8Array(pub);
+      this.#subtle?.remember(pair.publicKey, publicKey);
       privateKey = new Uint8Array(pkcs8.slice(-this.#privateKeyLength));
-      if (pkcs8.byteLength !== 16 + this.#privateKeyLength) {
+      const length = pkcs8.byteLength;
+      new Uint8Array(pkcs8).fill(0);
+      if (length !== 16 + this.#privateKeyLength) {
         throw failure("unexpected PKCS#8 encoding", undefined);
       }
     } else {
@@ -269,7 +365,7 @@ export class HpkeSuite implements HpkePart {
     // One private copy, passed as a bare ArrayBuffer: `@hpke/core` copies
     // any other form of `info` per seal, and the KDF recognizes it by identity.
     const shared = info.slice();
-    const suite = this.#cipherSuite(shared);
+    const suite = this.#cipherSuite(shared, true);
     return mapLimited(
       recipients,
       (r) => this.#seal(suite, r.publicKey, shared.buffer, aad, r.plaintext),
@@ -299,15 +395,19 @@ export class HpkeSuite implements HpkePart {
     }
   }
 
-  /** Single-shot base-mode open; throws `MlsError("crypto_failure")`. */
+  /**
+   * Single-shot base-mode open; throws `MlsError("crypto_failure")`.
+   * `publicKey`, the recipient's own when known, saves computing it.
+   */
   async open(
     privateKey: Uint8Array,
     kemOutput: Uint8Array,
     info: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array> {
-    const { pair } = await this.#private.get(privateKey, this.#importPrivate);
+    const pair = await this.#pair(privateKey, publicKey);
     try {
       return new Uint8Array(
         await this.#suite.open(
@@ -333,7 +433,7 @@ export class HpkeSuite implements HpkePart {
         publicKey,
         this.#importPublic,
       );
-      const ctx = await this.#suite.createSenderContext({
+      const ctx = await this.#exporting.createSenderContext({
         recipientPublicKey,
         info,
       });
@@ -347,17 +447,21 @@ export class HpkeSuite implements HpkePart {
     }
   }
 
-  /** Receiver setup, then `Export(exporterContext, length)`. */
+  /**
+   * Receiver setup, then `Export(exporterContext, length)`; `publicKey` as
+   * for {@link HpkeSuite.open}.
+   */
   async exportReceiver(
     privateKey: Uint8Array,
     kemOutput: Uint8Array,
     info: Uint8Array,
     exporterContext: Uint8Array,
     length: number,
+    publicKey?: Uint8Array,
   ): Promise<Uint8Array> {
-    const { pair } = await this.#private.get(privateKey, this.#importPrivate);
+    const pair = await this.#pair(privateKey, publicKey);
     try {
-      const ctx = await this.#suite.createRecipientContext({
+      const ctx = await this.#exporting.createRecipientContext({
         recipientKey: pair,
         enc: kemOutput,
         info,
@@ -370,10 +474,16 @@ export class HpkeSuite implements HpkePart {
 
   /** The KEM's `DeriveKeyPair(ikm)`, serialized. */
   async deriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair> {
+    let pair: CryptoKeyPair | undefined;
     try {
-      return await this.#serialize(await this.#kem.deriveKeyPair(ikm));
+      pair = await this.#kem.deriveKeyPair(ikm);
+      // The PKCS#8 bytes `@hpke/core` imported the derived key from serve
+      // its serialization, then are forgotten.
+      return await this.#serialize(pair);
     } catch (cause) {
       throw failure("HPKE DeriveKeyPair failed", cause);
+    } finally {
+      if (pair) this.#subtle?.forget(pair.privateKey);
     }
   }
 

@@ -14,15 +14,24 @@
  *   (empty `psk`) is a constant that `@hpke/core` imports again for each of
  *   the three secrets it derives per context.
  *
- * Every value is still computed by the wrapped `@hpke/core` KDF or by
- * WebCrypto's HKDF; nothing here implements a primitive. None of the
- * remembered values is secret: they are hashes of public inputs and a key
- * made from constant bytes.
+ * Every value is still computed by the wrapped `@hpke/core` KDF, by
+ * WebCrypto's HKDF or, with the `kdf: "js"` provider option, by the
+ * provider's HKDF part (`@noble/hashes`, `js_kdf.ts`); nothing here
+ * implements a primitive. None of the remembered values is secret: they are
+ * hashes of public inputs and a key made from constant bytes.
+ *
+ * A KDF made for single-shot seals and opens only (`sealOnly`) also skips
+ * the key schedule's `exporter_secret`: `@hpke/core` derives it for every
+ * context, but a single-shot seal or open (RFC 9180 §6.1) discards the
+ * context without exporting, so the value is never read. Such a KDF returns
+ * zeros for it, and must not serve `Export` (the provider's exporting suite
+ * uses a KDF without the flag).
  *
  * @module
  */
 
 import type { KdfInterface } from "@hpke/core";
+import type { KdfPart } from "./suite.ts";
 
 type Bytes = ArrayBufferLike | ArrayBufferView;
 
@@ -30,6 +39,7 @@ const enc = new TextEncoder();
 const PSK_ID_HASH = enc.encode("psk_id_hash");
 const INFO_HASH = enc.encode("info_hash");
 const SECRET = enc.encode("secret");
+const EXP = enc.encode("exp");
 const EMPTY = new Uint8Array(0);
 
 function view(b: Bytes): Uint8Array {
@@ -62,14 +72,51 @@ const HASHES: Record<number, string> = {
   0x0003: "SHA-512",
 };
 
+/** Options of {@link KeyScheduleMemoKdf}. */
+export interface MemoKdfOptions {
+  /**
+   * For single-shot seals and opens only: the key schedule's
+   * `exporter_secret` is not derived (zeros stand in for it).
+   */
+  sealOnly?: boolean;
+  /**
+   * HKDF-Extract and -Expand through this part (of the same hash) instead
+   * of the wrapped KDF's WebCrypto calls: the `kdf: "js"` option.
+   */
+  hkdf?: KdfPart;
+}
+
+function buffer(u: Uint8Array): ArrayBuffer {
+  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength
+    ? u.buffer as ArrayBuffer
+    : u.slice().buffer;
+}
+
+/**
+ * Values that depend only on the KDF and the suite id: `psk_id_hash` of
+ * base mode and the HKDF key of base mode's constant `ikm`. One set per KDF
+ * and suite id for the process, so that a KDF made for one batch of seals
+ * does not compute them again.
+ */
+interface SharedValues {
+  pskIdHash?: Promise<ArrayBuffer>;
+  baseKey?: Promise<CryptoKey>;
+}
+
+const SHARED = new Map<string, SharedValues>();
+
 /** A `@hpke/core` KDF that remembers secret-independent key-schedule values. */
 export class KeyScheduleMemoKdf implements KdfInterface {
   readonly #inner: KdfInterface;
   readonly #info: Uint8Array | undefined;
+  readonly #sealOnly: boolean;
+  readonly #hkdf: KdfPart | undefined;
   #infoHash: Promise<ArrayBuffer> | undefined;
-  #pskIdHash: Promise<ArrayBuffer> | undefined;
+  /** Per KDF and suite id, shared by every instance: constants. */
+  #shared: SharedValues = {};
   #baseIkm: Uint8Array = EMPTY;
-  #baseKey: Promise<CryptoKey> | undefined;
+
+  #suiteIdLength = 0;
 
   /**
    * @param inner one of `@hpke/core`'s HKDFs (`HkdfSha256`, …)
@@ -77,10 +124,20 @@ export class KeyScheduleMemoKdf implements KdfInterface {
    *   this KDF share one; kept by reference, so the caller must not change
    *   it (passing its exact `ArrayBuffer` to `@hpke/core` lets a seal skip
    *   the byte comparison)
+   * @param options see {@link MemoKdfOptions}
    */
-  constructor(inner: KdfInterface, info?: Uint8Array) {
+  constructor(
+    inner: KdfInterface,
+    info?: Uint8Array,
+    options: MemoKdfOptions = {},
+  ) {
     this.#inner = inner;
     this.#info = info;
+    this.#sealOnly = options.sealOnly ?? false;
+    this.#hkdf = options.hkdf;
+    if (this.#hkdf && this.#hkdf.hashLength !== inner.hashSize) {
+      throw new RangeError("the HKDF part's hash differs from the KDF's");
+    }
   }
 
   /** The KDF id (RFC 9180 §7.2). */
@@ -96,6 +153,11 @@ export class KeyScheduleMemoKdf implements KdfInterface {
   /** Binds the HPKE suite id, as `CipherSuite` does for its KDF. */
   init(suiteId: Uint8Array): void {
     this.#inner.init(suiteId);
+    this.#suiteIdLength = suiteId.length;
+    const key = `${this.#inner.id}:${suiteId.join(",")}`;
+    let shared = SHARED.get(key);
+    if (!shared) SHARED.set(key, shared = {});
+    this.#shared = shared;
     this.#baseIkm = this.#inner.buildLabeledIkm(SECRET, EMPTY);
   }
 
@@ -109,14 +171,35 @@ export class KeyScheduleMemoKdf implements KdfInterface {
     return this.#inner.buildLabeledInfo(label, info, len);
   }
 
-  /** HKDF-Extract. */
+  /** HKDF-Extract (an empty salt stands for `Nh` zeros). */
   extract(salt: Bytes, ikm: Bytes): Promise<ArrayBuffer> {
+    if (this.#hkdf) {
+      return this.#hkdf.extract(this.#salt(salt), view(ikm)).then(buffer);
+    }
     return this.#inner.extract(salt, ikm);
   }
 
   /** HKDF-Expand. */
   expand(prk: Bytes, info: Bytes, len: number): Promise<ArrayBuffer> {
+    if (this.#hkdf) {
+      return this.#hkdf.expand(view(prk), view(info), len).then(buffer);
+    }
     return this.#inner.expand(prk, info, len);
+  }
+
+  #salt(salt: Bytes): Uint8Array {
+    const s = view(salt);
+    return s.length === 0 ? new Uint8Array(this.#inner.hashSize) : s;
+  }
+
+  /** Whether `info` is the key schedule's `LabeledExpand` info for "exp". */
+  #isExporterInfo(info: Uint8Array): boolean {
+    // I2OSP(L, 2) || "HPKE-v1" || suite_id || "exp" || key_schedule_context,
+    // the context being mode || psk_id_hash || info_hash.
+    const at = 2 + 7 + this.#suiteIdLength;
+    return info.length === at + EXP.length + 1 + 2 * this.#inner.hashSize &&
+      info[at] === EXP[0] && info[at + 1] === EXP[1] &&
+      info[at + 2] === EXP[2];
   }
 
   /** HKDF-Extract then Expand; base mode's constant `ikm` is imported once. */
@@ -126,21 +209,36 @@ export class KeyScheduleMemoKdf implements KdfInterface {
     info: Bytes,
     len: number,
   ): Promise<ArrayBuffer> {
+    const base = equal(view(ikm), this.#baseIkm);
+    if (base && this.#sealOnly && this.#isExporterInfo(view(info))) {
+      // A single-shot seal or open never reads its exporter secret.
+      return Promise.resolve(new ArrayBuffer(len));
+    }
+    const hkdf = this.#hkdf;
+    if (hkdf) {
+      const s = this.#salt(salt);
+      return (hkdf.extractExpand
+        ? hkdf.extractExpand(s, view(ikm), view(info), len)
+        : hkdf.extract(s, view(ikm)).then((prk) =>
+          hkdf.expand(prk, view(info), len)
+        )).then(buffer);
+    }
     const hash = HASHES[this.#inner.id];
-    if (!hash || !equal(view(ikm), this.#baseIkm)) {
+    if (!hash || !base) {
       return this.#inner.extractAndExpand(salt, ikm, info, len);
     }
-    if (!this.#baseKey) {
-      this.#baseKey = crypto.subtle.importKey(
+    const shared = this.#shared;
+    if (!shared.baseKey) {
+      shared.baseKey = crypto.subtle.importKey(
         "raw",
         this.#baseIkm as Uint8Array<ArrayBuffer>,
         "HKDF",
         false,
         ["deriveBits"],
       );
-      this.#baseKey.catch(() => this.#baseKey = undefined);
+      shared.baseKey.catch(() => shared.baseKey = undefined);
     }
-    return this.#baseKey.then((key) =>
+    return shared.baseKey.then((key) =>
       crypto.subtle.deriveBits(
         {
           name: "HKDF",
@@ -162,8 +260,8 @@ export class KeyScheduleMemoKdf implements KdfInterface {
   ): Promise<ArrayBuffer> {
     if (view(salt).length === 0) {
       if (ikm.length === 0 && equal(label, PSK_ID_HASH)) {
-        this.#pskIdHash ??= this.#remember(salt, label, ikm, true);
-        return (await this.#pskIdHash).slice(0);
+        this.#shared.pskIdHash ??= this.#remember(salt, label, ikm, true);
+        return (await this.#shared.pskIdHash).slice(0);
       }
       if (
         this.#info && equal(label, INFO_HASH) && equal(ikm, this.#info)
@@ -171,6 +269,17 @@ export class KeyScheduleMemoKdf implements KdfInterface {
         this.#infoHash ??= this.#remember(salt, label, ikm, false);
         return (await this.#infoHash).slice(0);
       }
+    }
+    return this.#labeledExtract(salt, label, ikm);
+  }
+
+  #labeledExtract(
+    salt: Bytes,
+    label: Uint8Array,
+    ikm: Uint8Array,
+  ): Promise<ArrayBuffer> {
+    if (this.#hkdf) {
+      return this.extract(salt, this.#inner.buildLabeledIkm(label, ikm));
     }
     return this.#inner.labeledExtract(salt, label, ikm);
   }
@@ -182,6 +291,13 @@ export class KeyScheduleMemoKdf implements KdfInterface {
     info: Uint8Array,
     len: number,
   ): Promise<ArrayBuffer> {
+    if (this.#hkdf) {
+      return this.expand(
+        prk,
+        this.#inner.buildLabeledInfo(label, info, len),
+        len,
+      );
+    }
     return this.#inner.labeledExpand(prk, label, info, len);
   }
 
@@ -192,9 +308,9 @@ export class KeyScheduleMemoKdf implements KdfInterface {
     ikm: Uint8Array,
     pskIdHash: boolean,
   ): Promise<ArrayBuffer> {
-    const p = this.#inner.labeledExtract(salt, label, ikm);
+    const p = this.#labeledExtract(salt, label, ikm);
     p.catch(() => {
-      if (pskIdHash) this.#pskIdHash = undefined;
+      if (pskIdHash) this.#shared.pskIdHash = undefined;
       else this.#infoHash = undefined;
     });
     return p;

@@ -1,15 +1,18 @@
 /**
  * SHA-2, HMAC and HKDF in JavaScript (`@noble/hashes`) for small inputs,
- * `crypto.subtle` for large ones: the opt-in `kdf: "js"` provider option.
+ * `crypto.subtle` for large ones: the `kdf: "js"` provider option, the
+ * default on Deno (`defaultKdf` in `mod.ts`).
  *
  * Why it exists: MLS runs many hash and KDF operations on inputs of a few
  * dozen bytes (key-schedule labels, secret-tree and ratchet steps, tree and
  * parent hashes), and in Deno every `crypto.subtle` call costs a round trip
  * of tens of microseconds (on the benchmark machine: SHA-256 of 60 bytes 56
  * µs, HMAC import+sign 89 µs, against 4 µs and 10 µs here; see
- * `bench/README.md`). The default stays WebCrypto, as the project's rule is
- * `crypto.subtle` wherever WebCrypto has the algorithm; this part is for
- * applications that measure the difference and want it.
+ * `bench/README.md`). It is the default where that was measured (Deno);
+ * elsewhere the default stays WebCrypto, the project's rule being
+ * `crypto.subtle` wherever WebCrypto has the algorithm unless a measurement
+ * says otherwise. With it, HPKE's key schedule and KEM use the same HKDF
+ * (`hpke_kdf.ts`).
  *
  * @module
  */

@@ -62,6 +62,17 @@ export class SecretCache<V> {
   }
 
   /**
+   * The cached value for `raw`, if any (nothing is made on a miss).
+   *
+   * @param raw the secret bytes
+   * @returns the value, or undefined
+   */
+  peek(raw: Uint8Array): Promise<V> | undefined {
+    const hit = this.#map.get(raw);
+    return hit && constantTimeEqual(hit.copy, raw) ? hit.value : undefined;
+  }
+
+  /**
    * Records a value already known for `raw`.
    *
    * @param raw the secret bytes

@@ -57,15 +57,31 @@ export interface ProviderOptions {
    */
   forcePureJs?: boolean;
   /**
-   * Hash, HMAC and HKDF: `"webcrypto"` (default) or `"js"`, which computes
-   * them in JavaScript (`@noble/hashes`) for inputs up to 4 KiB and with
-   * WebCrypto above. MLS hashes and derives mostly a few dozen bytes at a
-   * time, and a WebCrypto call costs tens of microseconds whatever its
-   * size; `"js"` makes processing a commit and small messages markedly
-   * faster (figures in `bench/README.md`). Opt-in, since webmls otherwise
-   * uses `crypto.subtle` wherever WebCrypto has the algorithm.
+   * Hash, HMAC and HKDF (MLS's and HPKE's): `"webcrypto"` or `"js"`, which
+   * computes them in JavaScript (`@noble/hashes`) for inputs up to 4 KiB
+   * and with WebCrypto above. MLS hashes and derives mostly a few dozen
+   * bytes at a time, and a WebCrypto call costs tens of microseconds
+   * whatever its size. The default is {@link defaultKdf}: `"js"` on Deno,
+   * where it was measured to make commits, their processing and small
+   * messages faster (figures in `bench/README.md`), `"webcrypto"` on the
+   * runtimes where it was not measured.
    */
   kdf?: "webcrypto" | "js";
+}
+
+/**
+ * The `kdf` a provider uses when its options name none: `"js"` on Deno
+ * (`navigator.userAgent` starts with `Deno/`), where the comparison
+ * benchmark measured it faster for commits, their processing and small
+ * messages (`bench/README.md`), and `"webcrypto"` elsewhere, where it has
+ * not been measured.
+ *
+ * @returns the runtime's default
+ */
+export function defaultKdf(): "webcrypto" | "js" {
+  const nav = (globalThis as { navigator?: { userAgent?: string } })
+    .navigator;
+  return nav?.userAgent?.startsWith("Deno/") ? "js" : "webcrypto";
 }
 
 function signatureFor(
@@ -98,11 +114,13 @@ function buildSuite(
   const aead = info.aead === 0x0003
     ? new NobleChaCha20Poly1305()
     : new WebAesGcm(info.aead === 0x0001 ? 16 : 32);
+  const js = options.kdf === "js" ? new JsKdf(info.hash) : undefined;
   return new ComposedSuite(id, {
-    kdf: options.kdf === "js" ? new JsKdf(info.hash) : new WebKdf(info.hash),
+    kdf: js ?? new WebKdf(info.hash),
     aead,
     signature: signatureFor(info.signature, features),
-    hpke: new HpkeSuite(info, features),
+    // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
+    hpke: new HpkeSuite(info, features, { hkdf: js }),
   });
 }
 
@@ -119,7 +137,7 @@ class Provider implements CryptoProvider {
   constructor(options: ProviderOptions) {
     const forcePureJs = options.forcePureJs ?? false;
     this.#options = {
-      kdf: options.kdf ?? "webcrypto",
+      kdf: options.kdf ?? defaultKdf(),
     };
     this.name = forcePureJs ? "webmls (pure-JS fallback)" : "webmls";
     if (this.#options.kdf !== "webcrypto") this.name += " (JS KDF)";

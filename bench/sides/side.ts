@@ -31,6 +31,13 @@ export interface Side<M, J extends BenchJoiner> {
   readonly name: string;
   /** A fresh signature key pair and a key package for `name`. */
   generateKeyPackage(name: string): Promise<J>;
+  /**
+   * For an implementation whose client can be in a group only once (its
+   * state is per client, not per member): a key package of a new client,
+   * for a member that will join from a Welcome. Without it, any key
+   * package can join.
+   */
+  freshKeyPackage?(): Promise<J>;
   /** A fresh signature key pair and a one-member group. */
   createGroup(name: string): Promise<M>;
   /**
