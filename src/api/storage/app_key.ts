@@ -8,46 +8,12 @@
  */
 
 import { MlsError } from "../../errors.ts";
-
-// Structural subsets of the DOM's IndexedDB types (Deno's default type
-// check has no DOM library).
-
-interface IdbRequest<T> {
-  readonly result: T;
-  readonly error: unknown;
-  onsuccess: (() => void) | null;
-  onerror: (() => void) | null;
-}
-
-interface IdbOpenRequest extends IdbRequest<IdbDatabase> {
-  onupgradeneeded: (() => void) | null;
-  onblocked: (() => void) | null;
-}
-
-interface IdbObjectStore {
-  get(key: string): IdbRequest<unknown>;
-  put(value: unknown, key: string): IdbRequest<unknown>;
-  delete(key: string): IdbRequest<unknown>;
-}
-
-interface IdbTransaction {
-  objectStore(name: string): IdbObjectStore;
-  readonly error: unknown;
-  oncomplete: (() => void) | null;
-  onerror: (() => void) | null;
-  onabort: (() => void) | null;
-}
-
-interface IdbDatabase {
-  readonly objectStoreNames: { contains(name: string): boolean };
-  createObjectStore(name: string): unknown;
-  transaction(store: string, mode: "readonly" | "readwrite"): IdbTransaction;
-  close(): void;
-}
-
-interface IdbFactory {
-  open(name: string, version?: number): IdbOpenRequest;
-}
+import {
+  failure,
+  type IdbDatabase,
+  type IdbFactory,
+  type IdbObjectStore,
+} from "./idb.ts";
 
 const STORE = "keys";
 
@@ -59,15 +25,6 @@ export interface AppKeyOptions {
   name?: string;
   /** The `IDBFactory` (default `globalThis.indexedDB`). */
   indexedDB?: unknown;
-}
-
-function failure(cause: unknown, what: string): MlsError {
-  return new MlsError(
-    "storage_failure",
-    `IndexedDB ${what} failed`,
-    undefined,
-    { cause },
-  );
 }
 
 function openDb(options: AppKeyOptions): Promise<IdbDatabase> {

@@ -16,6 +16,13 @@
 
 import { MlsError } from "../../errors.ts";
 import {
+  failure,
+  type IdbDatabase,
+  type IdbFactory,
+  type IdbKeyRangeStatic,
+  request,
+} from "./idb.ts";
+import {
   type BatchOptions,
   conditionHolds,
   conflict,
@@ -23,69 +30,6 @@ import {
   type StorageValue,
   type StorageWrite,
 } from "./storage.ts";
-
-// The few IndexedDB types used here, declared locally: Deno's default type
-// check has no DOM library. They are structural subsets of the DOM's.
-
-/** An IndexedDB request (subset of the DOM's `IDBRequest`). */
-interface IdbRequest<T> {
-  readonly result: T;
-  readonly error: unknown;
-  onsuccess: (() => void) | null;
-  onerror: (() => void) | null;
-}
-
-/** The open request (subset of `IDBOpenDBRequest`). */
-interface IdbOpenRequest extends IdbRequest<IdbDatabase> {
-  onupgradeneeded: (() => void) | null;
-  onblocked: (() => void) | null;
-}
-
-/** A key range (opaque here). */
-type IdbKeyRange = object;
-
-/** Subset of `IDBObjectStore`. */
-interface IdbObjectStore {
-  get(key: string): IdbRequest<unknown>;
-  put(value: unknown, key: string): IdbRequest<unknown>;
-  delete(key: string): IdbRequest<unknown>;
-  getAllKeys(range?: IdbKeyRange): IdbRequest<unknown[]>;
-}
-
-/** Subset of `IDBTransaction`. */
-interface IdbTransaction {
-  objectStore(name: string): IdbObjectStore;
-  abort(): void;
-  readonly error: unknown;
-  oncomplete: (() => void) | null;
-  onerror: (() => void) | null;
-  onabort: (() => void) | null;
-}
-
-/** Subset of `IDBDatabase`. */
-interface IdbDatabase {
-  readonly objectStoreNames: { contains(name: string): boolean };
-  createObjectStore(name: string): unknown;
-  transaction(store: string, mode: "readonly" | "readwrite"): IdbTransaction;
-  close(): void;
-  onversionchange: (() => void) | null;
-}
-
-/** Subset of `IDBFactory` (`globalThis.indexedDB`). */
-interface IdbFactory {
-  open(name: string, version?: number): IdbOpenRequest;
-}
-
-/** Subset of the `IDBKeyRange` constructor. */
-interface IdbKeyRangeStatic {
-  bound(
-    lower: string,
-    upper: string,
-    lowerOpen?: boolean,
-    upperOpen?: boolean,
-  ): IdbKeyRange;
-  lowerBound(lower: string): IdbKeyRange;
-}
 
 const STORE = "kv";
 
@@ -95,23 +39,6 @@ interface Channel {
   onmessage: ((e: { data: unknown }) => void) | null;
   close(): void;
   unref?(): void;
-}
-
-function request<T>(req: IdbRequest<T>, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(failure(req.error, what));
-  });
-}
-
-function failure(cause: unknown, what: string): MlsError {
-  const name = (cause as { name?: string } | null)?.name;
-  return new MlsError(
-    name === "QuotaExceededError" ? "storage_limit" : "storage_failure",
-    `IndexedDB ${what} failed${name ? `: ${name}` : ""}`,
-    undefined,
-    { cause },
-  );
 }
 
 /**
