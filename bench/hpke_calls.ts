@@ -11,6 +11,7 @@
  */
 
 import { createProvider, defaultProvider } from "../providers/mod.ts";
+import { SUBTLE_METHODS } from "../tests/subtle_methods.ts";
 
 const kdf = Deno.args.includes("--js-kdf")
   ? "js"
@@ -27,18 +28,7 @@ const subtle = crypto.subtle as unknown as Record<
   (...a: unknown[]) => Promise<unknown>
 >;
 for (
-  const m of [
-    "digest",
-    "sign",
-    "verify",
-    "encrypt",
-    "decrypt",
-    "importKey",
-    "exportKey",
-    "generateKey",
-    "deriveBits",
-    "deriveKey",
-  ]
+  const m of SUBTLE_METHODS
 ) {
   const orig = subtle[m].bind(crypto.subtle);
   subtle[m] = (...a: unknown[]) => {

@@ -19,6 +19,7 @@
  */
 
 import type { BenchJoiner, Side } from "./sides/side.ts";
+import { SUBTLE_METHODS } from "../tests/subtle_methods.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnySide = Side<any, BenchJoiner>;
@@ -69,18 +70,7 @@ if (Deno.args.includes("--count") || Deno.args.includes("--trace")) {
     (...a: unknown[]) => Promise<unknown>
   >;
   for (
-    const m of [
-      "digest",
-      "sign",
-      "verify",
-      "encrypt",
-      "decrypt",
-      "importKey",
-      "exportKey",
-      "generateKey",
-      "deriveBits",
-      "deriveKey",
-    ]
+    const m of SUBTLE_METHODS
   ) {
     const orig = subtle[m].bind(crypto.subtle);
     subtle[m] = (...a: unknown[]) => {

@@ -17,6 +17,7 @@ import { KeyScheduleMemoKdf } from "../../providers/hpke_kdf.ts";
 import { KeyBytesSubtle } from "../../providers/hpke_tuning.ts";
 import { createProvider, type CryptoProvider } from "../../providers/mod.ts";
 import { MlsError } from "../../src/errors.ts";
+import { SUBTLE_METHODS } from "../subtle_methods.ts";
 
 const enc = new TextEncoder();
 const SUITE_ID = enc.encode("HPKE\x00\x20\x00\x01\x00\x01");
@@ -362,18 +363,7 @@ async function subtleCalls(f: () => Promise<unknown>): Promise<number> {
   const saved: [string, (...a: unknown[]) => unknown][] = [];
   let n = 0;
   for (
-    const m of [
-      "digest",
-      "sign",
-      "verify",
-      "encrypt",
-      "decrypt",
-      "importKey",
-      "exportKey",
-      "generateKey",
-      "deriveBits",
-      "deriveKey",
-    ]
+    const m of SUBTLE_METHODS
   ) {
     const orig = subtle[m];
     saved.push([m, orig]);
