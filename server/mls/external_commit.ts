@@ -52,35 +52,22 @@ export async function verifyExternalCommit(
       "the joiner's leaf must carry the poster's signature key",
     );
   }
-  let inits = 0, removes = 0;
+  // The §12.2 rules for an external commit's list (one ExternalInit, at
+  // most one Remove, PSKs) are the library's, applied by verifyCommit. The
+  // service adds its own policy: a Remove only of the joiner's own earlier
+  // leaf (same client id), i.e. a resync.
   const list: SentProposal[] = content.commit.proposals.map((p, i) => {
     if (p.type !== ProposalOrRefType.proposal) {
       throw invalid(`proposals[${i}]: no proposals by reference`);
     }
     const { proposal } = p;
-    switch (proposal.proposalType) {
-      case ProposalType.externalInit:
-        inits++;
-        break;
-      case ProposalType.remove: {
-        removes++;
-        const old = state.tree.getLeaf(proposal.removed);
-        // Only a resync: the joiner's own earlier leaf, same client id.
-        if (!old || !bytesEqual(old.signatureKey, key)) {
-          throw invalid(`proposals[${i}]: removes someone else`);
-        }
-        break;
+    if (proposal.proposalType === ProposalType.remove) {
+      const old = state.tree.getLeaf(proposal.removed);
+      if (!old || !bytesEqual(old.signatureKey, key)) {
+        throw invalid(`proposals[${i}]: removes someone else`);
       }
-      case ProposalType.psk:
-        break;
-      default:
-        throw invalid(
-          `proposals[${i}]: type ${proposal.proposalType} is not allowed`,
-        );
     }
     return { proposal, sender: content.sender };
   });
-  if (inits !== 1) throw invalid("exactly one ExternalInit is required");
-  if (removes > 1) throw invalid("at most one Remove");
   return await verifyCommit(state, pm, undefined, list, now);
 }
