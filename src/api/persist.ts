@@ -20,7 +20,7 @@
  * - `tree/<groupId>/<clientId>`: the base tree record,
  *   `struct { uint8 version = 1; uint32 gen; TreeBase base; }`, and
  *   `tree/<groupId>/<clientId>/<gen>/<seq>`: tree delta records
- *   (`TreeDelta`, `group/stored_tree.ts`), each what one full write changed
+ *   (`TreeDelta`, `group/stored/tree.ts`), each what one full write changed
  *   in the tree since the previous one. The group record (state format 3)
  *   names `gen` and `seq`; loading reads the base and deltas `1..seq`. A
  *   full write stores a delta (nothing if the tree did not change) while
@@ -57,8 +57,8 @@ import {
   deserializeGroupState,
   serializeGroupState,
   type TreeRef,
-} from "../group/serialize.ts";
-import { treeBaseCodec, treeDeltaCodec } from "../group/state_codec.ts";
+} from "../group/stored/serialize.ts";
+import { treeBaseCodec, treeDeltaCodec } from "../group/stored/tree.ts";
 import {
   applyTreeDelta,
   fromTreeBase,
@@ -66,7 +66,7 @@ import {
   storedTree,
   treeBaseWire,
   treeDelta,
-} from "../group/stored_tree.ts";
+} from "../group/stored/tree.ts";
 import type { GroupState } from "../group/state.ts";
 import {
   type LeafRatchets,
@@ -78,7 +78,7 @@ import {
   leafRatchetsSize,
   secretTreeStateCodec,
   secretTreeStateSize,
-} from "../schedule/secret_tree_codec.ts";
+} from "../group/stored/secret_tree.ts";
 import { root } from "../tree/tree_math.ts";
 import { Writer } from "../codec/writer.ts";
 import {

@@ -28,7 +28,7 @@ import {
 import {
   leafRatchetsCodec,
   secretTreeStateCodec,
-} from "../../src/schedule/secret_tree_codec.ts";
+} from "../../src/group/stored/secret_tree.ts";
 import { decode } from "../../src/codec/codec.ts";
 import { toHex } from "../../src/util/bytes.ts";
 

@@ -23,10 +23,10 @@ import { proposeUpdate, sendApplication } from "../../src/group/propose.ts";
 import { receiveMessage } from "../../src/group/receive.ts";
 import {
   deserializeGroupState,
-  MAX_GROUP_STATE_VERSION,
   serializeGroupState,
   storedSignerRef,
-} from "../../src/group/serialize.ts";
+} from "../../src/group/stored/serialize.ts";
+import { MAX_GROUP_STATE_VERSION } from "../../src/group/stored/format.ts";
 import type { GroupState } from "../../src/group/state.ts";
 import { joinFromWelcome } from "../../src/group/welcome.ts";
 import type { KeyPackage } from "../../src/messages/key_package.ts";

@@ -18,7 +18,7 @@ import {
   secretTreeStateCodec,
   secretTreeStateReferenceCodec,
   secretTreeStateSize,
-} from "../../src/schedule/secret_tree_codec.ts";
+} from "../../src/group/stored/secret_tree.ts";
 import {
   type EpochRatchets,
   ratchetsCodec,
