@@ -39,7 +39,6 @@ import {
   optional,
   settle,
 } from "./args.ts";
-import { belongsToClient } from "./client_keys.ts";
 import { credentialValidator, wireCredential } from "./convert.ts";
 import {
   type GenerateKeyPackageOptions,
@@ -60,6 +59,7 @@ import {
 import { GroupView } from "./group_view.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
+  belongsToClient,
   groupKey,
   identityKey,
   identityRecord,

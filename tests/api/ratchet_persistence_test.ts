@@ -19,8 +19,8 @@ import type { GroupState } from "../../src/group/state.ts";
 import {
   applyRatchetDelta,
   ratchetDeltaWrites,
-  ratchetsPrefix,
 } from "../../src/api/persist.ts";
+import { ratchetsPrefix } from "../../src/api/records.ts";
 import {
   SecretTree,
   type SecretTreeState,

@@ -35,8 +35,6 @@ import {
   reInitCodec,
 } from "../../messages/proposal.ts";
 import {
-  type Node,
-  nodeCodec,
   type RatchetTree as WireTree,
   ratchetTreeCodec,
 } from "../../messages/ratchet_tree.ts";

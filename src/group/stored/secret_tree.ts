@@ -9,7 +9,6 @@
 
 import {
   type Codec,
-  map,
   opaque,
   struct,
   uint32,

@@ -1,0 +1,129 @@
+// The storage keys and records of the Web API (src/api/records.ts): every
+// key a client's records use belongs to that client and to no other (what
+// MLS.deleteIdentity deletes), delta keys parse back to what built them,
+// and the tree record decodes exactly what it encodes, nothing more.
+
+import assert from "node:assert/strict";
+import { MlsError } from "../../src/errors.ts";
+import {
+  belongsToClient,
+  decodeTreeRecord,
+  encodeTreeRecord,
+  groupKey,
+  headKey,
+  identityKey,
+  keyPackageKey,
+  parseRatchetDeltaKey,
+  pendingKey,
+  ratchetDeltaKey,
+  ratchetsKey,
+  ratchetsPrefix,
+  signerKey,
+  treeDeltaGen,
+  treeDeltaKey,
+  treeKey,
+  treePrefix,
+} from "../../src/api/records.ts";
+
+const G = "0a1b";
+const C = "c0ffee";
+const OTHER = "beef";
+
+function keysOf(c: string): string[] {
+  return [
+    identityKey(c),
+    signerKey(c),
+    keyPackageKey(c, "00ff"),
+    groupKey(G, c),
+    pendingKey(G, c),
+    headKey(G, c),
+    ratchetsKey(G, c),
+    ratchetDeltaKey(ratchetsPrefix(G, c), {
+      gen: 3,
+      epoch: 7n,
+      kind: "l",
+      index: 12,
+    }),
+    ratchetDeltaKey(ratchetsPrefix(G, c), {
+      gen: 3,
+      epoch: 7n,
+      kind: "n",
+      index: 5,
+    }),
+    treeKey(G, c),
+    treeDeltaKey(G, c, 2, 9),
+    `delivery/cursor/${c}`,
+  ];
+}
+
+Deno.test("records: every key of a client's records belongs to it alone", () => {
+  for (const k of keysOf(C)) {
+    assert.ok(belongsToClient(k, C), k);
+    assert.ok(!belongsToClient(k, OTHER), k);
+  }
+  // A group id equal to another client's id does not make it theirs.
+  assert.ok(!belongsToClient(groupKey(OTHER, C), OTHER));
+  assert.ok(!belongsToClient(treeDeltaKey(OTHER, C, 1, 1), OTHER));
+});
+
+Deno.test("records: delta keys parse back to what built them", () => {
+  const prefix = ratchetsPrefix(G, C);
+  const name = { gen: 4294967295, epoch: 2n ** 64n - 1n, kind: "n", index: 0 };
+  assert.deepEqual(
+    parseRatchetDeltaKey(prefix, ratchetDeltaKey(prefix, name as never)),
+    name,
+  );
+  for (
+    const bad of [
+      `${prefix}1/2/x3`,
+      `${prefix}01/2/l3`,
+      `${prefix}4294967296/2/l3`,
+      `${prefix}1/18446744073709551616/l3`,
+      `${ratchetsPrefix(G, OTHER)}1/2/l3`,
+    ]
+  ) {
+    assert.throws(
+      () => parseRatchetDeltaKey(prefix, bad),
+      (e) =>
+        e instanceof MlsError && e.code === "invalid_value" &&
+        e.field === "RatchetDelta.key",
+      bad,
+    );
+  }
+  const tp = treePrefix(G, C);
+  assert.equal(treeDeltaGen(tp, treeDeltaKey(G, C, 6, 2)), 6);
+  assert.ok(Number.isNaN(treeDeltaGen(tp, `${tp}6`)));
+  assert.ok(Number.isNaN(treeDeltaGen(tp, treeDeltaKey(G, OTHER, 6, 2))));
+});
+
+Deno.test("records: a tree record decodes what it encodes, and nothing else", () => {
+  const rec = {
+    gen: 77,
+    base: {
+      tree: [undefined],
+      hashes: [{ node: 15, hash: new Uint8Array(32).fill(4) }],
+    },
+  };
+  const bytes = encodeTreeRecord(rec);
+  assert.equal(bytes[0], 1);
+  assert.deepEqual(decodeTreeRecord(bytes), rec);
+  const fails = (b: Uint8Array, code: string, field: string) =>
+    assert.throws(
+      () => decodeTreeRecord(b),
+      (e) =>
+        e instanceof MlsError && e.code === code && e.field?.startsWith(field),
+      `${code} ${field}`,
+    );
+  fails(new Uint8Array([...bytes, 0]), "trailing_bytes", "TreeRecord");
+  for (let n = 0; n < bytes.length; n++) {
+    assert.throws(
+      () => decodeTreeRecord(bytes.subarray(0, n)),
+      (e) => e instanceof MlsError && e.code === "truncated" && !!e.field,
+    );
+  }
+  fails(
+    new Uint8Array([2, ...bytes.subarray(1)]),
+    "unsupported_state_version",
+    "TreeRecord.version",
+  );
+});
