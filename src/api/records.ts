@@ -365,6 +365,27 @@ const pendingV3 = struct<Required<PendingRecord>>({
  * Encoding of {@link PendingRecord}: version 3 (with the summary and
  * `groupInfoTreeOmitted`) is written when that is set, else version 2 (with
  * the summary); versions 1 (without) and 2 are still read.
+ *
+ * ```text
+ * struct { uint32 added<V>; uint32 removed<V>; uint32 updated<V>; }
+ *   PendingSummary;
+ * struct {
+ *   uint8 version;                  // 1, 2 or 3
+ *   uint64 epoch;
+ *   opaque commit<V>;               // MLSMessage
+ *   optional<opaque> welcome<V>;    // MLSMessage
+ *   opaque group_info<V>;           // MLSMessage
+ *   opaque state<V>;                // GroupState of the next epoch
+ *   select (version) {
+ *     case 1: struct {};
+ *     case 2: PendingSummary summary;
+ *     case 3: PendingSummary summary; uint8 group_info_tree_omitted;
+ *   };
+ * } PendingRecord;
+ * ```
+ *
+ * `state` is a `GroupState` of version 3 whose `TreeRef` is a delta
+ * against the group record's tree, or (older records) of version 2.
  */
 export const pendingRecord: {
   encode(v: PendingRecord): Uint8Array;
