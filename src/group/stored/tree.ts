@@ -251,7 +251,9 @@ export function treeDelta(
   const hashes: HashEntry[] = [];
   for (const [node, hash] of tree.cachedHashes(cs, TREE_HASH_MIN_LEVEL)) {
     const had = kept.get(node);
-    if (had && bytesEqual(had, hash)) continue;
+    // Unchanged subtrees keep the very hash objects (tree clones share
+    // them): identity settles most entries without comparing bytes.
+    if (had && (had === hash || bytesEqual(had, hash))) continue;
     hashes.push({ node, hash });
     kept.set(node, hash);
   }
