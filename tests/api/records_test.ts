@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { MlsError } from "../../src/errors.ts";
 import {
   belongsToClient,
+  decodeTreeDelta,
   decodeTreeRecord,
+  encodeTreeDelta,
   encodeTreeRecord,
   groupKey,
   headKey,
@@ -125,5 +127,27 @@ Deno.test("records: a tree record decodes what it encodes, and nothing else", ()
     new Uint8Array([2, ...bytes.subarray(1)]),
     "unsupported_state_version",
     "TreeRecord.version",
+  );
+  // Hash entries are stored in ascending node order, each node once.
+  const h = new Uint8Array(32);
+  for (const nodes of [[15, 15], [47, 15]]) {
+    const b = encodeTreeRecord({
+      gen: 1,
+      base: {
+        tree: [undefined],
+        hashes: nodes.map((node) => ({ node, hash: h })),
+      },
+    });
+    fails(b, "invalid_value", "TreeRecord.base.hashes[1]");
+  }
+  const delta = encodeTreeDelta({
+    tree: [{ kind: 1, count: 3 }],
+    hashes: [{ node: 31, hash: h }, { node: 7, hash: h }],
+  });
+  assert.throws(
+    () => decodeTreeDelta(delta, "TreeDelta[1]"),
+    (e) =>
+      e instanceof MlsError && e.code === "invalid_value" &&
+      e.field === "TreeDelta[1].hashes[1]",
   );
 });

@@ -103,9 +103,30 @@ export interface HashEntry {
   hash: Uint8Array;
 }
 
-const hashEntriesCodec: Codec<HashEntry[]> = vector(
+const hashEntryList = vector(
   struct<HashEntry>({ node: uint32, hash: opaque }),
 );
+
+/**
+ * `TreeHashEntry entries<V>`, nodes strictly ascending (what every encoder
+ * writes): a node twice or out of order is `invalid_value`.
+ */
+const hashEntriesCodec: Codec<HashEntry[]> = {
+  encode: hashEntryList.encode,
+  decode: (r, f) => {
+    const list = hashEntryList.decode(r, f);
+    for (let i = 1; i < list.length; i++) {
+      if (list[i].node <= list[i - 1].node) {
+        throw new MlsError(
+          "invalid_value",
+          "tree hash entries out of order",
+          `${f}[${i}]`,
+        );
+      }
+    }
+    return list;
+  },
+};
 
 /** A base tree record's body (`TreeBase`). */
 export interface TreeBaseWire {
