@@ -57,7 +57,8 @@ import {
   checkProvider,
   checkStorage,
 } from "./settings_check.ts";
-import { GroupView } from "./group_view.ts";
+import type { GroupView } from "./group_view.ts";
+import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
   groupKey,
@@ -513,7 +514,7 @@ export class MLS {
       throw new MlsError("group_exists", "this client already has this group");
     }
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state),
+      await storeGroupView(this.#env, id.clientId, signer, state),
     );
   }
 
@@ -528,7 +529,7 @@ export class MLS {
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
     if (!signer) return null;
-    const view = await GroupView.load(this.#env, g, c, signer);
+    const view = await loadGroupView(this.#env, g, c, signer);
     return view && this.#remember(view);
   }
 
@@ -608,7 +609,7 @@ export class MLS {
     // The key package is used up (unless it is a last-resort one).
     const extra = rec.lastResort ? [] : [{ key: ours[0] }];
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state, extra),
+      await storeGroupView(this.#env, id.clientId, signer, state, extra),
     );
   }
 
@@ -671,7 +672,7 @@ export class MLS {
     if (existing) {
       this.#views.delete(`${groupId}/${id.clientId}`);
     }
-    const view = await GroupView.store(
+    const view = await storeGroupView(
       this.#env,
       id.clientId,
       signer,
