@@ -51,9 +51,4 @@ Deno.test("view_environment: receiving asks the hook (if any) about this group",
     a.state,
   );
   assert.equal(none.authorize, undefined);
-  assert.equal(
-    none.now,
-    undefined,
-    "receipt uses the message's own time rules",
-  );
 });
