@@ -34,6 +34,7 @@ export {
   type MLSOptions,
 } from "./src/api/mls.ts";
 export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
+export { GroupReader } from "./src/api/group_reader.ts";
 export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";
 export type { MessageInput } from "./src/api/message_input.ts";
 export type {

@@ -56,7 +56,8 @@ import {
   checkProvider,
   checkStorage,
 } from "./settings_check.ts";
-import { GroupView } from "./group_view.ts";
+import type { GroupView } from "./group_view.ts";
+import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
   belongsToClient,
@@ -513,11 +514,25 @@ export class MLS {
       throw new MlsError("group_exists", "this client already has this group");
     }
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state),
+      await storeGroupView(this.#env, id.clientId, signer, state),
     );
   }
 
-  /** The stored view of a group for a client, or `null`. */
+  /**
+   * The stored view of a group for a client (by client id or `Identity`),
+   * or `null` when none is stored; the same object for the same group and
+   * client while it is in use.
+   *
+   * @example Carrying on after a restart
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const again = await new MLS({ storage: mls.storage }).groupGet(group.groupId, alice);
+   * console.log(again?.epoch); // 0n
+   * ```
+   */
   async groupGet(
     groupId: string | Uint8Array,
     clientId: string | Identity,
@@ -528,7 +543,7 @@ export class MLS {
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
     if (!signer) return null;
-    const view = await GroupView.load(this.#env, g, c, signer);
+    const view = await loadGroupView(this.#env, g, c, signer);
     return view && this.#remember(view);
   }
 
@@ -608,7 +623,7 @@ export class MLS {
     // The key package is used up (unless it is a last-resort one).
     const extra = rec.lastResort ? [] : [{ key: ours[0] }];
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state, extra),
+      await storeGroupView(this.#env, id.clientId, signer, state, extra),
     );
   }
 
@@ -671,7 +686,7 @@ export class MLS {
     if (existing) {
       this.#views.delete(`${groupId}/${id.clientId}`);
     }
-    const view = await GroupView.store(
+    const view = await storeGroupView(
       this.#env,
       id.clientId,
       signer,
@@ -728,7 +743,20 @@ export class MLS {
     });
   }
 
-  /** Deletes everything this instance stored: identities, key packages, groups. */
+  /**
+   * Deletes everything this instance stored: identities, key packages,
+   * groups.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.deleteState();
+   * console.log(await mls.groupGet(group.groupId, alice)); // null
+   * ```
+   */
   async deleteState(): Promise<void> {
     const keys = await this.#storage.list("");
     for (let i = 0; i < keys.length; i += 100) {

@@ -14,9 +14,13 @@ import {
   groupKey,
   headKey,
   identityKey,
+  identityRecord,
   keyPackageKey,
+  keyPackageRecord,
   parseRatchetDeltaKey,
   pendingKey,
+  type PendingRecord,
+  pendingRecord,
   ratchetDeltaKey,
   ratchetsKey,
   ratchetsPrefix,
@@ -150,4 +154,93 @@ Deno.test("records: a tree record decodes what it encodes, and nothing else", ()
       e instanceof MlsError && e.code === "invalid_value" &&
       e.field === "TreeDelta[1].hashes[1]",
   );
+});
+
+const u8 = (...b: number[]) => new Uint8Array(b);
+
+const pending: PendingRecord = {
+  epoch: 7n,
+  commit: u8(1, 2),
+  welcome: undefined,
+  groupInfo: u8(3),
+  state: u8(4, 5, 6),
+};
+
+function refused(f: () => unknown, code: string): void {
+  assert.throws(f, (e) => e instanceof MlsError && e.code === code);
+}
+
+Deno.test("records: identity and key package records round-trip; wrong versions are refused", () => {
+  const id = { cipherSuite: 3, signaturePublicKey: u8(9, 9) };
+  assert.deepEqual(identityRecord.decode(identityRecord.encode(id)), id);
+  const kp = {
+    keyPackage: u8(1),
+    initPrivateKey: u8(2),
+    encryptionPrivateKey: u8(3),
+    lastResort: 1,
+  };
+  const encoded = keyPackageRecord.encode(kp);
+  assert.deepEqual(keyPackageRecord.decode(encoded), kp);
+  const v9 = encoded.slice();
+  v9[0] = 9;
+  refused(() => keyPackageRecord.decode(v9), "unsupported_state_version");
+  refused(
+    () =>
+      identityRecord.decode(new Uint8Array([...identityRecord.encode(id), 0])),
+    "trailing_bytes",
+  );
+});
+
+Deno.test("records: pending records in versions 1, 2 and 3", () => {
+  const v1 = pendingRecord.encode(pending);
+  assert.equal(v1[0], 1);
+  assert.deepEqual(pendingRecord.decode(v1), pending);
+  const summary = { added: [3], removed: [1, 2], updated: [0] };
+  const v2 = pendingRecord.encode({ ...pending, summary });
+  assert.equal(v2[0], 2);
+  assert.deepEqual(pendingRecord.decode(v2), { ...pending, summary });
+  const withWelcome = { ...pending, welcome: u8(8), summary };
+  const v3 = pendingRecord.encode({
+    ...withWelcome,
+    groupInfoTreeOmitted: true,
+  });
+  assert.equal(v3[0], 3);
+  assert.deepEqual(pendingRecord.decode(v3), {
+    ...withWelcome,
+    groupInfoTreeOmitted: true,
+  });
+  refused(
+    () => pendingRecord.decode(v2.subarray(0, v2.length - 1)),
+    "truncated",
+  );
+  const v7 = v1.slice();
+  v7[0] = 7;
+  refused(() => pendingRecord.decode(v7), "unsupported_state_version");
+});
+Deno.test("records: belongsToClient, the library's records of a client, and others' records ending with it", () => {
+  const mine = [
+    identityKey("c1"),
+    signerKey("c1"),
+    keyPackageKey("c1", "ref"),
+    groupKey("g", "c1"),
+    pendingKey("g", "c1"),
+    ratchetsKey("g", "c1"),
+    `${ratchetsKey("g", "c1")}/0/3`,
+    "delivery/cursor/c1",
+  ];
+  for (const k of mine) assert.ok(belongsToClient(k, "c1"), k);
+});
+
+Deno.test("records: belongsToClient, never another client's records", () => {
+  const theirs = [
+    identityKey("c2"),
+    signerKey("c10"),
+    keyPackageKey("c2", "c1"), // a package ref that happens to be "c1"
+    groupKey("c1", "c2"), // a group id that happens to be "c1"
+    pendingKey("g", "c2"),
+    `${ratchetsKey("g", "c2")}/c1`,
+    "identity/c1/extra",
+    "c1",
+  ];
+  for (const k of theirs) assert.ok(!belongsToClient(k, "c1"), k);
 });

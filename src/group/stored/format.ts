@@ -54,7 +54,7 @@
  *   GroupConfig config;
  *   GroupContext context;
  *   optional<Node> tree<V>;
- *   PrivateTree priv;
+ *   PrivateTree private_tree;
  *   EpochKeys keys;
  *   SecretTreeState secret_tree;
  *   opaque interim_transcript_hash<V>;

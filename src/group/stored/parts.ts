@@ -43,7 +43,7 @@ import { secretTreeStateCodec } from "./secret_tree.ts";
 import { PrivateTree } from "../../tree/private_tree.ts";
 import { fromHex, toHex, wipe } from "../../util/bytes.ts";
 import type { GroupConfig } from "../config.ts";
-import type { SentProposal } from "../proposals.ts";
+import type { PendingProposal } from "../proposals.ts";
 import type { EpochKeys, GroupStatus } from "../state.ts";
 import {
   treeDeltaCodec,
@@ -172,7 +172,7 @@ export const privateTreeCodec: Codec<PrivateTree> = map(
         throw new MlsError(
           "invalid_value",
           "private tree nodes out of order",
-          "GroupState.priv.keys",
+          "GroupState.privateTree.keys",
         );
       }
       last = k.node;
@@ -211,7 +211,7 @@ interface PendingWire {
  * `state.proposals`: keyed by the hex of `ref`, which is stored once; a
  * proposal whose `ref` field is set must carry its own key there.
  */
-export const pendingProposalsCodec: Codec<ReadonlyMap<string, SentProposal>> =
+export const pendingProposalsCodec: Codec<ReadonlyMap<string, PendingProposal>> =
   uniqueMap(
     struct<PendingWire>({
       ref: opaque,
@@ -219,7 +219,7 @@ export const pendingProposalsCodec: Codec<ReadonlyMap<string, SentProposal>> =
       proposal: proposalCodec,
       sender: senderCodec,
     }),
-    (p): [string, SentProposal] => [
+    (p): [string, PendingProposal] => [
       toHex(p.ref),
       p.refSet
         ? { proposal: p.proposal, sender: p.sender, ref: p.ref }
@@ -304,7 +304,7 @@ export interface GroupStateWire {
   /** Current tree, wire form. */
   tree: WireTree;
   /** Private TreeKEM keys. */
-  priv: PrivateTree;
+  privateTree: PrivateTree;
   /** Epoch secrets. */
   keys: EpochKeys;
   /** Current secret tree. */
@@ -314,7 +314,7 @@ export interface GroupStateWire {
   /** Last `confirmation_tag`. */
   confirmationTag: Uint8Array;
   /** Pending proposals. */
-  proposals: ReadonlyMap<string, SentProposal>;
+  proposals: ReadonlyMap<string, PendingProposal>;
   /** Keys of own pending Updates. */
   updateKeys: ReadonlyMap<string, Uint8Array>;
   /** Resumption PSKs by epoch. */
@@ -339,7 +339,7 @@ const stateFields = {
   config: groupConfigCodec,
   context: groupContextCodec,
   tree: ratchetTreeCodec,
-  priv: privateTreeCodec,
+  privateTree: privateTreeCodec,
   keys: epochKeysCodec,
   secretTree: secretTreeStateCodec,
   interimTranscriptHash: opaque,
