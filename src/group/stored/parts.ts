@@ -211,36 +211,37 @@ interface PendingWire {
  * `state.proposals`: keyed by the hex of `ref`, which is stored once; a
  * proposal whose `ref` field is set must carry its own key there.
  */
-export const pendingProposalsCodec: Codec<ReadonlyMap<string, PendingProposal>> =
-  uniqueMap(
-    struct<PendingWire>({
-      ref: opaque,
-      refSet: bool,
-      proposal: proposalCodec,
-      sender: senderCodec,
-    }),
-    (p): [string, PendingProposal] => [
-      toHex(p.ref),
-      p.refSet
-        ? { proposal: p.proposal, sender: p.sender, ref: p.ref }
-        : { proposal: p.proposal, sender: p.sender },
-    ],
-    (key, p) => {
-      const ref = keyBytes(key);
-      if (p.ref && toHex(p.ref) !== key) {
-        throw new MlsError(
-          "invalid_argument",
-          "a pending proposal is filed under another reference",
-        );
-      }
-      return {
-        ref,
-        refSet: p.ref !== undefined,
-        proposal: p.proposal,
-        sender: p.sender,
-      };
-    },
-  );
+export const pendingProposalsCodec: Codec<
+  ReadonlyMap<string, PendingProposal>
+> = uniqueMap(
+  struct<PendingWire>({
+    ref: opaque,
+    refSet: bool,
+    proposal: proposalCodec,
+    sender: senderCodec,
+  }),
+  (p): [string, PendingProposal] => [
+    toHex(p.ref),
+    p.refSet
+      ? { proposal: p.proposal, sender: p.sender, ref: p.ref }
+      : { proposal: p.proposal, sender: p.sender },
+  ],
+  (key, p) => {
+    const ref = keyBytes(key);
+    if (p.ref && toHex(p.ref) !== key) {
+      throw new MlsError(
+        "invalid_argument",
+        "a pending proposal is filed under another reference",
+      );
+    }
+    return {
+      ref,
+      refSet: p.ref !== undefined,
+      proposal: p.proposal,
+      sender: p.sender,
+    };
+  },
+);
 
 interface UpdateKeyWire {
   ref: Uint8Array;

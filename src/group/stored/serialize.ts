@@ -390,7 +390,10 @@ function checkShape(
     throw invalid("secret tree and tree sizes differ", `${field}secretTree`);
   }
   if (!priv.nodes().every((x) => x < tree.nodeWidth)) {
-    throw invalid("private key for a node outside the tree", "privateTree.keys");
+    throw invalid(
+      "private key for a node outside the tree",
+      "privateTree.keys",
+    );
   }
   if (priv.leafIndex >= tree.leafCount) {
     throw invalid("leaf outside the tree", "privateTree.leafIndex");
