@@ -35,6 +35,7 @@ export {
 } from "./src/api/mls.ts";
 export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
 export type { GroupCreateOptions } from "./src/api/group_create.ts";
+export type { ExportKeyAlgorithm } from "./src/api/export_key.ts";
 export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";
 export type { MessageInput } from "./src/api/message_input.ts";
 export type {

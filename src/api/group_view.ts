@@ -47,6 +47,7 @@ import {
   removeProposal,
 } from "./proposal_input.ts";
 import { applyOwnCommit, receiveInto } from "./receive_flow.ts";
+import { type ExportKeyAlgorithm, exportKeyOf } from "./export_key.ts";
 import { extensionsProposal, groupExtensionsOf } from "./group_extensions.ts";
 import { safetyNumberOf } from "./safety_number.ts";
 import { checkHandshakeWireFormat } from "./settings_check.ts";
@@ -670,6 +671,37 @@ export class GroupView {
       const s = this.#state;
       return mlsExporter(s.cs, s.keys.exporterSecret, label, ctx, length);
     });
+  }
+
+  /**
+   * A WebCrypto key from the MLS exporter (RFC 9420 §8.5): non-extractable,
+   * for `algorithm` (see {@link ExportKeyAlgorithm}: AES-GCM, AES-CBC,
+   * AES-CTR, AES-KW, HMAC, or an HKDF base key) and `usages`, equal across
+   * the members of this epoch. Its bytes are `exportSecret(label, context,
+   * length)`, never exposed (so give each algorithm a label of its own).
+   * Usages the algorithm does not have are `invalid_argument`.
+   *
+   * @example A file key every member derives; one encrypts, another decrypts
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const key = await group.exportKey("file key", "file-42", "AES-GCM", ["encrypt", "decrypt"]);
+   * const iv = crypto.getRandomValues(new Uint8Array(12));
+   * const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new Uint8Array([1]));
+   * console.log(key.extractable, sealed.byteLength); // false 17
+   * ```
+   */
+  exportKey(
+    label: string,
+    context: string | Uint8Array,
+    algorithm: ExportKeyAlgorithm,
+    usages: KeyUsage[],
+  ): Promise<CryptoKey> {
+    return this.#turns.run(() =>
+      exportKeyOf(this.#state, label, context, algorithm, usages)
+    );
   }
 
   /**
