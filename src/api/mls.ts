@@ -58,7 +58,8 @@ import {
   checkStorage,
 } from "./settings_check.ts";
 import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
-import { GroupView } from "./group_view.ts";
+import type { GroupView } from "./group_view.ts";
+import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
   groupKey,
@@ -516,7 +517,7 @@ export class MLS {
       throw new MlsError("group_exists", "this client already has this group");
     }
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state),
+      await storeGroupView(this.#env, id.clientId, signer, state),
     );
   }
 
@@ -531,7 +532,7 @@ export class MLS {
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
     if (!signer) return null;
-    const view = await GroupView.load(this.#env, g, c, signer);
+    const view = await loadGroupView(this.#env, g, c, signer);
     return view && this.#remember(view);
   }
 
@@ -611,7 +612,7 @@ export class MLS {
     // The key package is used up (unless it is a last-resort one).
     const extra = rec.lastResort ? [] : [{ key: ours[0] }];
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state, extra),
+      await storeGroupView(this.#env, id.clientId, signer, state, extra),
     );
   }
 
@@ -674,7 +675,7 @@ export class MLS {
     if (existing) {
       this.#views.delete(`${groupId}/${id.clientId}`);
     }
-    const view = await GroupView.store(
+    const view = await storeGroupView(
       this.#env,
       id.clientId,
       signer,
