@@ -11,6 +11,7 @@
 import { GroupReader } from "./group_reader.ts";
 import { extensionsProposal } from "./group_extensions.ts";
 import { commitOwn, proposeEach } from "./own_messages.ts";
+import { externalPskProposal } from "./psk_store.ts";
 import type { CommitOutput, GroupExtensions, ProposalOutput } from "./types.ts";
 import { sendChecks, type ViewEnvironment } from "./view_environment.ts";
 import type { ViewState } from "./view_state.ts";
@@ -76,6 +77,53 @@ export class GroupAdmin extends GroupReader {
   proposeExtensions(extensions: GroupExtensions): Promise<ProposalOutput> {
     return this.#turns.run(async () => {
       const p = extensionsProposal(extensions, "extensions");
+      return (await proposeEach(this.#live, [p], sendChecks(this.#env)))[0];
+    });
+  }
+
+  /**
+   * Injects the external PSK `id` (stored with `MLS.storePsk`, or known to
+   * `MLSOptions.psks`) into the key schedule by commit: a PreSharedKey
+   * proposal (RFC 9420 §8.4, §12.1.4). Every member, and anyone joining by
+   * this commit's Welcome, needs the PSK to process it (`missing_psk`).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.storePsk("out-of-band", crypto.getRandomValues(new Uint8Array(32)));
+   * await group.receive(await group.addPsk("out-of-band"));
+   * console.log(group.epoch); // 1n
+   * ```
+   */
+  addPsk(id: string | Uint8Array): Promise<CommitOutput> {
+    return this.#turns.run(() =>
+      commitOwn(this.#live, this.#env, {
+        proposals: [externalPskProposal(this.#live.state.cs, id)],
+      })
+    );
+  }
+
+  /**
+   * Proposes injecting the external PSK `id` (see
+   * {@link GroupAdmin.addPsk}) for a member to commit.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS({ autoCommit: false });
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.storePsk("out-of-band", crypto.getRandomValues(new Uint8Array(32)));
+   * await group.proposePsk("out-of-band");
+   * await group.receive(await group.commit());
+   * ```
+   */
+  proposePsk(id: string | Uint8Array): Promise<ProposalOutput> {
+    return this.#turns.run(async () => {
+      const p = externalPskProposal(this.#live.state.cs, id);
       return (await proposeEach(this.#live, [p], sendChecks(this.#env)))[0];
     });
   }

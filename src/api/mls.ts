@@ -59,6 +59,7 @@ import {
 } from "./settings_check.ts";
 import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
 import type { GroupView } from "./group_view.ts";
+import { deletePsk, pskLookup, storePsk } from "./psk_store.ts";
 import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
@@ -99,7 +100,10 @@ export interface MLSOptions {
   autoCommit?: boolean;
   /** Settings for new groups (wire format, padding, retention). */
   groupConfig?: Partial<GroupConfig>;
-  /** External PSKs, by id. */
+  /**
+   * External PSKs, by id: asked before those stored with
+   * {@link MLS.storePsk}.
+   */
   psks?: PskLookup;
   /**
    * How many per-entry ratchet records (one per secret-tree entry a message
@@ -271,7 +275,10 @@ export class MLS {
         checkFunction<AuthorizeHook>,
       ),
       autoCommit: optional(o.autoCommit, "autoCommit", checkBoolean) ?? true,
-      psks: optional(o.psks, "psks", checkFunction<PskLookup>),
+      psks: pskLookup(
+        this.#storage,
+        optional(o.psks, "psks", checkFunction<PskLookup>),
+      ),
       ratchetRecordLimit: limit as number,
       validation: {
         maxLifetime,
@@ -730,6 +737,44 @@ export class MLS {
           return toHex(msg.groupInfo.groupContext.groupId);
       }
     });
+  }
+
+  /**
+   * Stores an external pre-shared key (RFC 9420 §8.4) under `id` (bytes,
+   * or a string taken as UTF-8), replacing any before it, for commits that
+   * inject it (`GroupView.addPsk`) and Welcomes that need it. It is kept
+   * in the storage like every secret (encrypted under `EncryptedStorage`)
+   * until {@link MLS.deletePsk}, `deleteState` or a new `storePsk`.
+   *
+   * @example Two members share a secret agreed elsewhere and inject it
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.storePsk("meeting-2026", crypto.getRandomValues(new Uint8Array(32)));
+   * await group.receive(await group.addPsk("meeting-2026"));
+   * ```
+   */
+  storePsk(id: string | Uint8Array, secret: Uint8Array): Promise<void> {
+    return storePsk(this.#storage, id, secret);
+  }
+
+  /**
+   * Deletes the external PSK `id`; whether one was stored. Groups that
+   * already used it keep their epochs; Welcomes and commits naming it can
+   * no longer be processed (`missing_psk`).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * await mls.storePsk("old", new Uint8Array(32).fill(1));
+   * console.log(await mls.deletePsk("old")); // true
+   * ```
+   */
+  deletePsk(id: string | Uint8Array): Promise<boolean> {
+    return deletePsk(this.#storage, id);
   }
 
   /** Deletes everything this instance stored: identities, key packages, groups. */
