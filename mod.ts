@@ -36,6 +36,7 @@ export {
 export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
 export type { GroupCreateOptions } from "./src/api/group_create.ts";
 export type { ExportKeyAlgorithm } from "./src/api/export_key.ts";
+export type { ServiceProposal } from "./src/api/service_proposal.ts";
 export { GroupReader } from "./src/api/group_reader.ts";
 export { GroupAdmin } from "./src/api/group_admin.ts";
 export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";

@@ -60,6 +60,7 @@ import {
 import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
 import type { GroupView } from "./group_view.ts";
 import { deletePsk, pskLookup, storePsk } from "./psk_store.ts";
+import { type ServiceProposal, serviceProposal } from "./service_proposal.ts";
 import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
@@ -737,6 +738,51 @@ export class MLS {
           return toHex(msg.groupInfo.groupContext.groupId);
       }
     });
+  }
+
+  /**
+   * An external proposal (RFC 9420 §12.1.8) from `identity`, a service the
+   * group lists as an external sender (`GroupExtensions.externalSenders`):
+   * add a member (`{ add: keyPackage }`) or remove one (`{ remove }`: a
+   * leaf index, or a client id found in the GroupInfo's ratchet tree or
+   * `options.ratchetTree`). `groupInfo` is the group's current GroupInfo;
+   * send the proposal to the group, whose members commit it. An identity
+   * not in the list is `invalid_sender`.
+   *
+   * @example A moderation service removes Bob; Alice's view commits it
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob, bot] = [
+   *   await mls.generateIdentity(), await mls.generateIdentity(), await mls.generateIdentity(),
+   * ];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"), {
+   *   extensions: { externalSenders: [{ ...bot, credential: await mls.generateCredential("bot") }] },
+   * });
+   * await group.receive(await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * ));
+   * const proposal = await mls.externalProposal(bot, await group.groupInfo(), {
+   *   remove: bob.clientId,
+   * });
+   * const r = await group.receive(proposal);
+   * if (r.type === "proposal") await group.receive(r.commitOutput!);
+   * console.log(group.members.length); // 1
+   * ```
+   */
+  async externalProposal(
+    identity: Identity | string,
+    groupInfo: MessageInput,
+    proposal: ServiceProposal,
+    options: { ratchetTree?: Uint8Array } = {},
+  ): Promise<Uint8Array> {
+    const { identity: id, signer, cs } = await this.#identity(identity);
+    return await serviceProposal(
+      { cs, publicKey: id.signaturePublicKey, privateKey: signer },
+      groupInfo,
+      proposal,
+      options,
+    );
   }
 
   /**
