@@ -95,3 +95,36 @@ Deno.test("resumption: joiners refuse a branch with a stranger and a Welcome tha
   assert.equal(moved.welcome, undefined);
   assert.equal(moved.group.cipherSuite, 3);
 });
+
+Deno.test("reinit: a joiner refuses a new group that leaves out a member of the old one", async () => {
+  const mls = new MLS();
+  const [alice, bob, carol] = [
+    await mls.generateIdentity(),
+    await mls.generateIdentity(),
+    await mls.generateIdentity(),
+  ];
+  const bobCred = await mls.generateCredential("bob");
+  const group = await mls.groupCreate(
+    alice,
+    await mls.generateCredential("alice"),
+  );
+  const added = await group.add([
+    await mls.generateKeyPackage(bob, bobCred),
+    await mls.generateKeyPackage(carol, await mls.generateCredential("carol")),
+  ]);
+  await group.receive(added);
+  const bobGroup = await mls.groupJoin(bob, added);
+  const reinit = await group.reinit({ cipherSuite: 3 });
+  await group.receive(reinit);
+  await bobGroup.receive(reinit);
+  const bob3 = await mls.generateIdentity({ cipherSuite: 3 });
+  const withoutCarol = await mls.groupReinit(
+    group,
+    await mls.generateIdentity({ cipherSuite: 3 }),
+    [await mls.generateKeyPackage(bob3, bobCred)],
+  );
+  await assert.rejects(
+    mls.groupJoin(bob3, withoutCarol.welcome!, { resumes: bobGroup }),
+    code("invalid_resumption", "ratchetTree"),
+  );
+});
