@@ -26,6 +26,7 @@ import {
 } from "../group/welcome.ts";
 import { type Proposal, ProposalType } from "../messages/proposal.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
+import { DEFAULT_EXTENSION_TYPES } from "../messages/capabilities.ts";
 import type { Welcome } from "../messages/welcome.ts";
 import type {
   CryptoProvider,
@@ -41,6 +42,7 @@ import {
   optional,
 } from "./args.ts";
 import { groupExtensionList } from "./group_extensions.ts";
+import { keyPackageOptions } from "./key_package_options.ts";
 import { addProposal, type KeyPackageInput } from "./proposal_input.ts";
 import { checkCipherSuite } from "./settings_check.ts";
 import type { GroupExtensions } from "./types.ts";
@@ -158,6 +160,9 @@ export function branchOf(
         groupExtensionList,
       ),
       config: old.config,
+      // The creator keeps what its leaf supports (say the application
+      // extensions of the group it branches from).
+      capabilities: me.capabilities,
     },
   );
 }
@@ -179,7 +184,17 @@ export function reinitOf(
   keyPackages: unknown,
 ): Promise<CreatedCommit> {
   const kps = keyPackagesOf(keyPackages, "keyPackages");
-  return reinitGroup(cs, old, signer, kps, old.config);
+  // The creator supports the new group's own extensions (§13.4).
+  const own = (old.reinit?.extensions ?? []).map((e) => e.extensionType)
+    .filter((t) => !DEFAULT_EXTENSION_TYPES.has(t));
+  const me = old.tree.getLeaf(old.privateTree.leafIndex)!;
+  const leaf = keyPackageOptions(
+    { capabilities: own.length > 0 ? { extensions: own } : undefined },
+    "options",
+    cs.id,
+    me.credential,
+  );
+  return reinitGroup(cs, old, signer, kps, old.config, leaf);
 }
 
 /**

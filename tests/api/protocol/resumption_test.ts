@@ -128,3 +128,60 @@ Deno.test("reinit: a joiner refuses a new group that leaves out a member of the 
     code("invalid_resumption", "ratchetTree"),
   );
 });
+
+Deno.test("branch: the new group may carry the application extensions its members support", async () => {
+  const mls = new MLS();
+  const [alice, bob] = [
+    await mls.generateIdentity(),
+    await mls.generateIdentity(),
+  ];
+  const capabilities = { extensions: [0xff00] };
+  const bobCred = await mls.generateCredential("bob");
+  const group = await mls.groupCreate(
+    alice,
+    await mls.generateCredential("alice"),
+    { capabilities },
+  );
+  const added = await group.add(
+    await mls.generateKeyPackage(bob, bobCred, { capabilities }),
+  );
+  await group.receive(added);
+  const bobGroup = await mls.groupJoin(bob, added);
+  const name = {
+    extensionType: 0xff00,
+    extensionData: new TextEncoder().encode("side"),
+  };
+  const side = await group.branch(
+    [await mls.generateKeyPackage(bob, bobCred, { capabilities })],
+    { extensions: { application: [name] }, groupId: "0a0b" },
+  );
+  const bobSide = await mls.groupJoin(bob, side.welcome!, {
+    resumes: bobGroup,
+  });
+  assert.equal(bobSide.groupId, "0a0b");
+  assert.deepEqual(bobSide.details().extensions.application, [name]);
+});
+
+Deno.test("reinit: the new group takes the ReInit's extensions, which its creator supports", async () => {
+  const mls = new MLS();
+  const alice = await mls.generateIdentity();
+  const group = await mls.groupCreate(
+    alice,
+    await mls.generateCredential("alice"),
+  );
+  const name = {
+    extensionType: 0xff00,
+    extensionData: new TextEncoder().encode("upgraded"),
+  };
+  await group.receive(
+    await group.reinit({
+      cipherSuite: 3,
+      groupId: new Uint8Array([1, 2]),
+      extensions: { application: [name] },
+    }),
+  );
+  const alice3 = await mls.generateIdentity({ cipherSuite: 3 });
+  const { group: moved } = await mls.groupReinit(group, alice3, []);
+  assert.equal(moved.groupId, "0102");
+  assert.deepEqual(moved.details().extensions.application, [name]);
+});
