@@ -539,7 +539,21 @@ export class MLS {
     );
   }
 
-  /** The stored view of a group for a client, or `null`. */
+  /**
+   * The stored view of a group for a client (by client id or `Identity`),
+   * or `null` when none is stored; the same object for the same group and
+   * client while it is in use.
+   *
+   * @example Carrying on after a restart
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const again = await new MLS({ storage: mls.storage }).groupGet(group.groupId, alice);
+   * console.log(again?.epoch); // 0n
+   * ```
+   */
   async groupGet(
     groupId: string | Uint8Array,
     clientId: string | Identity,
@@ -883,7 +897,20 @@ export class MLS {
     return deletePsk(this.#storage, id);
   }
 
-  /** Deletes everything this instance stored: identities, key packages, groups. */
+  /**
+   * Deletes everything this instance stored: identities, key packages,
+   * groups.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.deleteState();
+   * console.log(await mls.groupGet(group.groupId, alice)); // null
+   * ```
+   */
   async deleteState(): Promise<void> {
     const keys = await this.#storage.list("");
     for (let i = 0; i < keys.length; i += 100) {
