@@ -22,7 +22,10 @@ import {
   optional,
 } from "./args.ts";
 import { membersOf } from "./convert.ts";
+import { type ExportKeyAlgorithm, exportKeyOf } from "./export_key.ts";
+import { groupExtensionsOf } from "./group_extensions.ts";
 import { withIdentity } from "./member_ref.ts";
+import { safetyNumberOf } from "./safety_number.ts";
 import type { GroupDetails, Member } from "./types.ts";
 import type { ViewState } from "./view_state.ts";
 import type { WriterTurns } from "./writer_guard.ts";
@@ -128,7 +131,28 @@ export class GroupReader {
       epoch: this.epoch,
       cipherSuite: this.cipherSuite,
       members: this.members,
+      epochAuthenticator: this.#live.state.keys.epochAuthenticator.slice(),
+      extensions: groupExtensionsOf(this.#live.state.context.extensions),
     };
+  }
+
+  /**
+   * The safety number of the current epoch: six groups of five digits that
+   * members compare out of band to confirm they share the epoch (RFC 9420
+   * §8.7), derived from the epoch authenticator and the group id
+   * (`safety_number.ts` documents the derivation). It changes every epoch.
+   *
+   * @example Alice and Bob read their numbers to each other
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * console.log(await group.safetyNumber()); // e.g. "04721 99310 …" (6 groups)
+   * ```
+   */
+  safetyNumber(): Promise<string> {
+    return this.#turns.run(() => safetyNumberOf(this.#live.state));
   }
 
   /**
@@ -159,6 +183,37 @@ export class GroupReader {
       const s: GroupState = this.#live.state;
       return mlsExporter(s.cs, s.keys.exporterSecret, label, ctx, length);
     });
+  }
+
+  /**
+   * A WebCrypto key from the MLS exporter (RFC 9420 §8.5): non-extractable,
+   * for `algorithm` (see {@link ExportKeyAlgorithm}: AES-GCM, AES-CBC,
+   * AES-CTR, AES-KW, HMAC, or an HKDF base key) and `usages`, equal across
+   * the members of this epoch. Its bytes are `exportSecret(label, context,
+   * length)`, never exposed (so give each algorithm a label of its own).
+   * Usages the algorithm does not have are `invalid_argument`.
+   *
+   * @example A file key every member derives; one encrypts, another decrypts
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const key = await group.exportKey("file key", "file-42", "AES-GCM", ["encrypt", "decrypt"]);
+   * const iv = crypto.getRandomValues(new Uint8Array(12));
+   * const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new Uint8Array([1]));
+   * console.log(key.extractable, sealed.byteLength); // false 17
+   * ```
+   */
+  exportKey(
+    label: string,
+    context: string | Uint8Array,
+    algorithm: ExportKeyAlgorithm,
+    usages: KeyUsage[],
+  ): Promise<CryptoKey> {
+    return this.#turns.run(() =>
+      exportKeyOf(this.#live.state, label, context, algorithm, usages)
+    );
   }
 
   /**

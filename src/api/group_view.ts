@@ -10,7 +10,7 @@
 import { proposeUpdate } from "../group/propose.ts";
 import { ownLeaf } from "../group/state.ts";
 import { checkTextOrBytes, oneOrMany } from "./args.ts";
-import { GroupReader } from "./group_reader.ts";
+import { GroupAdmin } from "./group_admin.ts";
 import {
   byIdentity,
   leavesOf,
@@ -43,8 +43,8 @@ import { WriterTurns } from "./writer_guard.ts";
 
 export type { KeyPackageInput } from "./proposal_input.ts";
 
-/** One member's view of one group: {@link GroupReader}, and changes. */
-export class GroupView extends GroupReader {
+/** One member's view of one group: {@link GroupAdmin}, and changes. */
+export class GroupView extends GroupAdmin {
   #env: ViewEnvironment;
   #live: ViewState;
   #turns: WriterTurns;
@@ -52,7 +52,7 @@ export class GroupView extends GroupReader {
   /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
   constructor(env: ViewEnvironment, live: ViewState) {
     const turns = new WriterTurns(live.groupId, live.clientId, live);
-    super(live, turns);
+    super(env, live, turns);
     this.#env = env;
     this.#live = live;
     this.#turns = turns;

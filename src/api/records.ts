@@ -52,6 +52,8 @@
  * Other modules may keep records of their own for a client in the same
  * storage; {@link belongsToClient} counts those whose last key segment is
  * the client id (e.g. the delivery client's `delivery/cursor/<clientId>`).
+ * - `psk/<pskId>`: an external PSK's secret, by hex id (see `psk_store.ts`);
+ *   shared by the storage's clients, so no client's record.
  *
  * @module
  */
@@ -106,6 +108,10 @@ export const groupKey = (groupId: string, clientId: string): string =>
 /** `pending/<groupId>/<clientId>` */
 export const pendingKey = (groupId: string, clientId: string): string =>
   `pending/${groupId}/${clientId}`;
+
+/** `psk/<pskId>`: an external PSK's secret, by hex PSK id. */
+export const pskKey = (pskId: string): string => `psk/${pskId}`;
+
 /** `head/<groupId>/<clientId>` */
 export const headKey = (groupId: string, clientId: string): string =>
   `head/${groupId}/${clientId}`;
@@ -214,6 +220,8 @@ export function belongsToClient(key: string, clientId: string): boolean {
     case "ratchets":
     case "tree":
       return s.length >= 3 && s[2] === clientId;
+    case "psk":
+      return false; // shared by the storage's clients, by PSK id
     default:
       return s.length >= 2 && s[s.length - 1] === clientId;
   }
