@@ -240,6 +240,7 @@ Deno.test("records: belongsToClient, never another client's records", () => {
     pendingKey("g", "c2"),
     `${ratchetsKey("g", "c2")}/c1`,
     "identity/c1/extra",
+    "psk/c1", // an external PSK is shared by the storage's clients
     "c1",
   ];
   for (const k of theirs) assert.ok(!belongsToClient(k, "c1"), k);
