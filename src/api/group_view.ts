@@ -47,6 +47,7 @@ import {
   removeProposal,
 } from "./proposal_input.ts";
 import { applyOwnCommit, receiveInto } from "./receive_flow.ts";
+import { safetyNumberOf } from "./safety_number.ts";
 import { checkHandshakeWireFormat } from "./settings_check.ts";
 import type { StorageWrite } from "./storage/storage.ts";
 import { loadViewParts, storeNewState } from "./stored_view.ts";
@@ -202,7 +203,27 @@ export class GroupView {
       epoch: this.epoch,
       cipherSuite: this.cipherSuite,
       members: this.members,
+      epochAuthenticator: this.#state.keys.epochAuthenticator.slice(),
     };
+  }
+
+  /**
+   * The safety number of the current epoch: six groups of five digits that
+   * members compare out of band to confirm they share the epoch (RFC 9420
+   * §8.7), derived from the epoch authenticator and the group id
+   * (`safety_number.ts` documents the derivation). It changes every epoch.
+   *
+   * @example Alice and Bob read their numbers to each other
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * console.log(await group.safetyNumber()); // e.g. "04721 99310 …" (6 groups)
+   * ```
+   */
+  safetyNumber(): Promise<string> {
+    return this.#turns.run(() => safetyNumberOf(this.#state));
   }
 
   /**

@@ -83,6 +83,13 @@ export interface GroupDetails {
   readonly cipherSuite: number;
   /** The members, by leaf index. */
   readonly members: Member[];
+  /**
+   * The epoch authenticator (RFC 9420 §8.7): equal for members whose views
+   * of this epoch agree, to compare out of band (or as a short code:
+   * `GroupView.safetyNumber()`). Not a key: it may be shown and compared,
+   * and learning it does not reveal the epoch's other secrets.
+   */
+  readonly epochAuthenticator: Uint8Array;
 }
 
 /**
