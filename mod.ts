@@ -34,6 +34,7 @@ export {
   type MLSOptions,
 } from "./src/api/mls.ts";
 export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
+export type { GroupCreateOptions } from "./src/api/group_create.ts";
 export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";
 export type { MessageInput } from "./src/api/message_input.ts";
 export type {
@@ -53,7 +54,9 @@ export type {
   CredentialInfo,
   CredentialRequest,
   DroppedProposal,
+  ExternalSenderInfo,
   GroupDetails,
+  GroupExtensions,
   Identity,
   KeyPackageOutput,
   Member,
@@ -62,6 +65,7 @@ export type {
   ProposalReceived,
   Received,
   RemovedReceived,
+  RequiredCapabilitiesInfo,
   SenderInfo,
   X509Credential,
 } from "./src/api/types.ts";

@@ -47,6 +47,7 @@ import {
   removeProposal,
 } from "./proposal_input.ts";
 import { applyOwnCommit, receiveInto } from "./receive_flow.ts";
+import { extensionsProposal, groupExtensionsOf } from "./group_extensions.ts";
 import { safetyNumberOf } from "./safety_number.ts";
 import { checkHandshakeWireFormat } from "./settings_check.ts";
 import type { StorageWrite } from "./storage/storage.ts";
@@ -54,6 +55,7 @@ import { loadViewParts, storeNewState } from "./stored_view.ts";
 import type {
   CommitOutput,
   GroupDetails,
+  GroupExtensions,
   Identity,
   Member,
   ProposalOutput,
@@ -204,6 +206,7 @@ export class GroupView {
       cipherSuite: this.cipherSuite,
       members: this.members,
       epochAuthenticator: this.#state.keys.epochAuthenticator.slice(),
+      extensions: groupExtensionsOf(this.#state.context.extensions),
     };
   }
 
@@ -329,6 +332,56 @@ export class GroupView {
    */
   commit(): Promise<CommitOutput> {
     return this.#turns.run(() => commitOwn(this.#viewState, this.#env, {}));
+  }
+
+  /**
+   * Replaces the group context extensions by commit (a
+   * GroupContextExtensions proposal, RFC 9420 §12.1.7): `extensions` is
+   * the whole new set (see {@link GroupExtensions}). Every member must
+   * support each extension type and the required capabilities
+   * (`unsupported_capabilities` otherwise); members see the new set in
+   * `details().extensions` once they process the commit.
+   *
+   * @example Naming the group (an application extension all members support)
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"), {
+   *   capabilities: { extensions: [0xff00] },
+   * });
+   * const name = { extensionType: 0xff00, extensionData: new TextEncoder().encode("Team") };
+   * await group.receive(await group.setExtensions({ application: [name] }));
+   * console.log(group.details().extensions.application?.length); // 1
+   * ```
+   */
+  setExtensions(extensions: GroupExtensions): Promise<CommitOutput> {
+    return this.#turns.run(() =>
+      commitOwn(this.#viewState, this.#env, {
+        proposals: [extensionsProposal(extensions, "extensions")],
+      })
+    );
+  }
+
+  /**
+   * Proposes new group context extensions (RFC 9420 §12.1.7) for a member
+   * to commit; as {@link GroupView.setExtensions}.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS({ autoCommit: false });
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.proposeExtensions({ requiredCapabilities: { credentials: [1] } });
+   * await group.receive(await group.commit());
+   * ```
+   */
+  proposeExtensions(extensions: GroupExtensions): Promise<ProposalOutput> {
+    return this.#turns.run(async () => {
+      const p = extensionsProposal(extensions, "extensions");
+      return (await proposeOwn(this.#viewState, [(s) => propose(s, p)]))[0];
+    });
   }
 
   /**

@@ -57,6 +57,7 @@ import {
   checkProvider,
   checkStorage,
 } from "./settings_check.ts";
+import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
 import { GroupView } from "./group_view.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
@@ -462,7 +463,11 @@ export class MLS {
 
   /**
    * Creates a group with `identity` as its only member. `options.config`
-   * and `options.handshakeWireFormat` override `MLSOptions.groupConfig`.
+   * and `options.handshakeWireFormat` override `MLSOptions.groupConfig`;
+   * `options.extensions` are the group context extensions (RFC 9420 §11.1)
+   * and `options.capabilities` the creator's (by default they list the
+   * application extension types of `extensions`); see
+   * {@link GroupCreateOptions}.
    *
    * @example
    * ```ts
@@ -489,23 +494,21 @@ export class MLS {
   async groupCreate(
     identity: Identity | string,
     credential: CredentialInfo,
-    options: {
-      groupId?: string | Uint8Array;
-      config?: Partial<GroupConfig>;
-      handshakeWireFormat?: "private" | "public";
-    } = {},
+    options: GroupCreateOptions = {},
   ): Promise<GroupView> {
     const o = checkOptions(options);
     const config = groupSettings(this.#groupConfig, o);
     const requested = optional(o.groupId, "options.groupId", hexOrBytes);
     const { identity: id, signer, cs } = await this.#identity(identity);
+    const wire = wireCredential(credential, "credential");
     const state = await createGroup(
       cs,
-      wireCredential(credential, "credential"),
+      wire,
       { publicKey: id.signaturePublicKey, privateKey: signer },
       {
         groupId: requested === undefined ? undefined : fromHex(requested),
         config,
+        ...creatorOptions(o, cs.id, wire),
       },
     );
     const groupId = toHex(state.context.groupId);
