@@ -48,6 +48,8 @@ export interface ChatGroupMeta {
   removed?: { by: string; at: number; epoch: string };
   /** When the page first saw the group, ms (orders the group list). */
   since: number;
+  /** The group's name as last seen (shown once the state is gone). */
+  name?: string;
 }
 
 /** Messages kept per group; older ones are deleted. */
@@ -201,12 +203,23 @@ export class ChatHistory {
     return this.#update(groupId, (m) => m.unread = 0);
   }
 
-  /** Records that this client was removed from a group. */
+  /**
+   * Records that this client was removed from a group (`undefined`: it
+   * was added again).
+   */
   markRemoved(
     groupId: string,
-    removed: NonNullable<ChatGroupMeta["removed"]>,
+    removed: ChatGroupMeta["removed"],
   ): Promise<void> {
-    return this.#update(groupId, (m) => m.removed = removed);
+    return this.#update(groupId, (m) => {
+      if (removed) m.removed = removed;
+      else delete m.removed;
+    });
+  }
+
+  /** Remembers the group's name. */
+  setName(groupId: string, name: string): Promise<void> {
+    return this.#update(groupId, (m) => m.name = name);
   }
 
   #update(groupId: string, f: (m: ChatGroupMeta) => void): Promise<void> {
