@@ -148,9 +148,13 @@ async function system(gid, text) {
   });
 }
 
-function senderName(sender) {
-  if (sender?.kind === "member") return app.nameOf(sender.member.clientId);
-  return "Someone";
+/** A name token of a system line: shown with the name known when drawn. */
+function who(clientId) {
+  return `{{${clientId}}}`;
+}
+
+function senderToken(sender) {
+  return sender?.kind === "member" ? who(sender.member.clientId) : "Someone";
 }
 
 async function onEvent(e) {
@@ -174,12 +178,13 @@ async function onEvent(e) {
       }, { unread: unread(gid) });
       learnNames([from]);
     } else if (r.type === "commit") {
-      const by = senderName(r.sender);
+      const by = senderToken(r.sender);
       for (const m of r.added) {
-        await system(gid, `${by} added ${app.nameOf(m.clientId)}`);
+        await system(gid, `${by} added ${who(m.clientId)}`);
+        learnNames([m.clientId]);
       }
       for (const m of r.removed) {
-        await system(gid, `${by} removed ${app.nameOf(m.clientId)}`);
+        await system(gid, `${by} removed ${who(m.clientId)}`);
       }
       const before = (await app.history.meta(gid)).name;
       const after = nameIn(e.group);
@@ -192,7 +197,7 @@ async function onEvent(e) {
         at: Date.now(),
         epoch: String(r.epoch),
       });
-      await system(gid, `${senderName(r.sender)} removed you from this group`);
+      await system(gid, `${senderToken(r.sender)} removed you from this group`);
     }
   } else if (e.type === "needs_rejoin") {
     await system(
@@ -281,6 +286,22 @@ function onSubmit(form, errorBox, input, f) {
   };
 }
 
+// An error goes once its input is edited.
+for (
+  const [input, box] of [
+    ["name", "name-error"],
+    ["group-name", "create-error"],
+    ["rename-input", "rename-error"],
+    ["add-name", "add-error"],
+    ["text", "send-error"],
+  ]
+) {
+  $(input).addEventListener(
+    "input",
+    () => showError($(box), undefined, $(input)),
+  );
+}
+
 function savedSession() {
   try {
     return JSON.parse(localStorage.getItem(SESSION) ?? "null");
@@ -332,7 +353,7 @@ onSubmit("rename-form", "rename-error", "rename-input", async () => {
     gid,
     (v) => v.setExtensions(nameExtensions(v, name)),
   );
-  $("rename-input").blur();
+  $("rename-box").open = false;
   await refresh(gid);
 });
 

@@ -36,11 +36,19 @@ export function renderGroups(app) {
   $("no-groups").hidden = app.groups.size > 0;
 }
 
+/** A system line's text: `{{clientId}}` tokens become current names. */
+function systemText(app, text) {
+  const t = text.replace(
+    /\{\{([0-9a-f]+)\}\}/g,
+    (_, id) => id === app.me ? "you" : app.nameOf(id),
+  );
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
 /** One message line. */
 function messageEl(app, m) {
   if (m.kind === "system") {
-    const li = el("li", "msg system", m.text, " · ", timeEl(m.at));
-    return li;
+    return el("li", "msg system", systemText(app, m.text), " · ", timeEl(m.at));
   }
   const mine = m.from === app.me;
   const li = el("li", `msg ${mine ? "mine" : "theirs"} ${m.state}`);
@@ -76,7 +84,7 @@ export async function renderChat(app) {
     $("safety-epoch").textContent = String(view.epoch);
     $("safety-number").textContent = await view.safetyNumber();
   }
-  $("rename-form").hidden = !active;
+  $("rename-box").hidden = !active;
   if (active && document.activeElement !== $("rename-input")) {
     $("rename-input").value = app.groupName(gid);
   }
@@ -89,8 +97,9 @@ export async function renderChat(app) {
       r?.by
         ? `${app.nameOf(r.by)} removed you from this group`
         : "You were removed from this group",
-      r ? " on " : "",
+      r ? " (" : "",
       r ? timeEl(r.at) : "",
+      r ? ")" : "",
       ". You can read the history, but not send or change members.",
     );
   }

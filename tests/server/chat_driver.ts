@@ -201,6 +201,8 @@ async function scenario(
   await addByName(alice, "Carol");
   await members(alice, 3);
   await sees(carol, "You were added to this group");
+  await sees(bob, "Alice added Carol"); // names resolved, not fingerprints
+  await bob.click("#rename-box summary");
   await bob.fill("#rename-input", "Project Y");
   await bob.click("#rename");
   await title(alice, "Project Y");
