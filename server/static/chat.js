@@ -221,7 +221,7 @@ function queueEvent(e) {
   events = events.then(() => onEvent(e)).catch((err) => console.error(err));
 }
 
-async function showMe() {
+function showMe() {
   $("me-name").textContent = app.contacts[app.me] ?? "";
   $("me-fp").textContent = W.fingerprint(app.me);
   $("me-fp").title = app.me;
@@ -251,7 +251,7 @@ async function start(session) {
   }
   app.contacts[app.me] = named.name;
   await app.history.saveContacts({ [app.me]: named.name });
-  await showMe();
+  showMe();
   for (const { groupId } of await app.history.groups()) await refresh(groupId);
   for (const gid of (await app.client.http.me()).groups) {
     if (!app.groups.has(gid)) {
