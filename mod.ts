@@ -35,6 +35,10 @@ export {
 } from "./src/api/mls.ts";
 export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
 export type { GroupCreateOptions } from "./src/api/group_create.ts";
+export type { ExportKeyAlgorithm } from "./src/api/export_key.ts";
+export type { ServiceProposal } from "./src/api/service_proposal.ts";
+export { GroupReader } from "./src/api/group_reader.ts";
+export { GroupAdmin } from "./src/api/group_admin.ts";
 export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";
 export type { MessageInput } from "./src/api/message_input.ts";
 export type {

@@ -134,7 +134,7 @@ export async function webmlsSide(
     serialize: (state) => serializeGroupState(state),
     load: (bytes) => deserializeGroupState(bytes, provider),
     fork: (state) => ({ ...state, secretTree: state.secretTree.clone() }),
-    leafIndex: (state) => state.priv.leafIndex,
+    leafIndex: (state) => state.privateTree.leafIndex,
     epoch: (state) => state.context.epoch,
   };
 }

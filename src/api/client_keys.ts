@@ -12,7 +12,7 @@
  * Whether the record at `key` belongs to `clientId`:
  * `identity/<c>`, `signer/<c>`, `keypackage/<c>/…`, `group/<g>/<c>`,
  * `pending/<g>/<c>`, `ratchets/<g>/<c>` and `ratchets/<g>/<c>/…`, and any
- * other key whose last segment is `<c>`.
+ * other key whose last segment is `<c>` (but no external PSK, `psk/…`).
  */
 export function belongsToClient(key: string, clientId: string): boolean {
   const s = key.split("/");
@@ -27,6 +27,9 @@ export function belongsToClient(key: string, clientId: string): boolean {
       return s.length === 3 && s[2] === clientId;
     case "ratchets":
       return s.length >= 3 && s[2] === clientId;
+    case "psk":
+      return false; // shared by the storage's clients, by PSK id
+
     default:
       return s.length >= 2 && s[s.length - 1] === clientId;
   }

@@ -58,7 +58,10 @@ import {
   checkStorage,
 } from "./settings_check.ts";
 import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
-import { GroupView } from "./group_view.ts";
+import type { GroupView } from "./group_view.ts";
+import { deletePsk, pskLookup, storePsk } from "./psk_store.ts";
+import { type ServiceProposal, serviceProposal } from "./service_proposal.ts";
+import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
   groupKey,
@@ -98,7 +101,10 @@ export interface MLSOptions {
   autoCommit?: boolean;
   /** Settings for new groups (wire format, padding, retention). */
   groupConfig?: Partial<GroupConfig>;
-  /** External PSKs, by id. */
+  /**
+   * External PSKs, by id: asked before those stored with
+   * {@link MLS.storePsk}.
+   */
   psks?: PskLookup;
   /**
    * How many per-entry ratchet records (one per secret-tree entry a message
@@ -270,7 +276,10 @@ export class MLS {
         checkFunction<AuthorizeHook>,
       ),
       autoCommit: optional(o.autoCommit, "autoCommit", checkBoolean) ?? true,
-      psks: optional(o.psks, "psks", checkFunction<PskLookup>),
+      psks: pskLookup(
+        this.#storage,
+        optional(o.psks, "psks", checkFunction<PskLookup>),
+      ),
       ratchetRecordLimit: limit as number,
       validation: {
         maxLifetime,
@@ -516,7 +525,7 @@ export class MLS {
       throw new MlsError("group_exists", "this client already has this group");
     }
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state),
+      await storeGroupView(this.#env, id.clientId, signer, state),
     );
   }
 
@@ -531,7 +540,7 @@ export class MLS {
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
     if (!signer) return null;
-    const view = await GroupView.load(this.#env, g, c, signer);
+    const view = await loadGroupView(this.#env, g, c, signer);
     return view && this.#remember(view);
   }
 
@@ -611,7 +620,7 @@ export class MLS {
     // The key package is used up (unless it is a last-resort one).
     const extra = rec.lastResort ? [] : [{ key: ours[0] }];
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state, extra),
+      await storeGroupView(this.#env, id.clientId, signer, state, extra),
     );
   }
 
@@ -674,7 +683,7 @@ export class MLS {
     if (existing) {
       this.#views.delete(`${groupId}/${id.clientId}`);
     }
-    const view = await GroupView.store(
+    const view = await storeGroupView(
       this.#env,
       id.clientId,
       signer,
@@ -729,6 +738,89 @@ export class MLS {
           return toHex(msg.groupInfo.groupContext.groupId);
       }
     });
+  }
+
+  /**
+   * An external proposal (RFC 9420 §12.1.8) from `identity`, a service the
+   * group lists as an external sender (`GroupExtensions.externalSenders`):
+   * add a member (`{ add: keyPackage }`) or remove one (`{ remove }`: a
+   * leaf index, or a client id found in the GroupInfo's ratchet tree or
+   * `options.ratchetTree`). `groupInfo` is the group's current GroupInfo;
+   * send the proposal to the group, whose members commit it. An identity
+   * not in the list is `invalid_sender`.
+   *
+   * @example A moderation service removes Bob; Alice's view commits it
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob, bot] = [
+   *   await mls.generateIdentity(), await mls.generateIdentity(), await mls.generateIdentity(),
+   * ];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"), {
+   *   extensions: { externalSenders: [{ ...bot, credential: await mls.generateCredential("bot") }] },
+   * });
+   * await group.receive(await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * ));
+   * const proposal = await mls.externalProposal(bot, await group.groupInfo(), {
+   *   remove: bob.clientId,
+   * });
+   * const r = await group.receive(proposal);
+   * if (r.type === "proposal") await group.receive(r.commitOutput!);
+   * console.log(group.members.length); // 1
+   * ```
+   */
+  async externalProposal(
+    identity: Identity | string,
+    groupInfo: MessageInput,
+    proposal: ServiceProposal,
+    options: { ratchetTree?: Uint8Array } = {},
+  ): Promise<Uint8Array> {
+    const { identity: id, signer, cs } = await this.#identity(identity);
+    return await serviceProposal(
+      { cs, publicKey: id.signaturePublicKey, privateKey: signer },
+      groupInfo,
+      proposal,
+      options,
+    );
+  }
+
+  /**
+   * Stores an external pre-shared key (RFC 9420 §8.4) under `id` (bytes,
+   * or a string taken as UTF-8), replacing any before it, for commits that
+   * inject it (`GroupView.addPsk`) and Welcomes that need it. It is kept
+   * in the storage like every secret (encrypted under `EncryptedStorage`)
+   * until {@link MLS.deletePsk}, `deleteState` or a new `storePsk`.
+   *
+   * @example Two members share a secret agreed elsewhere and inject it
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.storePsk("meeting-2026", crypto.getRandomValues(new Uint8Array(32)));
+   * await group.receive(await group.addPsk("meeting-2026"));
+   * ```
+   */
+  storePsk(id: string | Uint8Array, secret: Uint8Array): Promise<void> {
+    return storePsk(this.#storage, id, secret);
+  }
+
+  /**
+   * Deletes the external PSK `id`; whether one was stored. Groups that
+   * already used it keep their epochs; Welcomes and commits naming it can
+   * no longer be processed (`missing_psk`).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * await mls.storePsk("old", new Uint8Array(32).fill(1));
+   * console.log(await mls.deletePsk("old")); // true
+   * ```
+   */
+  deletePsk(id: string | Uint8Array): Promise<boolean> {
+    return deletePsk(this.#storage, id);
   }
 
   /** Deletes everything this instance stored: identities, key packages, groups. */

@@ -171,7 +171,7 @@ export function ownCommitReceived(
   next: GroupState,
   summary: PendingSummary | undefined,
 ): CommitReceived {
-  const me = memberAt(next.tree, next.priv.leafIndex)!;
+  const me = memberAt(next.tree, next.privateTree.leafIndex)!;
   return commitReceived(
     prev.tree,
     next.tree,

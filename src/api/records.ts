@@ -16,6 +16,7 @@
  *   record of state format 3 (see `persist.ts`)
  * - `head/<groupId>/<clientId>`: a random token rewritten by every write of
  *   the group state, which writes expect unchanged (see `writer_guard.ts`)
+ * - `psk/<pskId>`: an external PSK's secret, by hex id (see `psk_store.ts`)
  *
  * @module
  */
@@ -53,6 +54,9 @@ export const groupKey = (groupId: string, clientId: string): string =>
 /** `pending/<groupId>/<clientId>` */
 export const pendingKey = (groupId: string, clientId: string): string =>
   `pending/${groupId}/${clientId}`;
+
+/** `psk/<pskId>`: an external PSK's secret, by hex PSK id. */
+export const pskKey = (pskId: string): string => `psk/${pskId}`;
 
 /** `head/<groupId>/<clientId>` */
 export const headKey = (groupId: string, clientId: string): string =>

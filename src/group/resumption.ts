@@ -63,7 +63,7 @@ async function resumedGroup(
   keyPackages: readonly KeyPackage[],
   options: CreateGroupOptions,
 ): Promise<CreatedCommit> {
-  const me = old.tree.getLeaf(old.priv.leafIndex)!;
+  const me = old.tree.getLeaf(old.privateTree.leafIndex)!;
   const created = await createGroup(cs, me.credential, signer, options);
   return await createCommit(created, {
     proposals: [

@@ -43,7 +43,7 @@
  *   GroupConfig config;
  *   GroupContext context;
  *   optional<Node> tree<V>;                    // §12.4.3.3 wire form
- *   PrivateTree priv;
+ *   PrivateTree private_tree;
  *   EpochKeys keys;
  *   SecretTreeState secret_tree;               // secret_tree_codec.ts
  *   opaque interim_transcript_hash<V>;
@@ -221,7 +221,7 @@ function toWire(state: GroupState, options: SerializeOptions): GroupStateWire {
     config: state.config,
     context: state.context,
     tree: state.tree.toNodes(),
-    priv: state.priv,
+    privateTree: state.privateTree,
     keys: state.keys,
     secretTree: state.secretTree.state,
     interimTranscriptHash: state.interimTranscriptHash,
@@ -470,10 +470,13 @@ function checkShape(
     throw invalid("secret tree and tree sizes differ", `${field}secretTree`);
   }
   if (!priv.nodes().every((x) => x < tree.nodeWidth)) {
-    throw invalid("private key for a node outside the tree", "priv.keys");
+    throw invalid(
+      "private key for a node outside the tree",
+      "privateTree.keys",
+    );
   }
   if (priv.leafIndex >= tree.leafCount) {
-    throw invalid("leaf outside the tree", "priv.leafIndex");
+    throw invalid("leaf outside the tree", "privateTree.leafIndex");
   }
 }
 
@@ -533,7 +536,7 @@ async function build(
     "GroupState.tree",
     () => RatchetTree.fromNodes(wire.tree),
   );
-  checkShape(tree, wire.priv, wire.secretTree, "");
+  checkShape(tree, wire.privateTree, wire.secretTree, "");
   let base = wire.tree;
   const past = wire.past.map((p, i): PastEpoch => {
     const field = `GroupState.past[${i}].tree`;
@@ -555,12 +558,12 @@ async function build(
     config,
     context: wire.context,
     tree,
-    priv: wire.priv,
+    privateTree: wire.privateTree,
     signer: await resolveSigner(
       cs,
       wire.signer,
       signer,
-      tree.getLeaf(wire.priv.leafIndex),
+      tree.getLeaf(wire.privateTree.leafIndex),
     ),
     keys: wire.keys,
     secretTree: SecretTree.fromState(cs, wire.secretTree, config),

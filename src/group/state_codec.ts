@@ -77,7 +77,7 @@ import { secretTreeStateCodec } from "../schedule/secret_tree_codec.ts";
 import { PrivateTree } from "../tree/private_tree.ts";
 import { fromHex, toHex, wipe } from "../util/bytes.ts";
 import type { GroupConfig } from "./config.ts";
-import type { SentProposal } from "./proposals.ts";
+import type { PendingProposal } from "./proposals.ts";
 import type { EpochKeys, GroupStatus } from "./state.ts";
 
 /** `uint32` that refuses, on encoding, a value that is not one. */
@@ -199,7 +199,7 @@ export const privateTreeCodec: Codec<PrivateTree> = map(
         throw new MlsError(
           "invalid_value",
           "private tree nodes out of order",
-          "GroupState.priv.keys",
+          "GroupState.privateTree.keys",
         );
       }
       last = k.node;
@@ -243,47 +243,48 @@ interface PendingWire {
  * `state.proposals`: keyed by the hex of `ref`, which is stored once; a
  * proposal whose `ref` field is set must carry its own key there.
  */
-export const pendingProposalsCodec: Codec<ReadonlyMap<string, SentProposal>> =
-  map(
-    vector(
-      struct<PendingWire>({
-        ref: opaque,
-        refSet: bool,
-        proposal: proposalCodec,
-        sender: senderCodec,
-      }),
-    ),
-    (list) => {
-      const out = new Map<string, SentProposal>();
-      for (const p of list) {
-        const key = toHex(p.ref);
-        if (out.has(key)) throw duplicate("GroupState.proposals");
-        out.set(
-          key,
-          p.refSet
-            ? { proposal: p.proposal, sender: p.sender, ref: p.ref }
-            : { proposal: p.proposal, sender: p.sender },
+export const pendingProposalsCodec: Codec<
+  ReadonlyMap<string, PendingProposal>
+> = map(
+  vector(
+    struct<PendingWire>({
+      ref: opaque,
+      refSet: bool,
+      proposal: proposalCodec,
+      sender: senderCodec,
+    }),
+  ),
+  (list) => {
+    const out = new Map<string, PendingProposal>();
+    for (const p of list) {
+      const key = toHex(p.ref);
+      if (out.has(key)) throw duplicate("GroupState.proposals");
+      out.set(
+        key,
+        p.refSet
+          ? { proposal: p.proposal, sender: p.sender, ref: p.ref }
+          : { proposal: p.proposal, sender: p.sender },
+      );
+    }
+    return out;
+  },
+  (m) =>
+    Array.from(m, ([key, p]) => {
+      const ref = keyBytes(key);
+      if (p.ref && toHex(p.ref) !== key) {
+        throw new MlsError(
+          "invalid_argument",
+          "a pending proposal is filed under another reference",
         );
       }
-      return out;
-    },
-    (m) =>
-      Array.from(m, ([key, p]) => {
-        const ref = keyBytes(key);
-        if (p.ref && toHex(p.ref) !== key) {
-          throw new MlsError(
-            "invalid_argument",
-            "a pending proposal is filed under another reference",
-          );
-        }
-        return {
-          ref,
-          refSet: p.ref !== undefined,
-          proposal: p.proposal,
-          sender: p.sender,
-        };
-      }),
-  );
+      return {
+        ref,
+        refSet: p.ref !== undefined,
+        proposal: p.proposal,
+        sender: p.sender,
+      };
+    }),
+);
 
 interface UpdateKeyWire {
   ref: Uint8Array;
@@ -457,14 +458,14 @@ export interface PastEpochWire {
 export interface GroupStateWire {
   /** The signature key, or a reference to it. */
   signer: StoredSigner;
-  /** Settings. */
+  /** This member's settings for the group. */
   config: GroupConfig;
   /** Current group context. */
   context: GroupContext;
   /** Current tree, wire form. */
   tree: WireTree;
   /** Private TreeKEM keys. */
-  priv: PrivateTree;
+  privateTree: PrivateTree;
   /** Epoch secrets. */
   keys: EpochKeys;
   /** Current secret tree. */
@@ -474,14 +475,14 @@ export interface GroupStateWire {
   /** Last `confirmation_tag`. */
   confirmationTag: Uint8Array;
   /** Pending proposals. */
-  proposals: ReadonlyMap<string, SentProposal>;
+  proposals: ReadonlyMap<string, PendingProposal>;
   /** Keys of own pending Updates. */
   updateKeys: ReadonlyMap<string, Uint8Array>;
   /** Resumption PSKs by epoch. */
   resumptionPsks: ReadonlyMap<bigint, Uint8Array>;
   /** Past epochs, newest first. */
   past: PastEpochWire[];
-  /** Status. */
+  /** Whether the group is active, we were removed, or it was reinitialized. */
   status: GroupStatus;
   /** The ReInit, if any. */
   reinit: ReInit | undefined;
@@ -499,7 +500,7 @@ const stateFields = {
   config: groupConfigCodec,
   context: groupContextCodec,
   tree: ratchetTreeCodec,
-  priv: privateTreeCodec,
+  privateTree: privateTreeCodec,
   keys: epochKeysCodec,
   secretTree: secretTreeStateCodec,
   interimTranscriptHash: opaque,
