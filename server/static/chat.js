@@ -271,13 +271,16 @@ async function start(session) {
   return true;
 }
 
-/** Runs a form's action; its errors go next to it. */
+/**
+ * Runs a form's action; its errors go next to it. Its button is disabled
+ * meanwhile, except the send button: messages do not wait for each other.
+ */
 function onSubmit(form, errorBox, input, f) {
   $(form).onsubmit = (ev) => {
     ev.preventDefault();
     showError($(errorBox), undefined, $(input));
     const button = $(form).querySelector("button");
-    button.disabled = true;
+    button.disabled = form !== "send-form";
     f().then(() => render()).catch((e) => showError($(errorBox), e, $(input)))
       .finally(() => {
         button.disabled = false;
