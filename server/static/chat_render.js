@@ -128,12 +128,9 @@ function renderMembers(app, view) {
     const name = self
       ? `${app.nameOf(m.clientId)} (you)`
       : app.nameOf(m.clientId);
-    const who = el(
-      "span",
-      "who",
-      el("span", "mname", name),
-      el("code", "fp muted", app.fingerprint(m.clientId)),
-    );
+    const fp = el("code", "fp muted", app.fingerprint(m.clientId));
+    fp.title = `client id ${m.clientId}`;
+    const who = el("span", "who", el("span", "mname", name), fp);
     const li = el("li", "", who);
     li.dataset.clientId = m.clientId;
     if (!self) {

@@ -256,6 +256,7 @@ async function scenario(
   );
   step("carol was removed, sees why with controls disabled, reads nothing");
 
+  await alice.click("#safety summary"); // shown in the screenshots
   const shots = [
     ...await screenshots(alice, "alice"),
     ...await screenshots(carol, "carol-removed"),
