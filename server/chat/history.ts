@@ -33,9 +33,15 @@ export interface ChatMessage {
   readonly at: number;
   /**
    * Own messages: `sending`, `delivered` (the service accepted it, so it
-   * is in every member's inbox) or `failed`; others' messages `received`.
+   * is in every member's inbox), `failed`, or `unconfirmed` (the page
+   * closed while it was sending); others' messages `received`.
    */
-  readonly state: "sending" | "delivered" | "failed" | "received";
+  readonly state:
+    | "sending"
+    | "delivered"
+    | "failed"
+    | "unconfirmed"
+    | "received";
 }
 
 /** What the page keeps about a group besides its messages. */
@@ -175,6 +181,23 @@ export class ChatHistory {
       if (m) out.push(m);
     }
     return out;
+  }
+
+  /**
+   * Marks own messages still `sending` as `unconfirmed`: for a page that
+   * starts again, whose earlier sends may or may not have reached the
+   * service.
+   */
+  settleSending(groupId: string): Promise<void> {
+    return this.#one(async () => {
+      const writes: StorageWrite[] = [];
+      for (const key of await this.#storage.list(this.#msgPrefix(groupId))) {
+        const m = parse<ChatMessage>(await this.#storage.get(key));
+        if (m?.state !== "sending") continue;
+        writes.push({ key, value: json({ ...m, state: "unconfirmed" }) });
+      }
+      if (writes.length > 0) await this.#storage.batch(writes);
+    });
   }
 
   /** Changes the state of an own message (found by id). */

@@ -252,7 +252,10 @@ async function start(session) {
   app.contacts[app.me] = named.name;
   await app.history.saveContacts({ [app.me]: named.name });
   showMe();
-  for (const { groupId } of await app.history.groups()) await refresh(groupId);
+  for (const { groupId } of await app.history.groups()) {
+    await app.history.settleSending(groupId);
+    await refresh(groupId);
+  }
   for (const gid of (await app.client.http.me()).groups) {
     if (!app.groups.has(gid)) {
       await app.history.touch(gid);

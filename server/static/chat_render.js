@@ -6,6 +6,7 @@ const STATE_WORDS = {
   sending: "sending…",
   delivered: "delivered",
   failed: "not sent",
+  unconfirmed: "not confirmed",
 };
 
 /** The group list, with unread counts and removed groups marked. */

@@ -37,7 +37,11 @@ Deno.test("chat history: order, unread, states, removed, contacts", async () => 
     "three",
   ]);
   assert.equal((await h.meta("g1")).unread, 2);
+  await h.settleSending("g1"); // a page that starts again
+  assert.equal((await h.messages("g1"))[2].state, "unconfirmed");
   await h.setState("g1", "mine-1", "delivered");
+  assert.equal((await h.messages("g1"))[2].state, "delivered");
+  await h.settleSending("g1");
   assert.equal((await h.messages("g1"))[2].state, "delivered");
   await h.markRead("g1");
   assert.equal((await h.meta("g1")).unread, 0);
