@@ -37,6 +37,11 @@ export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
 export type { GroupCreateOptions } from "./src/api/group_create.ts";
 export type { ExportKeyAlgorithm } from "./src/api/export_key.ts";
 export type { ServiceProposal } from "./src/api/service_proposal.ts";
+export type {
+  BranchOptions,
+  ReinitOptions,
+  ResumedGroup,
+} from "./src/api/resumption.ts";
 export { GroupReader } from "./src/api/group_reader.ts";
 export { GroupAdmin } from "./src/api/group_admin.ts";
 export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";

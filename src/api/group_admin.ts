@@ -10,11 +10,24 @@
 
 import { GroupReader } from "./group_reader.ts";
 import { extensionsProposal } from "./group_extensions.ts";
+import type { CreatedCommit } from "../group/commit.ts";
+import { toHex } from "../util/bytes.ts";
 import { commitOwn, proposeEach } from "./own_messages.ts";
+import type { KeyPackageInput } from "./proposal_input.ts";
+import {
+  branchOf,
+  type BranchOptions,
+  type ReinitOptions,
+  reinitProposal,
+  type ResumedGroup,
+  resumedGroup,
+} from "./resumption.ts";
+import { storeNewState } from "./stored_view.ts";
+import { registerView } from "./view_registry.ts";
+import { ViewState } from "./view_state.ts";
 import { externalPskProposal } from "./psk_store.ts";
 import type { CommitOutput, GroupExtensions, ProposalOutput } from "./types.ts";
 import { sendChecks, type ViewEnvironment } from "./view_environment.ts";
-import type { ViewState } from "./view_state.ts";
 import type { WriterTurns } from "./writer_guard.ts";
 
 /** The protocol's calls beyond membership; see {@link GroupReader}. */
@@ -29,6 +42,40 @@ export class GroupAdmin extends GroupReader {
     this.#env = env;
     this.#live = live;
     this.#turns = turns;
+    registerView(this, live);
+  }
+
+  /**
+   * This member's view of `created`'s new group (a branch), stored; of
+   * this view's class, which this module cannot name without an import
+   * cycle (`GroupView` extends it).
+   */
+  async #open(created: CreatedCommit): Promise<ResumedGroup<this>> {
+    const { state } = created;
+    const store = await storeNewState(
+      this.#env,
+      this.clientId,
+      state,
+      [],
+      false,
+    );
+    const parts = { state, pending: undefined, store };
+    const groupId = toHex(state.context.groupId);
+    const signer = state.signer;
+    const live = new ViewState(
+      this.#env,
+      groupId,
+      this.clientId,
+      signer,
+      parts,
+    );
+    const View = this.constructor as new (
+      env: ViewEnvironment,
+      live: ViewState,
+    ) => this;
+    const view = new View(this.#env, live);
+    this.#env.remember?.(view);
+    return resumedGroup(created, view);
   }
 
   /**
@@ -126,5 +173,68 @@ export class GroupAdmin extends GroupReader {
       const p = externalPskProposal(this.#live.state.cs, id);
       return (await proposeEach(this.#live, [p], sendChecks(this.#env)))[0];
     });
+  }
+
+  /**
+   * Branches a subgroup (RFC 9420 §11.3): a new group of this member and
+   * the owners of `keyPackages` (members of this group, with new key
+   * packages), same suite, tied to this epoch by a `branch` resumption PSK.
+   * Returns this member's view of it and the Welcome; the others join with
+   * `MLS.groupJoin(identity, welcome, { resumes: theirViewOfThisGroup })`,
+   * which refuses a branch that adds someone not in this group
+   * (`invalid_resumption`). This group carries on unchanged.
+   *
+   * @example Alice and Bob branch off a side conversation
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const added = await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * );
+   * await group.receive(added);
+   * const bobGroup = await mls.groupJoin(bob, added);
+   * const side = await group.branch([
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * ]);
+   * const bobSide = await mls.groupJoin(bob, side.welcome!, { resumes: bobGroup });
+   * console.log(bobSide.epoch, side.group.members.length); // 1n 2
+   * ```
+   */
+  branch(
+    keyPackages: KeyPackageInput[],
+    options: BranchOptions = {},
+  ): Promise<ResumedGroup<this>> {
+    return this.#turns.run(async () =>
+      await this.#open(await branchOf(this.#live.state, keyPackages, options))
+    );
+  }
+
+  /**
+   * Commits a ReInit (RFC 9420 §11.2, §12.1.5): once it is applied the
+   * group is frozen (`status` `"reinit"`: no more messages) and a member
+   * recreates it with `MLS.groupReinit` as `options` say — a new cipher
+   * suite (one the provider serves), group id or extensions — while the
+   * others join with `MLS.groupJoin(…, { resumes })`.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.receive(await group.reinit({ cipherSuite: 3 }));
+   * console.log(group.status); // "reinit"
+   * ```
+   */
+  reinit(options: ReinitOptions): Promise<CommitOutput> {
+    return this.#turns.run(() =>
+      commitOwn(this.#live, this.#env, {
+        proposals: [
+          reinitProposal(this.#live.state, options, this.#env.provider),
+        ],
+      })
+    );
   }
 }

@@ -17,7 +17,6 @@ import { createGroup } from "../group/create.ts";
 import { joinExternal } from "../group/external_join.ts";
 import { generateKeyPackage, keyPackageRef } from "../group/key_package.ts";
 import type { PskLookup } from "../group/psks.ts";
-import { joinFromWelcome } from "../group/welcome.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
 import { ratchetTreeCodec } from "../messages/ratchet_tree.ts";
 import type {
@@ -58,9 +57,17 @@ import {
   checkStorage,
 } from "./settings_check.ts";
 import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
-import type { GroupView } from "./group_view.ts";
+import { GroupView } from "./group_view.ts";
 import { deletePsk, pskLookup, storePsk } from "./psk_store.ts";
 import { type ServiceProposal, serviceProposal } from "./service_proposal.ts";
+import {
+  joinResuming,
+  reinitOf,
+  type ResumedGroup,
+  resumedGroup,
+} from "./resumption.ts";
+import { liveStateOf } from "./view_registry.ts";
+import type { KeyPackageInput } from "./proposal_input.ts";
 import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
@@ -287,6 +294,9 @@ export class MLS {
           credentialValidator(credentialHook),
       },
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
+      remember: (v) => {
+        if (v instanceof GroupView) this.#remember(v);
+      },
     };
     // Another tab stored a new state of a group: its view here reloads it.
     // (Held weakly: the storage outlives the instances made over it.)
@@ -529,7 +539,21 @@ export class MLS {
     );
   }
 
-  /** The stored view of a group for a client, or `null`. */
+  /**
+   * The stored view of a group for a client (by client id or `Identity`),
+   * or `null` when none is stored; the same object for the same group and
+   * client while it is in use.
+   *
+   * @example Carrying on after a restart
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const again = await new MLS({ storage: mls.storage }).groupGet(group.groupId, alice);
+   * console.log(again?.epoch); // 0n
+   * ```
+   */
   async groupGet(
     groupId: string | Uint8Array,
     clientId: string | Identity,
@@ -550,7 +574,10 @@ export class MLS {
    * that are not an MLS message are `not_mls_message`; another kind of
    * MLS message is `invalid_wire_format`. `options.handshakeWireFormat`
    * sets how this member frames its proposals and commits (see
-   * `GroupView.setHandshakeWireFormat`).
+   * `GroupView.setHandshakeWireFormat`). `options.resumes` is this
+   * member's view of the group the Welcome's group resumes (RFC 9420 §11):
+   * a reinitialization of it (after its ReInit commit) or a branch of it,
+   * checked as the RFC requires (`invalid_resumption`).
    *
    * @example Joining a group whose delivery service reads handshakes
    * ```ts
@@ -572,11 +599,15 @@ export class MLS {
       ratchetTree?: Uint8Array;
       config?: Partial<GroupConfig>;
       handshakeWireFormat?: "private" | "public";
+      resumes?: GroupView;
     } = {},
   ): Promise<GroupView> {
     const o = checkOptions(options);
     const config = groupSettings(this.#groupConfig, o);
     const ratchetTree = ratchetTreeOption(o);
+    const resumes = o.resumes === undefined
+      ? undefined
+      : liveStateOf(o.resumes, "options.resumes").state;
     const msg = decodeMessage(
       messageBytes(welcome, "welcome", "welcome"),
       "welcome",
@@ -599,7 +630,7 @@ export class MLS {
     const kpMsg = decodeMessage(rec.keyPackage, "KeyPackageRecord", [
       WireFormat.mlsKeyPackage,
     ]);
-    const { state } = await joinFromWelcome(cs, msg.welcome, {
+    const { state } = await joinResuming(cs, msg.welcome, {
       keyPackage: kpMsg.keyPackage,
       initPrivateKey: rec.initPrivateKey,
       encryptionPrivateKey: rec.encryptionPrivateKey,
@@ -609,7 +640,7 @@ export class MLS {
       config,
       ...this.#env.validation,
       now: new Date(),
-    });
+    }, resumes);
     const groupId = toHex(state.context.groupId);
     if (await this.#storage.get(groupKey(groupId, id.clientId))) {
       throw new MlsError(
@@ -622,6 +653,49 @@ export class MLS {
     return this.#remember(
       await storeGroupView(this.#env, id.clientId, signer, state, extra),
     );
+  }
+
+  /**
+   * Recreates a group frozen by a ReInit commit (`GroupView.reinit`, RFC
+   * 9420 §11.2) as the ReInit says — its cipher suite, group id and
+   * extensions — with `identity` (a client of the new suite, with the
+   * same credential as before) and the other members' key packages for
+   * the new suite. Returns this member's view of the new group, at epoch
+   * 1, and the Welcome; the others join with
+   * `groupJoin(identity, welcome, { resumes: theirOldView })`.
+   *
+   * @example Moving a group from suite 1 to suite 3
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.receive(await group.reinit({ cipherSuite: 3 }));
+   * const alice3 = await mls.generateIdentity({ cipherSuite: 3 });
+   * const { group: moved } = await mls.groupReinit(group, alice3, []);
+   * console.log(moved.cipherSuite); // 3
+   * ```
+   */
+  async groupReinit(
+    group: GroupView,
+    identity: Identity | string,
+    keyPackages: KeyPackageInput[],
+  ): Promise<ResumedGroup<GroupView>> {
+    const old = liveStateOf(group, "group").state;
+    const { identity: id, signer, cs } = await this.#identity(identity);
+    const created = await reinitOf(
+      cs,
+      old,
+      { publicKey: id.signaturePublicKey, privateKey: signer },
+      keyPackages,
+    );
+    const view = await storeGroupView(
+      this.#env,
+      id.clientId,
+      signer,
+      created.state,
+    );
+    return resumedGroup(created, this.#remember(view));
   }
 
   /**
@@ -823,7 +897,20 @@ export class MLS {
     return deletePsk(this.#storage, id);
   }
 
-  /** Deletes everything this instance stored: identities, key packages, groups. */
+  /**
+   * Deletes everything this instance stored: identities, key packages,
+   * groups.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.deleteState();
+   * console.log(await mls.groupGet(group.groupId, alice)); // null
+   * ```
+   */
   async deleteState(): Promise<void> {
     const keys = await this.#storage.list("");
     for (let i = 0; i < keys.length; i += 100) {

@@ -1,7 +1,12 @@
 // External PSKs (RFC 9420 §8.4) stored by id on MLS, injected by commit,
 // needed by receivers and joiners, deleted on request.
 import assert from "node:assert/strict";
-import { MemoryStorage, MLS, MlsError } from "../../../mod.ts";
+import {
+  EncryptedStorage,
+  MemoryStorage,
+  MLS,
+  MlsError,
+} from "../../../mod.ts";
 import { main } from "../../../examples/psk.ts";
 
 const code = (c: string) => (e: unknown) =>
@@ -86,3 +91,38 @@ Deno.test("psk: arguments are checked", async () => {
   // @ts-expect-error: not an id
   await assert.rejects(group.proposePsk(null), bad("id"));
 });
+
+Deno.test("psk: persisted through the storage, encrypted at rest, usable by another MLS over it", async () => {
+  const inner = new MemoryStorage();
+  const storage = await EncryptedStorage.open(inner, {
+    rawKey: crypto.getRandomValues(new Uint8Array(32)),
+  });
+  const mls = new MLS({ storage });
+  const alice = await mls.generateIdentity();
+  const group = await mls.groupCreate(
+    alice,
+    await mls.generateCredential("alice"),
+  );
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  await mls.storePsk("kept", secret);
+  const [key] = await inner.list("psk/");
+  const stored = (await inner.get(key)) as Uint8Array;
+  assert.equal(contains(stored, secret), false);
+  // Another instance over the same storage finds it.
+  const again = new MLS({ storage });
+  const view = (await again.groupGet(group.groupId, alice))!;
+  await view.receive(await view.addPsk("kept"));
+  assert.equal(view.epoch, 1n);
+  assert.equal(await again.deletePsk("kept"), true);
+  assert.deepEqual(await inner.list("psk/"), []);
+});
+
+function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (hay[i + j] !== needle[j]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
