@@ -7,7 +7,7 @@ import { checkName } from "../../server/shared/names.ts";
 import { KvNameStore } from "../../server/store/kv_names.ts";
 import { MemoryNameStore } from "../../server/store/memory_names.ts";
 import type { NameStore } from "../../server/store/names.ts";
-import { client, startServer } from "./helpers.ts";
+import { client, spawnServer, startServer } from "./helpers.ts";
 
 async function refused(
   p: Promise<unknown>,
@@ -212,5 +212,32 @@ Deno.test("KvNameStore: claim rules, and one winner of a race", async () => {
     });
   } finally {
     kv.close();
+  }
+});
+
+Deno.test("names: deno task start keeps them in its Deno KV file across a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "webmls-names-" });
+  const args = ["--kv", `${dir}/names.kv`, "--no-rate-limit"];
+  try {
+    let srv = await spawnServer(args);
+    const alice = (await client(srv.url, "alice")).client;
+    await alice.http.setName("Alice");
+    await srv.stop();
+    srv = await spawnServer(args);
+    try {
+      const http = new DeliveryHttp(srv.url, alice.token);
+      assert.deepEqual(await http.nameOf(alice.clientId), {
+        clientId: alice.clientId,
+        name: "Alice",
+      });
+      assert.equal(
+        (await http.clientByName("alice"))?.clientId,
+        alice.clientId,
+      );
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
