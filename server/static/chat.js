@@ -177,6 +177,10 @@ async function onEvent(e) {
         state: "received",
       }, { unread: unread(gid) });
       learnNames([from]);
+      // Screen readers hear new messages (the list is redrawn, not live).
+      $("announce").textContent = gid === app.current
+        ? `${app.nameOf(from)}: ${m.text}`
+        : `New message in ${app.groupName(gid)}`;
     } else if (r.type === "commit") {
       const by = senderToken(r.sender);
       for (const m of r.added) {
