@@ -441,6 +441,11 @@ document.addEventListener("visibilitychange", () => {
 const saved = savedSession();
 if (
   !saved || !(await start(saved).catch((e) => {
+    if (e?.code === "unauthorized") {
+      // The service forgot this client (e.g. it ran in memory): start over.
+      localStorage.removeItem(SESSION);
+      e = userError("The server no longer knows this browser. Register again.");
+    }
     showError($("name-error"), e);
     return false;
   }))

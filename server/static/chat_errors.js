@@ -10,8 +10,7 @@ const WORDS = {
   not_member: "You are no longer a member of this group.",
   unknown_group: "You are no longer a member of this group.",
   forbidden: "The server did not allow this.",
-  unauthorized:
-    "The server no longer knows this browser's session. Reload the page.",
+  unauthorized: "The server no longer knows this browser. Reload the page.",
   epoch_conflict: "Someone changed the group at the same moment. Try again.",
   unsupported_group_extension:
     "Their app cannot show group names, so they cannot join this group.",

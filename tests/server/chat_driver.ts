@@ -256,6 +256,20 @@ async function scenario(
   );
   step("carol was removed, sees why with controls disabled, reads nothing");
 
+  // A session the service does not know (e.g. it restarted in memory).
+  const stranger = await (await browser.newContext()).newPage();
+  await stranger.goto(url);
+  await stranger.evaluate(
+    `localStorage.setItem("webmls-chat-session-v2", JSON.stringify({
+      clientId: "${"ab".repeat(32)}", token: "forgotten", credentialName: "x",
+    }))`,
+  );
+  await stranger.reload();
+  await stranger.locator("#name-error", { hasText: "Register again" })
+    .waitFor(T);
+  check(await stranger.isVisible("#register-form"), "no register form");
+  step("an unknown session is dropped and the page asks to register");
+
   await alice.click("#safety summary"); // shown in the screenshots
   const shots = [
     ...await screenshots(alice, "alice"),
