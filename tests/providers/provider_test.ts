@@ -206,7 +206,13 @@ for (const [name, provider] of PROVIDERS) {
 
 Deno.test("provider: suites and errors", async () => {
   for (const [, p] of PROVIDERS) {
-    assert.deepEqual([...p.supportedSuites], SUITES);
+    // RFC 9420's seven, then the draft's post-quantum suites (Private Use).
+    assert.deepEqual([...p.supportedSuites], [
+      ...SUITES,
+      0xf001,
+      0xf002,
+      0xf009,
+    ]);
     await assert.rejects(
       p.suite(99),
       (e) => e instanceof MlsError && e.code === "unsupported_cipher_suite",
