@@ -120,3 +120,9 @@ export {
   CIPHER_SUITES,
   type CipherSuiteInfo,
 } from "./src/crypto/cipher_suites.ts";
+export {
+  CODE_POINTS,
+  type CodePoints,
+  PQ_SUITES,
+  suiteTable,
+} from "./src/crypto/pq_suites.ts";
