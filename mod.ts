@@ -124,5 +124,6 @@ export {
   CODE_POINTS,
   type CodePoints,
   PQ_SUITES,
+  type PqSuiteParams,
   suiteTable,
 } from "./src/crypto/pq_suites.ts";

@@ -32,7 +32,10 @@ export const PQ_KEM = {
   xWing: 0x647a,
 } as const;
 
-type Params = Omit<CipherSuiteInfo, "id" | "name">;
+/** A suite's primitives: {@link CipherSuiteInfo} without its id and name. */
+export type PqSuiteParams = Omit<CipherSuiteInfo, "id" | "name">;
+
+type Params = PqSuiteParams;
 
 const X = PQ_KEM.xWing;
 const K512 = PQ_KEM.mlKem512;
@@ -59,123 +62,125 @@ function p(
  * secrets `@hpke/ml-kem` 0.3.0 cannot derive key pairs from (it takes the
  * 64-byte seed itself as `DeriveKeyPair`'s input).
  */
-export const PQ_SUITES: Readonly<Record<string, Params>> = Object.freeze({
-  // draft-ietf-mls-pq-ciphersuites-06 §3.1
-  MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519: p(
-    X,
-    HKDF256,
-    AES128,
-    "SHA-256",
-    "ed25519",
-  ),
-  MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519: p(
-    X,
-    HKDF384,
-    AES256,
-    "SHA-384",
-    "ed25519",
-  ),
-  MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44: p(
-    X,
-    HKDF384,
-    CHACHA,
-    "SHA-384",
-    "mldsa44",
-  ),
-  // ts-mls 1.6.4, src/crypto/ciphersuite.ts
-  MLS_128_MLKEM512_AES128GCM_SHA256_Ed25519: p(
-    K512,
-    HKDF512,
-    AES256,
-    "SHA-256",
-    "ed25519",
-  ),
-  MLS_128_MLKEM512_CHACHA20POLY1305_SHA256_Ed25519: p(
-    K512,
-    HKDF512,
-    CHACHA,
-    "SHA-256",
-    "ed25519",
-  ),
-  MLS_256_MLKEM768_AES256GCM_SHA384_Ed25519: p(
-    K768,
-    HKDF512,
-    AES256,
-    "SHA-384",
-    "ed25519",
-  ),
-  MLS_256_MLKEM768_CHACHA20POLY1305_SHA384_Ed25519: p(
-    K768,
-    HKDF512,
-    CHACHA,
-    "SHA-384",
-    "ed25519",
-  ),
-  MLS_256_MLKEM1024_AES256GCM_SHA512_Ed25519: p(
-    K1024,
-    HKDF512,
-    AES256,
-    "SHA-512",
-    "ed25519",
-  ),
-  MLS_256_MLKEM1024_CHACHA20POLY1305_SHA512_Ed25519: p(
-    K1024,
-    HKDF512,
-    CHACHA,
-    "SHA-512",
-    "ed25519",
-  ),
-  MLS_256_XWING_AES256GCM_SHA512_Ed25519: p(
-    X,
-    HKDF512,
-    AES256,
-    "SHA-512",
-    "ed25519",
-  ),
-  MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519: p(
-    X,
-    HKDF512,
-    CHACHA,
-    "SHA-512",
-    "ed25519",
-  ),
-  MLS_256_MLKEM1024_AES256GCM_SHA512_MLDSA87: p(
-    K1024,
-    HKDF512,
-    AES256,
-    "SHA-512",
-    "mldsa87",
-  ),
-  MLS_256_MLKEM1024_CHACHA20POLY1305_SHA512_MLDSA87: p(
-    K1024,
-    HKDF512,
-    CHACHA,
-    "SHA-512",
-    "mldsa87",
-  ),
-  MLS_256_XWING_AES256GCM_SHA512_MLDSA87: p(
-    X,
-    HKDF512,
-    AES256,
-    "SHA-512",
-    "mldsa87",
-  ),
-  MLS_256_XWING_CHACHA20POLY1305_SHA512_MLDSA87: p(
-    X,
-    HKDF512,
-    CHACHA,
-    "SHA-512",
-    "mldsa87",
-  ),
-  // OpenMLS (draft-mahy-mls-xwing)
-  MLS_256_XWING_CHACHA20POLY1305_SHA256_Ed25519: p(
-    X,
-    HKDF256,
-    CHACHA,
-    "SHA-256",
-    "ed25519",
-  ),
-});
+export const PQ_SUITES: Readonly<Record<string, PqSuiteParams>> = Object.freeze(
+  {
+    // draft-ietf-mls-pq-ciphersuites-06 §3.1
+    MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519: p(
+      X,
+      HKDF256,
+      AES128,
+      "SHA-256",
+      "ed25519",
+    ),
+    MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519: p(
+      X,
+      HKDF384,
+      AES256,
+      "SHA-384",
+      "ed25519",
+    ),
+    MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44: p(
+      X,
+      HKDF384,
+      CHACHA,
+      "SHA-384",
+      "mldsa44",
+    ),
+    // ts-mls 1.6.4, src/crypto/ciphersuite.ts
+    MLS_128_MLKEM512_AES128GCM_SHA256_Ed25519: p(
+      K512,
+      HKDF512,
+      AES256,
+      "SHA-256",
+      "ed25519",
+    ),
+    MLS_128_MLKEM512_CHACHA20POLY1305_SHA256_Ed25519: p(
+      K512,
+      HKDF512,
+      CHACHA,
+      "SHA-256",
+      "ed25519",
+    ),
+    MLS_256_MLKEM768_AES256GCM_SHA384_Ed25519: p(
+      K768,
+      HKDF512,
+      AES256,
+      "SHA-384",
+      "ed25519",
+    ),
+    MLS_256_MLKEM768_CHACHA20POLY1305_SHA384_Ed25519: p(
+      K768,
+      HKDF512,
+      CHACHA,
+      "SHA-384",
+      "ed25519",
+    ),
+    MLS_256_MLKEM1024_AES256GCM_SHA512_Ed25519: p(
+      K1024,
+      HKDF512,
+      AES256,
+      "SHA-512",
+      "ed25519",
+    ),
+    MLS_256_MLKEM1024_CHACHA20POLY1305_SHA512_Ed25519: p(
+      K1024,
+      HKDF512,
+      CHACHA,
+      "SHA-512",
+      "ed25519",
+    ),
+    MLS_256_XWING_AES256GCM_SHA512_Ed25519: p(
+      X,
+      HKDF512,
+      AES256,
+      "SHA-512",
+      "ed25519",
+    ),
+    MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519: p(
+      X,
+      HKDF512,
+      CHACHA,
+      "SHA-512",
+      "ed25519",
+    ),
+    MLS_256_MLKEM1024_AES256GCM_SHA512_MLDSA87: p(
+      K1024,
+      HKDF512,
+      AES256,
+      "SHA-512",
+      "mldsa87",
+    ),
+    MLS_256_MLKEM1024_CHACHA20POLY1305_SHA512_MLDSA87: p(
+      K1024,
+      HKDF512,
+      CHACHA,
+      "SHA-512",
+      "mldsa87",
+    ),
+    MLS_256_XWING_AES256GCM_SHA512_MLDSA87: p(
+      X,
+      HKDF512,
+      AES256,
+      "SHA-512",
+      "mldsa87",
+    ),
+    MLS_256_XWING_CHACHA20POLY1305_SHA512_MLDSA87: p(
+      X,
+      HKDF512,
+      CHACHA,
+      "SHA-512",
+      "mldsa87",
+    ),
+    // OpenMLS (draft-mahy-mls-xwing)
+    MLS_256_XWING_CHACHA20POLY1305_SHA256_Ed25519: p(
+      X,
+      HKDF256,
+      CHACHA,
+      "SHA-256",
+      "ed25519",
+    ),
+  },
+);
 
 /** The numberings webmls knows, suite name to code point. */
 export const CODE_POINTS: Readonly<
