@@ -24,7 +24,11 @@
  */
 
 import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
-import { type CodePoints, suiteTable } from "../src/crypto/pq_suites.ts";
+import {
+  type CodePoints,
+  isDraftSuite,
+  suiteTable,
+} from "../src/crypto/pq_suites.ts";
 import { MlsError } from "../src/errors.ts";
 import type { CipherSuiteId, CryptoProvider, SuiteCrypto } from "./provider.ts";
 import {
@@ -148,7 +152,7 @@ async function buildSuite(
       ),
       aead,
       signature,
-      hpke: new PqHpke(info),
+      hpke: new PqHpke(info, { labeledDerive: isDraftSuite(info.name) }),
     });
   }
   return new ComposedSuite(info.id, {

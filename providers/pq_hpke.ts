@@ -6,6 +6,12 @@
  * encapsulation key, and the seed as private key (64 bytes for ML-KEM, 32
  * for X-Wing).
  *
+ * `DeriveKeyPair` comes in two forms. draft-ietf-hpke-pq-05 (§3, §4)
+ * derives the seed as `SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "",
+ * Nsk)` and accepts any `ikm`: the draft's MLS suites use it. `@hpke/*`
+ * (and so ts-mls) take `SHAKE256(ikm, 32)` as X-Wing's seed and the 64-byte
+ * `ikm` itself as ML-KEM's: the suites of ts-mls and OpenMLS keep that.
+ *
  * @module
  */
 
@@ -21,6 +27,7 @@ import {
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import { MlKem1024, MlKem512, MlKem768 } from "@hpke/ml-kem";
 import { XWing } from "@hpke/hybridkem-x-wing";
+import { shake256 } from "@noble/hashes/sha3.js";
 import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
 import { PQ_KEM } from "../src/crypto/pq_suites.ts";
 import { MlsError } from "../src/errors.ts";
@@ -79,6 +86,57 @@ function aeadFor(id: number): Aes128Gcm | Aes256Gcm | Chacha20Poly1305 {
   throw new MlsError("unsupported_cipher_suite", `unknown HPKE AEAD ${id}`);
 }
 
+const HPKE_V1 = new TextEncoder().encode("HPKE-v1");
+const DERIVE_KEY_PAIR = new TextEncoder().encode("DeriveKeyPair");
+
+/**
+ * `SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "", length)` under the KEM's
+ * `suite_id` (draft-ietf-hpke-pq-05 §5; draft-ietf-hpke-hpke §4):
+ * `SHAKE256(ikm || "HPKE-v1" || suite_id || I2OSP(len(label), 2) || label
+ * || I2OSP(length, 2) || context, length)`.
+ *
+ * @param kem the KEM id (`suite_id = "KEM" || I2OSP(kem, 2)`)
+ * @param ikm the input keying material
+ * @param length the output length
+ * @returns the derived seed
+ */
+export function deriveKeyPairSeed(
+  kem: number,
+  ikm: Uint8Array,
+  length: number,
+): Uint8Array {
+  const label = DERIVE_KEY_PAIR;
+  const input = new Uint8Array(
+    ikm.length + HPKE_V1.length + 5 + 2 +
+      label.length + 2,
+  );
+  let at = 0;
+  const put = (b: ArrayLike<number>) => {
+    input.set(b, at);
+    at += b.length;
+  };
+  put(ikm);
+  put(HPKE_V1);
+  put([0x4b, 0x45, 0x4d, kem >> 8, kem & 0xff]);
+  put([label.length >> 8, label.length & 0xff]);
+  put(label);
+  put([length >> 8, length & 0xff]);
+  try {
+    return shake256(input, { dkLen: length });
+  } finally {
+    input.fill(0);
+  }
+}
+
+/** Options of {@link PqHpke}. */
+export interface PqHpkeOptions {
+  /**
+   * `DeriveKeyPair` as draft-ietf-hpke-pq-05 defines it (labeled SHAKE256
+   * seed derivation), instead of `@hpke/*`'s.
+   */
+  labeledDerive?: boolean;
+}
+
 function failure(message: string, cause: unknown): MlsError {
   return new MlsError("crypto_failure", message, undefined, { cause });
 }
@@ -86,6 +144,8 @@ function failure(message: string, cause: unknown): MlsError {
 /** HPKE base mode for one MLS suite on a post-quantum KEM. */
 export class PqHpke implements HpkePart {
   #kem: PqKem;
+  #kemId: number;
+  #labeled: boolean;
   #suite: CipherSuite;
   /** Public keys of serialized private keys (a key generation each). */
   #public = new SecretCache<Uint8Array>();
@@ -94,9 +154,12 @@ export class PqHpke implements HpkePart {
    * Builds the suite's HPKE `CipherSuite`.
    *
    * @param info the MLS suite's parameters (its KEM must be post-quantum)
+   * @param options see {@link PqHpkeOptions}
    */
-  constructor(info: CipherSuiteInfo) {
+  constructor(info: CipherSuiteInfo, options: PqHpkeOptions = {}) {
     this.#kem = kemFor(info.kem);
+    this.#kemId = info.kem;
+    this.#labeled = options.labeledDerive ?? false;
     this.#suite = new CipherSuite({
       kem: this.#kem as KemInterface,
       kdf: kdfFor(info.kdf),
@@ -141,8 +204,10 @@ export class PqHpke implements HpkePart {
       this.#kem.serializePublicKey(pair.publicKey),
       this.#kem.serializePrivateKey(pair.privateKey),
     ]);
-    const publicKey = new Uint8Array(pub);
-    const privateKey = new Uint8Array(priv);
+    // Copies: `@hpke/*` may hand out the key object's own buffer, which
+    // can be the caller's seed (wiped after use).
+    const publicKey = new Uint8Array(pub).slice();
+    const privateKey = new Uint8Array(priv).slice();
     this.#public.set(privateKey, publicKey.slice());
     return { publicKey, privateKey };
   }
@@ -245,12 +310,25 @@ export class PqHpke implements HpkePart {
   }
 
   /**
-   * The KEM's `DeriveKeyPair(ikm)` as `@hpke/*` implement it: X-Wing's
-   * `SHAKE256(ikm, 32)` seed; for ML-KEM, `ikm` must be the 64-byte seed.
+   * The KEM's `DeriveKeyPair(ikm)`: draft-ietf-hpke-pq-05's with
+   * `labeledDerive`, else `@hpke/*`'s (X-Wing's `SHAKE256(ikm, 32)` seed;
+   * for ML-KEM, `ikm` must be the 64-byte seed itself).
    */
   async deriveKeyPair(ikm: Uint8Array): Promise<HpkeKeyPair> {
     try {
-      return await this.#serialize(await this.#kem.deriveKeyPair(ikm));
+      if (!this.#labeled) {
+        return await this.#serialize(await this.#kem.deriveKeyPair(ikm));
+      }
+      const seed = deriveKeyPairSeed(
+        this.#kemId,
+        ikm,
+        this.#kem.privateKeySize,
+      );
+      try {
+        return await this.#serialize(await this.#pairOfSeed(seed));
+      } finally {
+        seed.fill(0);
+      }
     } catch (cause) {
       throw failure("HPKE DeriveKeyPair failed", cause);
     }

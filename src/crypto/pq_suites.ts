@@ -57,10 +57,7 @@ function p(
 /**
  * Every post-quantum suite webmls can run, by name, with its primitives.
  * Missing: the draft's suites on the MLKEM768-P256 and MLKEM1024-P384
- * hybrid KEMs (TBD3 to TBD5: no maintained JS implementation), and its
- * pure ML-KEM suites (TBD6 to TBD8, TBD10, TBD11), whose 48-byte node
- * secrets `@hpke/ml-kem` 0.3.0 cannot derive key pairs from (it takes the
- * 64-byte seed itself as `DeriveKeyPair`'s input).
+ * hybrid KEMs (TBD3 to TBD5), which no maintained JS package implements.
  */
 export const PQ_SUITES: Readonly<Record<string, PqSuiteParams>> = Object.freeze(
   {
@@ -79,12 +76,47 @@ export const PQ_SUITES: Readonly<Record<string, PqSuiteParams>> = Object.freeze(
       "SHA-384",
       "ed25519",
     ),
+    MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519: p(
+      K768,
+      HKDF384,
+      AES256,
+      "SHA-384",
+      "ed25519",
+    ),
+    MLS_128_MLKEM768_AES256GCM_SHA384_P256: p(
+      K768,
+      HKDF384,
+      AES256,
+      "SHA-384",
+      "ecdsa_secp256r1_sha256",
+    ),
+    MLS_192_MLKEM1024_AES256GCM_SHA384_P384: p(
+      K1024,
+      HKDF384,
+      AES256,
+      "SHA-384",
+      "ecdsa_secp384r1_sha384",
+    ),
     MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44: p(
       X,
       HKDF384,
       CHACHA,
       "SHA-384",
       "mldsa44",
+    ),
+    MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65: p(
+      K768,
+      HKDF384,
+      AES256,
+      "SHA-384",
+      "mldsa65",
+    ),
+    MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87: p(
+      K1024,
+      HKDF384,
+      AES256,
+      "SHA-384",
+      "mldsa87",
     ),
     // ts-mls 1.6.4, src/crypto/ciphersuite.ts
     MLS_128_MLKEM512_AES128GCM_SHA256_Ed25519: p(
@@ -189,7 +221,12 @@ export const CODE_POINTS: Readonly<
   draft: Object.freeze({
     MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519: 0xf001,
     MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519: 0xf002,
+    MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519: 0xf006,
+    MLS_128_MLKEM768_AES256GCM_SHA384_P256: 0xf007,
+    MLS_192_MLKEM1024_AES256GCM_SHA384_P384: 0xf008,
     MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44: 0xf009,
+    MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65: 0xf00a,
+    MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87: 0xf00b,
   }),
   "ts-mls": Object.freeze({
     MLS_128_MLKEM512_AES128GCM_SHA256_Ed25519: 77,
@@ -269,6 +306,18 @@ export function suiteIdOf(
   name: string,
 ): number | undefined {
   return Object.values(table).find((s) => s.name === name)?.id;
+}
+
+/**
+ * Whether `name` is one of draft-ietf-mls-pq-ciphersuites' suites, whose
+ * KEMs follow draft-ietf-hpke-pq (its labeled `DeriveKeyPair`), rather than
+ * ts-mls's or OpenMLS's, which follow `@hpke/*`.
+ *
+ * @param name a suite name
+ * @returns true for the draft's suites
+ */
+export function isDraftSuite(name: string): boolean {
+  return Object.hasOwn(CODE_POINTS.draft, name);
 }
 
 /**

@@ -10,7 +10,9 @@ import {
   NobleMlDsa,
   WebMlDsa,
 } from "../../providers/ml_dsa.ts";
-import { PqHpke } from "../../providers/pq_hpke.ts";
+import { deriveKeyPairSeed, PqHpke } from "../../providers/pq_hpke.ts";
+import { HPKE_PQ_VECTORS } from "./hpke_pq_vectors.ts";
+import { fromHex, toHex } from "../../src/util/bytes.ts";
 import {
   CODE_POINTS,
   PQ_SUITES,
@@ -26,7 +28,17 @@ const isCode = (code: string) => (e: unknown) =>
 Deno.test("pq: numberings", () => {
   const rfc = [1, 2, 3, 4, 5, 6, 7];
   const ids = (p: ReturnType<typeof createProvider>) => [...p.supportedSuites];
-  assert.deepEqual(ids(createProvider()), [...rfc, 0xf001, 0xf002, 0xf009]);
+  const draft = [
+    0xf001,
+    0xf002,
+    0xf006,
+    0xf007,
+    0xf008,
+    0xf009,
+    0xf00a,
+    0xf00b,
+  ];
+  assert.deepEqual(ids(createProvider()), [...rfc, ...draft]);
   assert.deepEqual(
     ids(createProvider({ codePoints: "ts-mls" })),
     [...rfc, ...Array.from({ length: 12 }, (_, i) => 77 + i)],
@@ -155,6 +167,53 @@ for (const [name, npk, nsk, nenc] of KEMS) {
     }
   });
 }
+
+Deno.test("pq: draft-ietf-hpke-pq test vectors (labeled DeriveKeyPair)", async () => {
+  const names: Record<number, string> = {
+    0x41: "MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519",
+    0x42: "MLS_192_MLKEM1024_AES256GCM_SHA384_P384",
+    0x647a: "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519",
+  };
+  assert.equal(HPKE_PQ_VECTORS.length, 3);
+  for (const v of HPKE_PQ_VECTORS) {
+    const name = names[v.kem];
+    // The vector's KDF and AEAD, on the KEM of one of the draft's suites.
+    const info = { id: 0, name, ...PQ_SUITES[name], kdf: v.kdf, aead: v.aead };
+    const hpke = new PqHpke(info, { labeledDerive: true });
+    const kp = await hpke.deriveKeyPair(fromHex(v.ikmR));
+    assert.equal(toHex(kp.privateKey), v.skRm, `skRm of KEM ${v.kem}`);
+    const pkHash = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", kp.publicKey.slice()),
+    );
+    assert.equal(toHex(pkHash), v.pkRmSha256, `pkRm of KEM ${v.kem}`);
+    assert.equal(
+      toHex(deriveKeyPairSeed(v.kem, fromHex(v.ikmR), kp.privateKey.length)),
+      v.skRm,
+    );
+    const pt = await hpke.open(
+      kp.privateKey,
+      fromHex(v.enc),
+      fromHex(v.info),
+      fromHex(v.aad),
+      fromHex(v.ct),
+    );
+    assert.equal(toHex(pt), v.pt);
+    const exported = await hpke.exportReceiver(
+      kp.privateKey,
+      fromHex(v.enc),
+      fromHex(v.info),
+      fromHex(v.exporterContext),
+      v.L,
+    );
+    assert.equal(toHex(exported), v.exported);
+    // `@hpke/*`'s DeriveKeyPair (ts-mls's) is another function.
+    const plain = new PqHpke(info);
+    assert.notEqual(
+      toHex((await plain.deriveKeyPair(fromHex(v.ikmR))).privateKey),
+      v.skRm,
+    );
+  }
+});
 
 const SCHEMES: [MlDsaScheme, number, number][] = [
   ["mldsa44", 1312, 2420],
