@@ -106,9 +106,9 @@ async function measure(cs: SuiteCrypto): Promise<Row> {
 
 const SUITES: [string, "draft" | "ts-mls" | "openmls", number][] = [
   ["RFC 9420", "draft", 1],
-  ["draft TBD1", "draft", 0xf001],
-  ["draft TBD2", "draft", 0xf002],
-  ["draft TBD9", "draft", 0xf009],
+  ...[1, 2, 6, 7, 8, 9, 10, 11].map((n) =>
+    [`draft TBD${n}`, "draft", 0xf000 + n] as [string, "draft", number]
+  ),
   ...Array.from(
     { length: 12 },
     (_, i) => ["ts-mls", "ts-mls", 77 + i] as [string, "ts-mls", number],
