@@ -241,13 +241,26 @@ export class WebMlDsa implements SignaturePart {
     return privateKey;
   }
 
-  /** The public key of a seed or of a `CryptoKey` made here. */
+  /**
+   * The public key of a seed, of a `CryptoKey` made here, or of an
+   * extractable one (from its JWK's `pub`).
+   */
   async publicKey(privateKey: SignaturePrivateKey): Promise<Uint8Array> {
-    const pub = publicOf.get(await this.#key(privateKey));
+    const key = await this.#key(privateKey);
+    let pub = publicOf.get(key);
+    if (!pub && key.extractable) {
+      const jwk = await crypto.subtle.exportKey("jwk", key) as JsonWebKey & {
+        pub?: string;
+        priv?: string;
+      };
+      delete jwk.priv;
+      pub = fromB64url(jwk.pub ?? "");
+      publicOf.set(key, pub);
+    }
     if (!pub) {
       throw new MlsError(
         "invalid_argument",
-        "an ML-DSA CryptoKey not created by this provider",
+        "the public key of this non-extractable key is unknown; keep it with the key",
       );
     }
     return pub.slice();

@@ -257,6 +257,24 @@ for (const [scheme, npk, nsig] of SCHEMES) {
       noble.sign(new Uint8Array(31), msg),
       isCode("invalid_argument"),
     );
+    // A CryptoKey made elsewhere: extractable, or not.
+    const name = scheme.replace("mldsa", "ML-DSA-");
+    const other = await crypto.subtle.generateKey({ name }, true, [
+      "sign",
+      "verify",
+    ]) as CryptoKeyPair;
+    const otherPub = new Uint8Array(
+      await crypto.subtle.exportKey("raw-public" as "raw", other.publicKey),
+    );
+    assert.deepEqual(await web.publicKey(other.privateKey), otherPub);
+    const hidden = await crypto.subtle.generateKey({ name }, false, [
+      "sign",
+      "verify",
+    ]) as CryptoKeyPair;
+    await assert.rejects(
+      web.publicKey(hidden.privateKey),
+      isCode("invalid_argument"),
+    );
   });
 }
 
