@@ -133,3 +133,10 @@ export {
   CIPHER_SUITES,
   type CipherSuiteInfo,
 } from "./src/crypto/cipher_suites.ts";
+export {
+  CODE_POINTS,
+  type CodePoints,
+  PQ_SUITES,
+  type PqSuiteParams,
+  suiteTable,
+} from "./src/crypto/pq_suites.ts";

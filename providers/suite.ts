@@ -21,6 +21,8 @@ import type {
 export interface KdfPart {
   /** `Nh`. */
   readonly hashLength: number;
+  /** The hash's output length, where it is not `Nh` (optional). */
+  readonly digestLength?: number;
   /** The hash. */
   hash(data: Uint8Array): Promise<Uint8Array>;
   /** HMAC. */
@@ -154,6 +156,8 @@ export class ComposedSuite implements SuiteCrypto {
   readonly id: CipherSuiteId;
   /** `KDF.Nh`. */
   readonly hashLength: number;
+  /** The hash's output length. */
+  readonly digestLength: number;
   /** `AEAD.Nk`. */
   readonly aeadKeyLength: number;
   /** `AEAD.Nn`. */
@@ -176,6 +180,7 @@ export class ComposedSuite implements SuiteCrypto {
     this.#signature = parts.signature;
     this.#hpke = parts.hpke;
     this.hashLength = parts.kdf.hashLength;
+    this.digestLength = parts.kdf.digestLength ?? parts.kdf.hashLength;
     this.aeadKeyLength = parts.aead.keyLength;
     this.aeadNonceLength = parts.aead.nonceLength;
   }

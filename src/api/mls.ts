@@ -95,8 +95,13 @@ import type {
 export interface MLSOptions {
   /** Where identities, key packages and groups are kept (memory by default). */
   storage?: Storage;
-  /** Cipher suite for new identities (default 1: X25519, AES-128-GCM, Ed25519). */
-  cipherSuite?: number;
+  /**
+   * Cipher suite for new identities (default 1: X25519, AES-128-GCM,
+   * Ed25519): its code point, or its name, such as
+   * `"MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519"` (post-quantum; the
+   * provider's `codePoints` numbering gives its code point).
+   */
+  cipherSuite?: number | string;
   /** Crypto provider (default: WebCrypto with pure-JS fallbacks). */
   provider?: CryptoProvider;
   /** Policy for incoming proposals and commits. */
@@ -237,6 +242,15 @@ export class MLS {
    * });
    * console.log((await mls.generateIdentity()).cipherSuite); // 2
    * ```
+   *
+   * @example A post-quantum suite, by name (draft-ietf-mls-pq-ciphersuites)
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS({
+   *   cipherSuite: "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519",
+   * });
+   * console.log((await mls.generateIdentity()).cipherSuite); // 61441 (0xF001)
+   * ```
    */
   constructor(options: MLSOptions = {}) {
     const o = checkOptions(options);
@@ -337,7 +351,7 @@ export class MLS {
    * ```
    */
   async generateIdentity(
-    options: { cipherSuite?: number } = {},
+    options: { cipherSuite?: number | string } = {},
   ): Promise<Identity> {
     const o = checkOptions(options);
     const suite = o.cipherSuite === undefined

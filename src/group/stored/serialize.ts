@@ -334,9 +334,10 @@ function seedTreeHashes(
   const tree = state.tree;
   const field = "treeHashes";
   let prev = -1;
+  const n = cs.digestLength ?? cs.hashLength;
   for (const { node, hash } of hashes.entries) {
-    if (hash.length !== cs.hashLength) {
-      throw invalid(`expected ${cs.hashLength} bytes`, `${field}[${node}]`);
+    if (hash.length !== n) {
+      throw invalid(`expected ${n} bytes`, `${field}[${node}]`);
     }
     if (node <= prev || node >= tree.nodeWidth) {
       throw invalid("node out of order or outside the tree", field);
@@ -362,15 +363,20 @@ function invalid(message: string, field: string): MlsError {
   return new MlsError("invalid_value", message, `GroupState.${field}`);
 }
 
-/** Checks that every secret that is a KDF/hash/MAC output has `Nh` bytes. */
+/**
+ * Checks that every secret that is a KDF output has `Nh` bytes, and every
+ * hash or MAC output the hash's length (the same but in ts-mls's suites 77
+ * to 80).
+ */
 function checkLengths(cs: SuiteCrypto, wire: GroupStateWire): void {
   const n = cs.hashLength;
-  const check = (b: Uint8Array, field: string) => {
-    if (b.length !== n) throw invalid(`expected ${n} bytes`, field);
+  const d = cs.digestLength ?? n;
+  const check = (b: Uint8Array, field: string, length = n) => {
+    if (b.length !== length) throw invalid(`expected ${length} bytes`, field);
   };
   for (const [k, v] of Object.entries(wire.keys)) check(v, `keys.${k}`);
-  check(wire.interimTranscriptHash, "interimTranscriptHash");
-  check(wire.confirmationTag, "confirmationTag");
+  check(wire.interimTranscriptHash, "interimTranscriptHash", d);
+  check(wire.confirmationTag, "confirmationTag", d);
   for (const [e, psk] of wire.resumptionPsks) {
     check(psk, `resumptionPsks[${e}]`);
   }
