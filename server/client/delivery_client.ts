@@ -352,8 +352,42 @@ export class DeliveryClient {
           continue;
         }
         await this.#sync(); // our commit comes back: now applied
+        await this.#exportsAfterCommit(g);
         return g;
       }
+    });
+  }
+
+  /**
+   * The committer's rule of the key export service: after its commit, a
+   * group that authorizes consumers gets this epoch's sealed exports. A
+   * failure does not undo the commit: it is an `exports_failed` event.
+   */
+  async #exportsAfterCommit(g: GroupView): Promise<void> {
+    if (!g.details().extensions.exportConsumers?.length) return;
+    try {
+      await this.http.postExports(g.groupId, await g.sealExports());
+    } catch (error) {
+      this.#onEvent({ type: "exports_failed", groupId: g.groupId, error });
+    }
+  }
+
+  /**
+   * Seals and posts this epoch's exports of `groupId` for the key export
+   * service's consumers (`GroupView.sealExports`); the service keeps the
+   * first it accepts of each, so any member may post again.
+   *
+   * @example
+   * ```ts ignore
+   * await client.postExports(groupId);
+   * ```
+   */
+  postExports(
+    groupId: string,
+  ): Promise<{ epoch: number; accepted: number; stored: number }> {
+    return this.#exclusive(async () => {
+      const g = await this.#mustGroup(groupId);
+      return await this.http.postExports(groupId, await g.sealExports());
     });
   }
 

@@ -112,7 +112,7 @@ export function exportRoutes(
       for (;;) {
         const list = await exports.listExports(gid, consumerId, from, PAGE);
         const left = deadline - Date.now();
-        if (list.length > 0 || left <= 0 || c.req.raw.signal.aborted) {
+        if (list.length > 0 || left <= 0) {
           return c.json(wire(list, from));
         }
         await new Promise((r) => setTimeout(r, Math.min(POLL_MS, left)));
