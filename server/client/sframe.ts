@@ -145,7 +145,7 @@ export async function sframeKeyAndSalt(
   baseKey: Uint8Array,
   kid: bigint,
   suite: number,
-): Promise<{ key: Uint8Array; salt: Uint8Array }> {
+): Promise<{ key: Uint8Array<ArrayBuffer>; salt: Uint8Array<ArrayBuffer> }> {
   const s = suiteOf(suite);
   if (kid < 0n || kid >= 1n << 64n) {
     throw new MlsError("invalid_argument", "kid must fit in 64 bits", "kid");
