@@ -74,6 +74,16 @@ function wireConsumer(value: unknown, field: string): ExportConsumer {
   };
 }
 
+/** The list's own rules, as `invalid_argument` at the API boundary. */
+function checked(list: ExportConsumer[], field: string): void {
+  try {
+    checkExportConsumers(list, field);
+  } catch (e) {
+    if (!(e instanceof MlsError)) throw e;
+    throw new MlsError("invalid_argument", e.message, e.field, { cause: e });
+  }
+}
+
 /**
  * The `export_consumers` extension of an input list (`invalid_argument`
  * naming the field: a consumer id or a grant listed twice, a bad length).
@@ -90,12 +100,7 @@ export function exportConsumersExtension(
   const list = checkArray(value, field).map((c, i) =>
     wireConsumer(c, `${field}.${i}`)
   );
-  try {
-    checkExportConsumers(list, field);
-  } catch (e) {
-    if (!(e instanceof MlsError)) throw e;
-    throw new MlsError("invalid_argument", e.message, e.field, { cause: e });
-  }
+  checked(list, field);
   return {
     extensionType: EXPORT_CONSUMERS_EXTENSION,
     extensionData: encode(exportConsumersCodec, list),
@@ -161,7 +166,7 @@ export function withConsumer(
 ): Extension[] {
   const c = checkObject(consumer, "consumer");
   // Checked here so that errors name the argument, not the whole list.
-  exportConsumersExtension([c], "consumer");
+  checked([wireConsumer(c, "consumer")], "consumer");
   const others = exportConsumersOf(list).map(consumerInfo)
     .filter((x) => x.id !== c.id);
   return replaced(list, [...others, c as unknown as ExportConsumerInfo]);
