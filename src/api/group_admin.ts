@@ -197,7 +197,10 @@ export class GroupAdmin extends GroupReader {
    * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
    * const rec = await generateConsumerKeys(group.cipherSuite);
    * await group.receive(await group.authorizeConsumer({
-   *   id: "recorder", ...rec, exports: [{ label: "recording" }],
+   *   id: "recorder",
+   *   hpkePublicKey: rec.hpkePublicKey,
+   *   signaturePublicKey: rec.signaturePublicKey,
+   *   exports: [{ label: "recording" }],
    * }));
    * await group.receive(await group.revokeConsumer("recorder"));
    * console.log(group.details().extensions.exportConsumers); // undefined
