@@ -11,11 +11,7 @@
  * @module
  */
 
-import {
-  type ConsumerRecord,
-  type ExportStore,
-  type StoredExport,
-} from "./store.ts";
+import type { ConsumerRecord, ExportStore, StoredExport } from "./store.ts";
 
 interface ExportValue {
   kemOutput: Uint8Array;
