@@ -299,3 +299,37 @@ Deno.test("sealExports: one HPKE seal per grant that opens only with the epoch's
   assert.deepEqual(await open(3n), await a.exportSecret("media", "c", 24));
   await assert.rejects(open(2n), code("crypto_failure"));
 });
+
+Deno.test("authorizeConsumer: a group with its own extensions can; a member that does not list the type blocks it", async () => {
+  const mls = new MLS();
+  const [alice, bob] = [
+    await mls.generateIdentity(),
+    await mls.generateIdentity(),
+  ];
+  const name = { extensionType: 0xff00, extensionData: utf8Encode("Team") };
+  const a = await mls.groupCreate(alice, await mls.generateCredential("a"), {
+    extensions: { application: [name] },
+  });
+  const keys = await generateConsumerKeys(a.cipherSuite);
+  const sfu = {
+    id: "sfu",
+    hpkePublicKey: keys.hpkePublicKey,
+    signaturePublicKey: keys.signaturePublicKey,
+    exports: [{ label: "m" }],
+  };
+  await a.receive(await a.authorizeConsumer(sfu));
+  assert.equal(a.details().extensions.application?.length, 1);
+  await a.receive(await a.revokeConsumer("sfu"));
+  // Bob's client lists only the group name: the list cannot be set.
+  await a.receive(
+    await a.add(
+      await mls.generateKeyPackage(bob, await mls.generateCredential("b"), {
+        capabilities: { extensions: [0xff00] },
+      }),
+    ),
+  );
+  await assert.rejects(
+    a.authorizeConsumer(sfu),
+    code("unsupported_group_extension"),
+  );
+});
