@@ -423,13 +423,16 @@ export class DeliveryClient {
         const gi = await group.groupInfo({ ratchetTree: true });
         try {
           await this.http.post(groupId, concat([commit, gi]));
-          return group;
         } catch (e) {
           await group.deleteState();
           const retry = e instanceof DeliveryError &&
             e.code === "epoch_conflict" && attempt < this.#maxRetries;
           if (!retry) throw e;
+          continue;
         }
+        // An external commit is a commit: its committer seals the exports.
+        await this.#exportsAfterCommit(group);
+        return group;
       }
     });
   }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { SuiteCrypto } from "../../providers/provider.ts";
 import { encode } from "../codec/codec.ts";
 import { MlsError } from "../errors.ts";
 import type { Extension } from "../messages/extension.ts";
@@ -170,6 +171,35 @@ export function withConsumer(
   const others = exportConsumersOf(list).map(consumerInfo)
     .filter((x) => x.id !== c.id);
   return replaced(list, [...others, c as unknown as ExportConsumerInfo]);
+}
+
+/**
+ * Checks that the suite can seal to `consumer.hpkePublicKey` (one HPKE
+ * encapsulation): `invalid_argument` naming it otherwise, so that a bad key
+ * is refused before it is committed.
+ *
+ * @example
+ * ```ts ignore
+ * await checkConsumerKey(state.cs, consumer);
+ * ```
+ */
+export async function checkConsumerKey(
+  cs: SuiteCrypto,
+  consumer: unknown,
+): Promise<void> {
+  const o = checkObject(consumer, "consumer");
+  const key = checkBytes(o.hpkePublicKey, "consumer.hpkePublicKey");
+  try {
+    await cs.hpkeSeal(
+      key,
+      new Uint8Array(0),
+      new Uint8Array(0),
+      new Uint8Array(0),
+    );
+  } catch (e) {
+    if (!(e instanceof MlsError)) throw e;
+    invalid("consumer.hpkePublicKey", "a public key of the group's KEM", key);
+  }
 }
 
 /**

@@ -9,15 +9,18 @@
  * The secret is wiped once sealed; the service relays the ciphertexts.
  *
  * The rule: the member that commits seals the new epoch's exports and
- * posts them (`DeliveryClient` does after each of its commits); any member
- * may seal and post again for the current epoch — the service keeps the
- * first it accepts of each.
+ * posts them (`DeliveryClient` does after each of its commits, external
+ * ones included); any member may seal and post again for the current
+ * epoch — the service keeps the first it accepts of each. A consumer
+ * whose HPKE key the suite refuses (a member committed a bad key) is left
+ * out, so that it does not keep the others from their exports.
  *
  * @module
  */
 
 import { encode } from "../codec/codec.ts";
 import { encryptWithLabel } from "../crypto/labeled.ts";
+import { MlsError } from "../errors.ts";
 import type { GroupState } from "../group/state.ts";
 import {
   EXPORT_SEAL_LABEL,
@@ -69,7 +72,11 @@ export async function sealExportsOf(
           EXPORT_SEAL_LABEL,
           info,
           secret,
-        );
+        ).catch((e) => {
+          if (e instanceof MlsError && e.code === "crypto_failure") return;
+          throw e;
+        });
+        if (!sealed) break; // The key is bad for every grant alike.
         exports.push({
           consumerId: c.consumerId,
           label: g.label,

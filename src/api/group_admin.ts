@@ -32,7 +32,11 @@ import type {
   GroupExtensions,
   ProposalOutput,
 } from "./types.ts";
-import { withConsumer, withoutConsumer } from "./export_consumers.ts";
+import {
+  checkConsumerKey,
+  withConsumer,
+  withoutConsumer,
+} from "./export_consumers.ts";
 import { sealExportsOf } from "./export_seal.ts";
 import { ProposalType } from "../messages/proposal.ts";
 import type { Extension } from "../messages/extension.ts";
@@ -156,7 +160,8 @@ export class GroupAdmin extends GroupReader {
    * replaced. The list is a GroupContext extension (webmls's private-use
    * type 0xF0E5) every member sees in `details().extensions.exportConsumers`
    * and must support (webmls clients do by default:
-   * `unsupported_group_extension` otherwise).
+   * `unsupported_group_extension` otherwise). A key the suite's KEM
+   * refuses is `invalid_argument`.
    *
    * @example Authorizing an SFU for SFrame base keys (RFC 9605 §5.2)
    * ```ts
@@ -176,11 +181,11 @@ export class GroupAdmin extends GroupReader {
    * ```
    */
   authorizeConsumer(consumer: ExportConsumerInfo): Promise<CommitOutput> {
-    return this.#turns.run(() =>
-      this.#commitExtensions(
-        withConsumer(this.#live.state.context.extensions, consumer),
-      )
-    );
+    return this.#turns.run(async () => {
+      const list = withConsumer(this.#live.state.context.extensions, consumer);
+      await checkConsumerKey(this.#live.state.cs, consumer);
+      return await this.#commitExtensions(list);
+    });
   }
 
   /**

@@ -333,3 +333,30 @@ Deno.test("authorizeConsumer: a group with its own extensions can; a member that
     code("unsupported_group_extension"),
   );
 });
+
+Deno.test("authorizeConsumer refuses an HPKE key the suite cannot seal to; sealExports leaves out a bad key committed otherwise", async () => {
+  const { a, b } = await twoMembers();
+  const keys = await generateConsumerKeys(a.cipherSuite);
+  const bad = {
+    id: "bad",
+    hpkePublicKey: new Uint8Array(5),
+    signaturePublicKey: keys.signaturePublicKey,
+    exports: [{ label: "m" }],
+  };
+  await assert.rejects(
+    a.authorizeConsumer(bad),
+    (e: unknown) =>
+      e instanceof MlsError && e.code === "invalid_argument" &&
+      e.field === "consumer.hpkePublicKey",
+  );
+  // setExtensions does not try the key: sealing skips it, not the others.
+  const good = { ...bad, id: "good", hpkePublicKey: keys.hpkePublicKey };
+  const o = await a.setExtensions({ exportConsumers: [bad, good] });
+  await a.receive(o);
+  await b.receive(o);
+  const sealed = decode(sealedExportsCodec, await b.sealExports(), "s");
+  assert.deepEqual(
+    sealed.exports.map((x) => new TextDecoder().decode(x.consumerId)),
+    ["good"],
+  );
+});
