@@ -238,7 +238,14 @@ export type ProposalInfo =
   | { readonly kind: "psk"; readonly pskId: Uint8Array }
   | { readonly kind: "reinit"; readonly cipherSuite: number }
   | { readonly kind: "external_init" }
-  | { readonly kind: "group_context_extensions" };
+  | {
+    readonly kind: "group_context_extensions";
+    /**
+     * The extensions it sets (the whole new set): given by `receive()` and
+     * to `authorize` hooks.
+     */
+    readonly extensions?: GroupExtensions;
+  };
 
 /** Who sent a message. */
 export type SenderInfo =

@@ -73,6 +73,9 @@ Deno.test("group_reader: ratchetTree, details, membersByIdentity", async () => {
     epoch: a.epoch,
     cipherSuite: a.cipherSuite,
     members: a.members,
+    // Equal across members (RFC 9420 §8.7); see protocol/safety_number_test.
+    epochAuthenticator: b.details().epochAuthenticator,
+    extensions: { application: [] },
   });
   assert.deepEqual(a.membersByIdentity("bob").map((m) => m.clientId), [
     b.clientId,

@@ -55,7 +55,14 @@ Deno.test("group extensions: proposed by one member, committed by another; refus
   const proposal = await bobGroup.proposeExtensions({
     requiredCapabilities: { credentials: [1] },
   });
-  await group.receive(proposal);
+  const got = await group.receive(proposal);
+  assert.deepEqual(got.type === "proposal" && got.proposal, {
+    kind: "group_context_extensions",
+    extensions: {
+      requiredCapabilities: { extensions: [], proposals: [], credentials: [1] },
+      application: [],
+    },
+  });
   const commit = await group.commit();
   await group.receive(commit);
   await bobGroup.receive(commit);
@@ -105,4 +112,37 @@ Deno.test("group extensions: inputs are checked at the boundary", async () => {
     }),
     code("unsupported_capabilities"),
   );
+});
+
+Deno.test("group extensions: an authorize hook sees the proposed set and refuses an external sender", async () => {
+  const mls = new MLS({
+    authorize: (req) =>
+      !req.proposals.some((p) =>
+        p.kind === "group_context_extensions" &&
+        (p.extensions?.externalSenders?.length ?? 0) > 0
+      ),
+  });
+  const [alice, bob, bot] = [
+    await mls.generateIdentity(),
+    await mls.generateIdentity(),
+    await mls.generateIdentity(),
+  ];
+  const group = await mls.groupCreate(
+    alice,
+    await mls.generateCredential("alice"),
+  );
+  const added = await group.add(
+    await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+  );
+  await group.receive(added);
+  const bobGroup = await mls.groupJoin(bob, added);
+  const commit = await group.setExtensions({
+    externalSenders: [{
+      ...bot,
+      credential: await mls.generateCredential("bot"),
+    }],
+  });
+  await assert.rejects(bobGroup.receive(commit), code("unauthorized"));
+  assert.equal(bobGroup.epoch, 1n);
+  assert.equal(bobGroup.details().extensions.externalSenders, undefined);
 });
