@@ -145,6 +145,89 @@ export class ExportConsumer {
     return this.#cs ??= this.#provider.suite(this.#keys.cipherSuite);
   }
 
+  #path(groupId: string): string {
+    return `/v1/groups/${groupId}/exports/${toHex(utf8Encode(this.id))}`;
+  }
+
+  /** A fresh time, nonce and signature for a request from `from`. */
+  async #sign(
+    cs: SuiteCrypto,
+    groupId: string,
+    from: number,
+  ): Promise<{ time: string; nonce: string; signature: string }> {
+    const time = Date.now();
+    const nonce = toHex(cs.randomBytes(16));
+    const content = fetchContent(this.url, groupId, this.id, from, time, nonce);
+    const signature = await signWithLabel(
+      cs,
+      this.#keys.signaturePrivateKey,
+      FETCH_LABEL,
+      content,
+    );
+    return { time: String(time), nonce, signature: toBase64(signature) };
+  }
+
+  /**
+   * This consumer's exports of group `groupId` from epoch `from` on over a
+   * WebSocket, as the service stores them, until `signal` aborts or the
+   * service closes the stream. A refused request closes it at once (the
+   * WebSocket API does not show the status: use {@link ExportConsumer.fetch}
+   * to learn the code).
+   *
+   * @example
+   * ```ts ignore
+   * for await (const e of sfu.stream(groupId, { signal })) use(e.epoch, e.secret);
+   * ```
+   */
+  async *stream(
+    groupId: string,
+    options: { from?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<ExportedSecret> {
+    const cs = await this.#suite();
+    const from = options.from ?? 0;
+    const signed = await this.#sign(cs, groupId, from);
+    const url = new URL(`${this.url}${this.#path(groupId)}/stream`);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.search = new URLSearchParams({ from: String(from), ...signed })
+      .toString();
+    const socket = new WebSocket(url);
+    const frames: WireExports[] = [];
+    let wake: (() => void) | undefined;
+    let closed = false;
+    const nudge = () => {
+      wake?.();
+      wake = undefined;
+    };
+    socket.onmessage = (e) => {
+      try {
+        const m = JSON.parse(String(e.data));
+        if (m?.type === "exports") frames.push(m as WireExports);
+      } catch { /* not JSON: ignored */ }
+      nudge();
+    };
+    socket.onclose = () => {
+      closed = true;
+      nudge();
+    };
+    socket.onerror = () => nudge();
+    const abort = () => socket.close();
+    options.signal?.addEventListener("abort", abort);
+    try {
+      for (;;) {
+        const frame = frames.shift();
+        if (frame) {
+          yield* (await this.#open(cs, groupId, frame)).secrets;
+          continue;
+        }
+        if (closed || options.signal?.aborted) return;
+        await new Promise<void>((r) => wake = r);
+      }
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+      if (socket.readyState < WebSocket.CLOSING) socket.close();
+    }
+  }
+
   /**
    * This consumer's exports of group `groupId` (hex) from epoch `from` on
    * (at most a page), waiting up to `wait` seconds while there is none.
@@ -161,23 +244,16 @@ export class ExportConsumer {
   ): Promise<ExportBatch> {
     const cs = await this.#suite();
     const from = options.from ?? 0;
-    const time = Date.now();
-    const nonce = toHex(cs.randomBytes(16));
-    const content = fetchContent(this.url, groupId, this.id, from, time, nonce);
-    const signature = await signWithLabel(
-      cs,
-      this.#keys.signaturePrivateKey,
-      FETCH_LABEL,
-      content,
-    );
-    const path = `/v1/groups/${groupId}/exports/${toHex(utf8Encode(this.id))}`;
+    const signed = await this.#sign(cs, groupId, from);
     const res = await fetch(
-      `${this.url}${path}?from=${from}&wait=${options.wait ?? 0}`,
+      `${this.url}${this.#path(groupId)}?from=${from}&wait=${
+        options.wait ?? 0
+      }`,
       {
         headers: {
-          [EXPORT_TIME_HEADER]: String(time),
-          [EXPORT_NONCE_HEADER]: nonce,
-          [EXPORT_SIGNATURE_HEADER]: toBase64(signature),
+          [EXPORT_TIME_HEADER]: signed.time,
+          [EXPORT_NONCE_HEADER]: signed.nonce,
+          [EXPORT_SIGNATURE_HEADER]: signed.signature,
         },
         signal: options.signal,
       },

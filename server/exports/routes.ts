@@ -9,6 +9,8 @@
  * - `GET /v1/groups/:groupId/exports/:consumerHex?from=E&wait=S` (signed
  *   headers): `WireExports`, waiting up to `S` seconds (at most
  *   `maxWaitSeconds`) while there is none.
+ * - `GET /v1/groups/:groupId/exports/:consumerHex/stream?from=E&time=…&nonce=…&signature=…`:
+ *   a WebSocket (`stream.ts`) that sends `WireExports` frames as they come.
  *
  * @module
  */
@@ -17,42 +19,19 @@ import type { Hono } from "hono";
 import type { AppEnv, Ctx, Services } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { hexParam, intParam, readBody } from "../http.ts";
-import { loadPublicState, type PublicState } from "../mls/public_state.ts";
-import { toBase64 } from "../shared/base64.ts";
 import {
   EXPORT_NONCE_HEADER,
   EXPORT_SIGNATURE_HEADER,
   EXPORT_TIME_HEADER,
-  type WireExports,
 } from "../shared/export_wire.ts";
-import { utf8Decode } from "../../src/util/bytes.ts";
 import { acceptExports, parseSealedExports } from "./accept.ts";
 import { authenticateFetch } from "./fetch_auth.ts";
-import type { ExportStore, StoredExport } from "./store.ts";
+import type { ExportStore } from "./store.ts";
+import { exportStreamRoute } from "./stream.ts";
+import { POLL_MS, stateOf, wire } from "./wire_out.ts";
 
 /** Exports one fetch returns at most. */
 const PAGE = 100;
-/** How often a waiting fetch looks again (other processes may write). */
-const POLL_MS = 200;
-
-async function stateOf(s: Services, groupId: string): Promise<PublicState> {
-  const state = await loadPublicState(s.store, s.opts.provider, groupId);
-  if (!state) throw new ApiError(404, "unknown_group", "no such group");
-  return state;
-}
-
-function wire(list: StoredExport[], from: number): WireExports {
-  return {
-    exports: list.map((e) => ({
-      epoch: e.epoch,
-      label: utf8Decode(e.label),
-      context: toBase64(e.context),
-      kemOutput: toBase64(e.kemOutput),
-      ciphertext: toBase64(e.ciphertext),
-    })),
-    next: list.length ? list[list.length - 1].epoch + 1 : from,
-  };
-}
 
 /** Adds the key export routes over `exports`. */
 export function exportRoutes(
@@ -121,4 +100,6 @@ export function exportRoutes(
       release?.();
     }
   });
+
+  exportStreamRoute(app, s, exports, replayWindowSeconds);
 }
