@@ -17,7 +17,6 @@
 
 import type { Hono } from "hono";
 import type { AppEnv, Ctx, Services } from "../context.ts";
-import { ApiError } from "../errors.ts";
 import { hexParam, intParam, readBody } from "../http.ts";
 import {
   EXPORT_NONCE_HEADER,
