@@ -12,12 +12,11 @@
  */
 
 import { verifyWithLabel } from "../../src/crypto/labeled.ts";
-import { bytesEqual, utf8Decode } from "../../src/util/bytes.ts";
+import { bytesEqual, fromHex, utf8Decode } from "../../src/util/bytes.ts";
 import { ApiError, badRequest } from "../errors.ts";
 import type { PublicState } from "../mls/public_state.ts";
 import { fromBase64 } from "../shared/base64.ts";
 import { FETCH_LABEL, fetchContent } from "../shared/export_wire.ts";
-import { fromHex } from "../../src/util/bytes.ts";
 import { authorizedConsumers } from "./accept.ts";
 import type { ExportStore } from "./store.ts";
 

@@ -167,21 +167,6 @@ export class KvExportStore implements ExportStore {
     return res.ok;
   }
 
-  /** Every stored value's bytes (tests scan them for secrets). */
-  async storedBytes(): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    for await (
-      const { key, value } of this.#kv.list({ prefix: this.#prefix })
-    ) {
-      out.push(new TextEncoder().encode(JSON.stringify(key)));
-      const v = value as Record<string, unknown>;
-      for (const x of Object.values(v ?? {})) {
-        if (x instanceof Uint8Array) out.push(x);
-      }
-    }
-    return out;
-  }
-
   /** See {@link ExportStore.close}. */
   close(): void {
     if (this.#owns) this.#kv.close();
