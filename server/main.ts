@@ -10,7 +10,9 @@
  * `--public-handshakes` (every group's proposals and commits must be
  * PublicMessages, verified by the service: `AppOptions.handshakes`),
  * `--option NAME=N` (any numeric {@link AppOptions} field, e.g.
- * `--option headersTimeoutMs=5000`; repeatable).
+ * `--option headersTimeoutMs=5000`; repeatable), `--no-exports` (no key
+ * export routes), `--exports-only` (the key export service alone, over the
+ * same database).
  *
  * It serves through `server/serve.ts` (`node:http`), which enforces the
  * header, body and idle timeouts and the connection cap that `Deno.serve`
@@ -31,6 +33,9 @@ import { MemoryStore } from "./store/memory.ts";
 import type { NameStore } from "./store/names.ts";
 import { MemoryNameStore } from "./store/memory_names.ts";
 import type { DeliveryStore } from "./store/store.ts";
+import { KvExportStore } from "./exports/kv_store.ts";
+import { MemoryExportStore } from "./exports/memory_store.ts";
+import type { ExportStore } from "./exports/store.ts";
 
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
@@ -59,19 +64,23 @@ const page = !Deno.args.includes("--no-page");
 
 let store: DeliveryStore;
 let names: NameStore;
+let exports: ExportStore | undefined;
 let where: string;
+const withExports = !Deno.args.includes("--no-exports");
 if (Deno.args.includes("--memory")) {
   store = new MemoryStore();
   names = new MemoryNameStore();
+  if (withExports) exports = new MemoryExportStore();
   where = "memory";
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  // One database for both; the KvStore closes it.
+  // One database for all three; the KvStore closes it.
   const kv = await Deno.openKv(path);
   store = new KvStore(kv);
   names = new KvNameStore(kv);
+  if (withExports) exports = new KvExportStore(kv, { ownsKv: false });
   where = `Deno KV ${path}`;
 }
 
@@ -86,6 +95,8 @@ const options: AppOptions = {
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
   handshakes: Deno.args.includes("--public-handshakes") ? "public" : "any",
+  exports,
+  delivery: !Deno.args.includes("--exports-only"),
   ...optionFlags(),
 };
 const app = createApp(store, options);
@@ -112,4 +123,5 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 await server.finished;
 stopWatching();
+await exports?.close();
 await store.close();

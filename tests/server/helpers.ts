@@ -102,7 +102,7 @@ export async function exporter(
 /** Starts `server/main.ts` in another process; resolves with its URL. */
 export async function spawnServer(
   args: string[],
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void> }> {
   const main = decodeURIComponent(
     new URL("../../server/main.ts", import.meta.url).pathname,
   );
@@ -140,6 +140,11 @@ export async function spawnServer(
     url,
     stop: async () => {
       child.kill("SIGTERM");
+      await child.status;
+      await drain;
+    },
+    kill: async () => {
+      child.kill("SIGKILL"); // kill -9: no shutdown, no flush
       await child.status;
       await drain;
     },
