@@ -115,12 +115,24 @@ function buildSuite(
     ? new NobleChaCha20Poly1305()
     : new WebAesGcm(info.aead === 0x0001 ? 16 : 32);
   const js = options.kdf === "js" ? new JsKdf(info.hash) : undefined;
+  // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
+  const hpke = new HpkeSuite(info, features, { hkdf: js });
+  const signature = signatureFor(info.signature, features);
   return new ComposedSuite(id, {
     kdf: js ?? new WebKdf(info.hash),
     aead,
-    signature: signatureFor(info.signature, features),
-    // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
-    hpke: new HpkeSuite(info, features, { hkdf: js }),
+    signature,
+    hpke,
+    implementation: [
+      `signature: ${
+        signature instanceof WebSignature ? "WebCrypto" : "@noble/curves"
+      } ${info.signature}`,
+      `HPKE: ${hpke.implementation}`,
+      `AEAD: ${
+        aead instanceof WebAesGcm ? "WebCrypto AES-GCM" : "@noble/ciphers"
+      }`,
+      `KDF: ${js ? "js (@noble/hashes)" : "WebCrypto"}`,
+    ].join("; "),
   });
 }
 

@@ -146,6 +146,8 @@ export interface SuiteParts {
   signature: SignaturePart;
   /** HPKE. */
   hpke: HpkePart;
+  /** Which implementation serves each part, for diagnostics. */
+  implementation?: string;
 }
 
 /** A {@link SuiteCrypto} made of {@link SuiteParts}. */
@@ -158,6 +160,8 @@ export class ComposedSuite implements SuiteCrypto {
   readonly aeadKeyLength: number;
   /** `AEAD.Nn`. */
   readonly aeadNonceLength: number;
+  /** Which implementation serves each part, for diagnostics. */
+  readonly implementation?: string;
   #kdf: KdfPart;
   #aead: AeadPart;
   #sig: SignaturePart;
@@ -178,6 +182,7 @@ export class ComposedSuite implements SuiteCrypto {
     this.hashLength = parts.kdf.hashLength;
     this.aeadKeyLength = parts.aead.keyLength;
     this.aeadNonceLength = parts.aead.nonceLength;
+    this.implementation = parts.implementation;
   }
 
   /** The suite's hash. */
