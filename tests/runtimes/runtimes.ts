@@ -27,13 +27,20 @@
  */
 import assert from "node:assert/strict";
 import * as mod from "../../mod.ts";
-import { buildPackage } from "../../scripts/build_npm.ts";
-import { bundle } from "../../scripts/bundle.ts";
 import { CHROMIUM, hasChromium } from "../chromium.ts";
 import { serve } from "../browser/driver.ts";
 import { runtimeFlow } from "./flow.mjs";
-import { ensureTools, FIREFOX, type Tools } from "./tools.ts";
+import { FIREFOX } from "./tools.ts";
 import { typeErrors } from "./consumer.ts";
+import {
+  here,
+  isFile,
+  lastJson,
+  run,
+  startWorkerd,
+  Workspace,
+} from "./harness.ts";
+import { mixedGroup } from "./mixed.ts";
 
 /** One suite's outcome on one runtime (see flow.mjs). */
 interface SuiteResult {
@@ -47,9 +54,6 @@ interface SuiteResult {
   error?: string;
 }
 
-const here = (p: string): string =>
-  decodeURIComponent(new URL(p, import.meta.url).pathname);
-const text = new TextDecoder();
 const SUITES = Object.keys(mod.CIPHER_SUITES).map(Number);
 const summary: string[] = [];
 
@@ -79,79 +83,12 @@ function report(runtime: string, results: SuiteResult[], wall: number) {
   }
 }
 
-async function run(
-  cmd: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(cmd, {
-    args,
-    cwd: options.cwd,
-    env: options.env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = text.decode(stdout);
-  assert.equal(
-    code,
-    0,
-    `${cmd} ${args.join(" ")} failed:\n${out}\n${text.decode(stderr)}`,
-  );
-  return out;
-}
-
-/** The JSON object on the last line of `out`. */
-function lastJson<T>(out: string): T {
-  const trimmed = out.trim();
-  return JSON.parse(trimmed.slice(trimmed.lastIndexOf("\n") + 1));
-}
-
 function ignoreUnlessCi(present: boolean): boolean {
   return !present && !Deno.env.get("CI");
 }
 
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-const work = await Deno.makeTempDir({ prefix: "webmls-runtimes-" });
-let tools: Promise<Tools> | undefined;
-const getTools = () => tools ??= ensureTools();
-let bundled: Promise<string> | undefined;
-const getBundle = () =>
-  bundled ??= bundle({ output: `${work}/webmls.mjs`, entry: "mod.ts" });
-
-let installed: Promise<string> | undefined;
-/** Builds, packs and installs the npm package into a scratch project. */
-function getApp(): Promise<string> {
-  return installed ??= (async () => {
-    const pkg = await buildPackage(`${work}/package`);
-    const tgz = (await run("npm", ["pack", pkg, "--pack-destination", work], {
-      cwd: work,
-    })).trim().split("\n").pop()!;
-    const app = `${work}/app`;
-    await Deno.mkdir(app);
-    await Deno.writeTextFile(
-      `${app}/package.json`,
-      JSON.stringify({ name: "app", private: true, type: "module" }),
-    );
-    await run("npm", [
-      "install",
-      "--offline",
-      "--no-audit",
-      "--no-fund",
-      `${work}/${tgz}`,
-    ], { cwd: app });
-    for (const f of ["cli.mjs", "flow.mjs"]) {
-      await Deno.copyFile(here(f), `${app}/${f}`);
-    }
-    return app;
-  })();
-}
+const ws = await Workspace.create();
+const work = ws.dir;
 
 Deno.test("runtimes: Deno (mod.ts), over Deno KV", async () => {
   const start = performance.now();
@@ -167,7 +104,7 @@ Deno.test("runtimes: Deno (mod.ts), over Deno KV", async () => {
 });
 
 Deno.test("runtimes: Node (the packed npm package, typed)", async () => {
-  const app = await getApp();
+  const app = await ws.app();
   const start = performance.now();
   const out = lastJson<{ runtime: string; results: SuiteResult[] }>(
     await run("node", ["cli.mjs"], { cwd: app }),
@@ -181,7 +118,7 @@ Deno.test("runtimes: Node (the packed npm package, typed)", async () => {
 });
 
 Deno.test("runtimes: Bun (the packed npm package)", async () => {
-  const [app, { bun }] = await Promise.all([getApp(), getTools()]);
+  const [app, { bun }] = await Promise.all([ws.app(), ws.tools()]);
   const start = performance.now();
   const out = lastJson<{ runtime: string; results: SuiteResult[] }>(
     await run(bun, ["cli.mjs"], { cwd: app }),
@@ -189,80 +126,34 @@ Deno.test("runtimes: Bun (the packed npm package)", async () => {
   report(out.runtime, out.results, Math.round(performance.now() - start));
 });
 
-/** A free loopback port (bound, then released). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 Deno.test("runtimes: Cloudflare workerd (the bundle as a module worker)", async () => {
-  const [{ workerd }, bundled] = await Promise.all([getTools(), getBundle()]);
-  const dir = `${work}/workerd`;
-  await Deno.mkdir(dir);
-  await Deno.copyFile(bundled, `${dir}/webmls.mjs`);
-  await Deno.copyFile(here("flow.mjs"), `${dir}/flow.mjs`);
-  await Deno.copyFile(here("worker.mjs"), `${dir}/worker.mjs`);
-  const port = freePort();
-  await Deno.writeTextFile(
-    `${dir}/config.capnp`,
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.mjs", esModule = embed "worker.mjs"),
-    (name = "webmls.mjs", esModule = embed "webmls.mjs"),
-    (name = "flow.mjs", esModule = embed "flow.mjs"),
-  ],
-  compatibilityDate = "2025-09-01",
-);
-`,
-  );
-  const version = (await run(workerd, ["--version"])).trim();
-  const child = new Deno.Command(workerd, {
-    args: ["serve", "config.capnp"],
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const [{ workerd }, bundled] = await Promise.all([ws.tools(), ws.bundle()]);
+  const server = await startWorkerd(workerd, `${work}/workerd`, [
+    ["worker.mjs", here("worker.mjs")],
+    ["webmls.mjs", bundled],
+    ["flow.mjs", here("flow.mjs")],
+  ]);
   try {
-    const url = `http://127.0.0.1:${port}/`;
-    for (let i = 0;; i++) {
-      try {
-        await (await fetch(url + "?suite=0")).body?.cancel();
-        break;
-      } catch (e) {
-        if (i > 100) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
     const start = performance.now();
     const results: SuiteResult[] = [];
     let globalScopeRandom = "";
     for (const suite of SUITES) {
-      // Time from outside: workerd's clocks stand still while code runs.
+      // Timed from outside: workerd's clocks stand still while code runs.
       const t = performance.now();
-      const res = await fetch(`${url}?suite=${suite}`);
-      const body = await res.json();
+      const body = await (await fetch(`${server.url}?suite=${suite}`)).json();
       globalScopeRandom = body.globalScopeRandom;
       results.push({
         ...body.results[0],
         ms: Math.round(performance.now() - t),
       });
     }
-    report(version, results, Math.round(performance.now() - start));
+    report(server.version, results, Math.round(performance.now() - start));
     console.log(
       `  crypto.getRandomValues at global scope: ${globalScopeRandom}`,
     );
     assert.match(globalScopeRandom, /^refused/);
   } finally {
-    child.kill("SIGTERM");
-    await child.stderr.cancel();
-    await child.status;
+    await server.close();
   }
 });
 
@@ -270,7 +161,7 @@ Deno.test({
   name: "runtimes: Chromium (Debian), over IndexedDB",
   ignore: ignoreUnlessCi(hasChromium()),
   async fn() {
-    const bundled = await getBundle();
+    const bundled = await ws.bundle();
     const start = performance.now();
     const out = await run(Deno.execPath(), [
       "run",
@@ -292,10 +183,10 @@ Deno.test({
   name: "runtimes: Firefox ESR (Debian, WebDriver BiDi), over IndexedDB",
   ignore: ignoreUnlessCi(isFile(FIREFOX)),
   async fn() {
-    const [{ dir }, bundled] = await Promise.all([getTools(), getBundle()]);
+    const [{ dir }, bundled] = await Promise.all([ws.tools(), ws.bundle()]);
     await Deno.copyFile(
-      here("firefox_driver.mjs"),
-      `${dir}/firefox_driver.mjs`,
+      here("browser_driver.mjs"),
+      `${dir}/browser_driver.mjs`,
     );
     const { url, server } = await serve({
       "/": here("../browser/index.html"),
@@ -305,7 +196,7 @@ Deno.test({
     });
     try {
       const start = performance.now();
-      const out = await run("node", ["firefox_driver.mjs", url, FIREFOX], {
+      const out = await run("node", ["browser_driver.mjs", url, FIREFOX], {
         cwd: dir,
       });
       const page = lastJson<
@@ -325,7 +216,21 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "runtimes: one group, members on Deno, Node, Bun, workerd, Chromium and Firefox, through the delivery service",
+  ignore: ignoreUnlessCi(hasChromium() && isFile(FIREFOX)),
+  async fn() {
+    const start = performance.now();
+    const lines = await mixedGroup(ws);
+    console.log(lines.join("\n"));
+    summary.push(
+      `mixed group: ${Math.round(performance.now() - start)} ms wall`,
+    );
+  },
+});
+
 Deno.test("runtimes: summary", async () => {
   console.log(summary.join("\n"));
-  await Deno.remove(work, { recursive: true });
+  await ws.remove();
 });
