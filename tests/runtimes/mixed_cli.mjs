@@ -1,8 +1,12 @@
 // Node and Bun member of the mixed-runtime group: the installed npm
 // package's two entry points, driven by the coordinator at argv[2].
-import * as mls from "@webmls/mls";
-import * as delivery from "@webmls/mls/delivery";
 import { createAgent, pullLoop } from "./agent.mjs";
+
+// Installed only in the scratch project: imported by computed names so that
+// `deno check` does not look for them.
+const PACKAGE = "@webmls/mls";
+const mls = await import(PACKAGE);
+const delivery = await import(`${PACKAGE}/delivery`);
 
 const runtime = typeof Bun !== "undefined"
   ? `bun ${Bun.version}`
