@@ -60,10 +60,18 @@ class Control {
       this.#queued.set(name, [...(this.#queued.get(name) ?? []), cmd]);
     }
     if (cmd.op === "exit") return Promise.resolve();
-    return promise.then((r) => {
+    // A member that died would leave the run waiting: give up after a while.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${name}: no reply to ${cmd.op} in 120 s`)),
+        120_000,
+      );
+    });
+    return Promise.race([promise, timeout]).then((r) => {
       if (!r.ok) throw new Error(`${name}: ${r.error}`);
       return r.value;
-    });
+    }).finally(() => clearTimeout(timer));
   }
 
   /** Answers `/ctl/next` and `/ctl/reply`. */
