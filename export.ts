@@ -31,6 +31,7 @@ export {
   ExportConsumer,
   type ExportConsumerOptions,
   type ExportedSecret,
+  type RejectedExport,
   generateConsumerKeys,
 } from "./server/client/export_consumer.ts";
 export {

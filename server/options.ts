@@ -139,6 +139,14 @@ export interface AppOptions {
    * seconds (default 60): its replay window.
    */
   exportReplayWindowSeconds?: number;
+  /**
+   * Most copies of one export (group, epoch, consumer, label, context) the
+   * key export service keeps, one per posting member (default 32). Members
+   * cannot replace each other's copies, so a member posting garbage cannot
+   * keep an honest copy from the consumer unless this many members collude
+   * and post first; beyond it a post is `409 too_many_copies`.
+   */
+  maxExportCopies?: number;
 }
 
 /** Whether a group's handshake messages must be PublicMessages. */
@@ -189,5 +197,6 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     exports: o.exports,
     delivery: o.delivery ?? true,
     exportReplayWindowSeconds: o.exportReplayWindowSeconds ?? 60,
+    maxExportCopies: o.maxExportCopies ?? 32,
   };
 }
