@@ -31,8 +31,8 @@ export {
   ExportConsumer,
   type ExportConsumerOptions,
   type ExportedSecret,
-  type RejectedExport,
   generateConsumerKeys,
+  type RejectedExport,
 } from "./server/client/export_consumer.ts";
 export {
   SFRAME_BASE_KEY_LABEL,

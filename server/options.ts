@@ -147,6 +147,12 @@ export interface AppOptions {
    * and post first; beyond it a post is `409 too_many_copies`.
    */
   maxExportCopies?: number;
+  /**
+   * A waiting export fetch or stream is woken when an export is stored
+   * (`ExportStore.subscribe`); it also lists again this often in case a
+   * wake-up was lost (ms, default 5000).
+   */
+  exportRecheckMs?: number;
 }
 
 /** Whether a group's handshake messages must be PublicMessages. */
@@ -198,5 +204,6 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     delivery: o.delivery ?? true,
     exportReplayWindowSeconds: o.exportReplayWindowSeconds ?? 60,
     maxExportCopies: o.maxExportCopies ?? 32,
+    exportRecheckMs: o.exportRecheckMs ?? 5000,
   };
 }

@@ -142,10 +142,13 @@ export class KvExportStore implements ExportStore {
         const count = got[2 * i + 1] as Deno.KvEntryMaybe<number>;
         if (mine.versionstamp !== null) continue; // this member's copy stays
         if ((count.value ?? 0) >= maxCopies) return { full: true };
-        op.set(mine.key, {
-          kemOutput: e.kemOutput.slice(),
-          ciphertext: e.ciphertext.slice(),
-        } satisfies ExportValue);
+        op.set(
+          mine.key,
+          {
+            kemOutput: e.kemOutput.slice(),
+            ciphertext: e.ciphertext.slice(),
+          } satisfies ExportValue,
+        );
         op.set(count.key, (count.value ?? 0) + 1);
         heads.add(e.consumerId);
         stored++;

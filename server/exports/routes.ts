@@ -34,7 +34,7 @@ import {
 import { authenticateFetch } from "./fetch_auth.ts";
 import type { ExportStore } from "./store.ts";
 import { exportStreamRoute } from "./stream.ts";
-import { page, RECHECK_MS, stateOf, wire } from "./wire_out.ts";
+import { page, stateOf, wire } from "./wire_out.ts";
 
 /** Adds the key export routes over `exports`. */
 export function exportRoutes(
@@ -118,7 +118,7 @@ export function exportRoutes(
         if (list.length > 0 || left <= 0 || !sub) {
           return c.json(wire(list, from));
         }
-        await sub.changed(Math.min(RECHECK_MS, left));
+        await sub.changed(Math.min(s.opts.exportRecheckMs, left));
       }
     } finally {
       sub?.close();

@@ -47,9 +47,11 @@ export interface ConsumerRecord {
  * at all (`full`) because an export already had `maxCopies` copies from
  * other members.
  */
-export type PutResult = { readonly stored: number; readonly full?: undefined } | {
-  readonly full: true;
-};
+export type PutResult =
+  | { readonly stored: number; readonly full?: undefined }
+  | {
+    readonly full: true;
+  };
 
 /** Wakes a waiting fetch or stream when a consumer's exports may have changed. */
 export interface ExportSubscription {

@@ -19,7 +19,7 @@ import { hexParam, intParam } from "../http.ts";
 import { upgradeWebSocket } from "../upgrade.ts";
 import { authenticateFetch } from "./fetch_auth.ts";
 import type { ExportStore } from "./store.ts";
-import { page, RECHECK_MS, stateOf, wire } from "./wire_out.ts";
+import { page, stateOf, wire } from "./wire_out.ts";
 
 /** Sends exports from `from` on until the socket closes. */
 async function pump(
@@ -52,7 +52,9 @@ async function pump(
         quietSince = Date.now();
         continue;
       }
-      await sub.changed(Math.min(RECHECK_MS, s.opts.streamPingMs - quiet));
+      await sub.changed(
+        Math.min(s.opts.exportRecheckMs, s.opts.streamPingMs - quiet),
+      );
     }
   } finally {
     sub.close();
@@ -105,9 +107,7 @@ export function exportStreamRoute(
     socket.addEventListener("close", release);
     socket.onopen = () => {
       const where = { groupId: gid, consumerId, perEpoch };
-      pump(s, exports, where, from, socket).catch(() =>
-        socket.close(1011)
-      );
+      pump(s, exports, where, from, socket).catch(() => socket.close(1011));
     };
     return response;
   });

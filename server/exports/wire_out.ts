@@ -13,13 +13,6 @@ import type { WireExports } from "../shared/export_wire.ts";
 import { utf8Decode } from "../../src/util/bytes.ts";
 import type { ExportStore, StoredExport } from "./store.ts";
 
-/**
- * A waiting fetch or stream is woken when exports are stored
- * (`ExportStore.subscribe`); it also looks again this often, in case a
- * wake-up from another process was lost.
- */
-export const RECHECK_MS = 5000;
-
 /** Copies one page holds (more when one epoch alone has more). */
 const PAGE = 100;
 
