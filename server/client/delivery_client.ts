@@ -400,8 +400,9 @@ export class DeliveryClient {
 
   /**
    * Seals and posts this epoch's exports of `groupId` for the key export
-   * service's consumers (`GroupView.sealExports`); the service keeps the
-   * first it accepts of each, so any member may post again.
+   * service's consumers (`GroupView.sealExports`); the service keeps one
+   * copy per member (its first), beside the other members', so any member
+   * may post too: a member that posted garbage cannot hide this copy.
    *
    * @example
    * ```ts ignore
