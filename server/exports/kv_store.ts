@@ -16,6 +16,7 @@
  */
 
 import { Notifier } from "../store/notifier.ts";
+import { KvHeads } from "./kv_heads.ts";
 import {
   type ConsumerRecord,
   type ExportStore,
@@ -48,6 +49,11 @@ export interface KvExportStoreOptions {
   prefix?: Deno.KvKey;
   /** Whether `close()` closes the database (default true). */
   ownsKv?: boolean;
+  /**
+   * How often waiters' heads are re-read for other processes' stores, ms
+   * (default 1000; `kv.watch` wakes them sooner where it can).
+   */
+  pollIntervalMs?: number;
 }
 
 /** A {@link ExportStore} on Deno KV. */
@@ -56,20 +62,18 @@ export class KvExportStore implements ExportStore {
   readonly #prefix: Deno.KvKey;
   readonly #owns: boolean;
   readonly #notifier = new Notifier();
-  readonly #watches = new Map<
-    string,
-    {
-      users: number;
-      reader: ReadableStreamDefaultReader<unknown>;
-      first: Promise<unknown>;
-    }
-  >();
+  readonly #heads: KvHeads;
 
   /** Wraps an open database. */
   constructor(kv: Deno.Kv, options: KvExportStoreOptions = {}) {
     this.#kv = kv;
     this.#prefix = options.prefix ?? ["webmls-exports"];
     this.#owns = options.ownsKv ?? true;
+    this.#heads = new KvHeads(
+      kv,
+      options.pollIntervalMs ?? 1000,
+      (key) => this.#notifier.notify([key]),
+    );
   }
 
   /** Opens a database (a file path; default: Deno's default location). */
@@ -198,36 +202,20 @@ export class KvExportStore implements ExportStore {
   }
 
   /**
-   * See {@link ExportStore.subscribe}: writes by this process wake the
-   * subscribers directly; others' through `kv.watch` of the consumer's
-   * head key, one watch per consumer however many wait on it.
+   * See {@link ExportStore.subscribe}: stores by this process wake the
+   * subscribers directly; other processes' through the consumer's head
+   * (`kv_heads.ts`).
    */
   async subscribe(
     groupId: string,
     consumerId: string,
   ): Promise<ExportSubscription> {
     const key = watchKey(groupId, consumerId);
-    let w = this.#watches.get(key);
-    if (!w) {
-      const reader = this.#kv.watch([this.#head(groupId, consumerId)])
-        .getReader();
-      // The first value is the current one: read before any subscriber
-      // returns, so that every later value is a store after it subscribed.
-      const first = reader.read().catch(() => ({ done: true }));
-      this.#watches.set(key, w = { users: 0, reader, first });
-      (async () => {
-        if ((await first).done) return;
-        while (!(await reader.read()).done) this.#notifier.notify([key]);
-      })().catch(() => {}); // cancelled, or the database closed
-    }
-    const watch = w;
-    watch.users++;
-    await watch.first;
-    return this.#notifier.subscribe(key, () => {
-      if (--watch.users > 0) return;
-      if (this.#watches.get(key) === watch) this.#watches.delete(key);
-      watch.reader.cancel().catch(() => {});
-    });
+    const unwatch = await this.#heads.watch(
+      key,
+      this.#head(groupId, consumerId),
+    );
+    return this.#notifier.subscribe(key, unwatch);
   }
 
   /** See {@link ExportStore.consumer}. */
@@ -262,7 +250,8 @@ export class KvExportStore implements ExportStore {
 
   /** See {@link ExportStore.close}. */
   close(): void {
-    this.#notifier.closeAll(); // cancels the watches too
+    this.#notifier.closeAll();
+    this.#heads.close();
     if (this.#owns) this.#kv.close();
   }
 }

@@ -104,16 +104,37 @@ Deno.test("export store contract: Deno KV", async () => {
 });
 
 Deno.test("export store: a Deno KV subscriber wakes on another process's store", async () => {
-  // Two stores over one database file: what one stores wakes the
-  // other's subscriber through kv.watch, not through its own notifier.
-  const path = await Deno.makeTempFile({ suffix: ".kv" });
+  // A local database file does not push one process's writes to another's
+  // kv.watch: the shared head re-read must see the writer's bump.
+  const dir = await Deno.makeTempDir({ prefix: "webmls-export-kv-" });
+  const path = `${dir}/exports.kv`;
   const reader = new KvExportStore(await Deno.openKv(path));
-  const writer = new KvExportStore(await Deno.openKv(path));
   try {
     const sub = await reader.subscribe("aa", "6166");
-    const put = writer.putExports("aa", [], [ex(5, 1)], 3);
+    const writer = `${dir}/writer.ts`;
+    await Deno.writeTextFile(
+      writer,
+      `import { KvExportStore } from ${
+        JSON.stringify(
+          new URL("../../server/exports/kv_store.ts", import.meta.url).href,
+        )
+      };
+const store = await KvExportStore.open(${JSON.stringify(path)});
+await store.putExports("aa", [], [{
+  consumerId: "6166", epoch: 5, label: new Uint8Array([1]),
+  context: new Uint8Array(0), poster: 0,
+  kemOutput: new Uint8Array(32), ciphertext: new Uint8Array(48),
+}], 3);
+store.close();
+`,
+    );
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "--unstable-kv", writer],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
     assert.equal(await sub.changed(30_000), true);
-    await put;
     assert.deepEqual(
       (await reader.listExports("aa", "6166", 0, 10)).map((e) => e.epoch),
       [5],
@@ -121,7 +142,6 @@ Deno.test("export store: a Deno KV subscriber wakes on another process's store",
     sub.close();
   } finally {
     reader.close();
-    writer.close();
-    await Deno.remove(path).catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
