@@ -32,6 +32,7 @@ export {
   type ExportConsumerOptions,
   type ExportedSecret,
   generateConsumerKeys,
+  type RejectedExport,
 } from "./server/client/export_consumer.ts";
 export {
   SFRAME_BASE_KEY_LABEL,

@@ -35,6 +35,7 @@ export {
 } from "./src/api/mls.ts";
 export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
 export type { GroupCreateOptions } from "./src/api/group_create.ts";
+export type { ExternalJoinOptions } from "./src/api/external_join_options.ts";
 export type { ExportKeyAlgorithm } from "./src/api/export_key.ts";
 export type { ServiceProposal } from "./src/api/service_proposal.ts";
 export type {

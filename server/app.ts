@@ -41,7 +41,13 @@ export function createApp(
   app.use(bodyDeadline(s.opts.bodyTimeoutMs));
   app.get("/v1/health", (c) => c.json({ ok: true }));
   if (s.opts.exports) {
-    exportRoutes(app, s, s.opts.exports, s.opts.exportReplayWindowSeconds);
+    exportRoutes(
+      app,
+      s,
+      s.opts.exports,
+      s.opts.exportReplayWindowSeconds,
+      s.opts.maxExportCopies,
+    );
   }
   if (s.opts.delivery) {
     clientRoutes(app, s);

@@ -57,7 +57,8 @@ export type ApiErrorCode =
   | "export_not_authorized"
   | "invalid_request_signature"
   | "replayed_request"
-  | "stale_request";
+  | "stale_request"
+  | "too_many_copies";
 
 /** An error response with a status and a stable code. */
 export class ApiError extends Error {

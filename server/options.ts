@@ -139,6 +139,20 @@ export interface AppOptions {
    * seconds (default 60): its replay window.
    */
   exportReplayWindowSeconds?: number;
+  /**
+   * Most copies of one export (group, epoch, consumer, label, context) the
+   * key export service keeps, one per posting member (default 32). Members
+   * cannot replace each other's copies, so a member posting garbage cannot
+   * keep an honest copy from the consumer unless this many members collude
+   * and post first; beyond it a post is `409 too_many_copies`.
+   */
+  maxExportCopies?: number;
+  /**
+   * A waiting export fetch or stream is woken when an export is stored
+   * (`ExportStore.subscribe`); it also lists again this often in case a
+   * wake-up was lost (ms, default 5000).
+   */
+  exportRecheckMs?: number;
 }
 
 /** Whether a group's handshake messages must be PublicMessages. */
@@ -189,5 +203,7 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     exports: o.exports,
     delivery: o.delivery ?? true,
     exportReplayWindowSeconds: o.exportReplayWindowSeconds ?? 60,
+    maxExportCopies: o.maxExportCopies ?? 32,
+    exportRecheckMs: o.exportRecheckMs ?? 5000,
   };
 }

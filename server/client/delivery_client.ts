@@ -20,6 +20,7 @@ import type {
   CredentialInfo,
   GroupExtensions,
   GroupView,
+  KeyPackageCapabilities,
   MLS,
 } from "../../mod.ts";
 import {
@@ -84,6 +85,14 @@ export class DeliveryClient {
   readonly clientId: string;
   /** The credential for new groups and external joins. */
   readonly credential: CredentialInfo;
+  /**
+   * What this client's leaves advertise — in its key packages, the groups
+   * it creates and its external joins (resyncs included) — when given
+   * (`DeliveryClientOptions.capabilities`): a group that requires an
+   * application type (RFC 9420 §11.1) takes this client back by external
+   * commit only if they list it.
+   */
+  readonly capabilities: KeyPackageCapabilities | undefined;
   #onEvent: (event: DeliveryEvent) => void;
   #maxRetries: number;
   #identity: DeliveryClientOptions["identity"];
@@ -105,6 +114,7 @@ export class DeliveryClient {
       ? o.identity
       : o.identity.clientId;
     this.credential = o.credential;
+    this.capabilities = o.capabilities;
     this.#onEvent = o.onEvent ?? (() => {});
     this.#maxRetries = o.maxRetries ?? 8;
     this.#retry = resolveRetryPolicy(o.retry);
@@ -400,8 +410,9 @@ export class DeliveryClient {
 
   /**
    * Seals and posts this epoch's exports of `groupId` for the key export
-   * service's consumers (`GroupView.sealExports`); the service keeps the
-   * first it accepts of each, so any member may post again.
+   * service's consumers (`GroupView.sealExports`); the service keeps one
+   * copy per member (its first), beside the other members', so any member
+   * may post too: a member that posted garbage cannot hide this copy.
    *
    * @example
    * ```ts ignore
@@ -444,7 +455,10 @@ export class DeliveryClient {
           this.clientId,
           this.credential,
           info,
-          { resync: options.resync },
+          {
+            resync: options.resync,
+            ...this.capabilities ? { capabilities: this.capabilities } : {},
+          },
         );
         const gi = await group.groupInfo({ ratchetTree: true });
         try {

@@ -21,7 +21,12 @@ import {
   EXPORT_SEAL_LABEL,
   exportSealContext,
 } from "../../src/messages/export_consumers.ts";
-import { fromHex, toHex, utf8Encode } from "../../src/util/bytes.ts";
+import {
+  bytesEqual,
+  fromHex,
+  toHex,
+  utf8Encode,
+} from "../../src/util/bytes.ts";
 import { fromBase64, toBase64 } from "../shared/base64.ts";
 import {
   EXPORT_NONCE_HEADER,
@@ -29,6 +34,7 @@ import {
   EXPORT_TIME_HEADER,
   FETCH_LABEL,
   fetchContent,
+  type WireExport,
   type WireExports,
 } from "../shared/export_wire.ts";
 import type { WireError } from "../shared/wire.ts";
@@ -75,7 +81,17 @@ export async function generateConsumerKeys(
   };
 }
 
-/** One opened export: `exportSecret(label, context, secret.length)` of an epoch. */
+/**
+ * One opened export: `exportSecret(label, context, secret.length)` of an
+ * epoch. The service keeps one sealed copy per posting member; every copy
+ * is opened. Honest members' copies hold the same secret; a member can
+ * still seal a wrong one (anyone can seal to the consumer's public key,
+ * and a member knows the group's secrets anyway), so copies that open to
+ * different secrets are all given: `secret` is the one most members
+ * posted (the lowest leaf on a tie), `alternatives` the others, and an
+ * application that can test a key (an SFrame receiver whose frames do not
+ * authenticate) may try them.
+ */
 export interface ExportedSecret {
   /** Group id, hex. */
   readonly groupId: string;
@@ -87,17 +103,33 @@ export interface ExportedSecret {
   readonly context: Uint8Array;
   /** The secret. */
   readonly secret: Uint8Array;
+  /** Leaf indices of the members whose copies opened to `secret`. */
+  readonly posters: number[];
+  /** Other secrets other copies opened to (empty when all agree). */
+  readonly alternatives: { secret: Uint8Array; posters: number[] }[];
+}
+
+/** A copy that did not open: who posted what. */
+export interface RejectedExport {
+  /** The epoch it claimed. */
+  readonly epoch: bigint;
+  /** The exporter label. */
+  readonly label: string;
+  /** The exporter context. */
+  readonly context: Uint8Array;
+  /**
+   * Leaf index (in that epoch's tree) of the member that posted it: a
+   * member that sealed garbage, or to a key the consumer does not hold.
+   */
+  readonly poster: number;
 }
 
 /** What one fetch returned. */
 export interface ExportBatch {
-  /** The opened exports, in epoch order. */
+  /** The opened exports, in epoch order, one per epoch, label and context. */
   readonly secrets: ExportedSecret[];
-  /**
-   * Exports that did not open (a member sealed garbage, or to an old key):
-   * their epoch, label and context.
-   */
-  readonly rejected: { epoch: bigint; label: string }[];
+  /** Copies that did not open, with their posters. */
+  readonly rejected: RejectedExport[];
   /** The `from` of the next fetch. */
   readonly next: number;
 }
@@ -275,36 +307,74 @@ export class ExportConsumer {
     body: WireExports,
   ): Promise<ExportBatch> {
     const secrets: ExportedSecret[] = [];
-    const rejected: { epoch: bigint; label: string }[] = [];
+    const rejected: RejectedExport[] = [];
+    // Copies of one export come together (the service lists them so).
+    const groups = new Map<string, WireExport[]>();
     for (const e of body.exports) {
-      const epoch = BigInt(e.epoch);
-      const context = fromBase64(e.context);
-      try {
-        const info = exportSealContext({
-          groupId: fromHex(groupId),
-          epoch,
-          consumerId: utf8Encode(this.id),
-          label: utf8Encode(e.label),
-          context,
-        });
-        const secret = await decryptWithLabel(
-          cs,
-          this.#keys.hpkePrivateKey,
-          EXPORT_SEAL_LABEL,
-          info,
-          fromBase64(e.kemOutput),
-          fromBase64(e.ciphertext),
-          this.#keys.hpkePublicKey,
-        );
-        secrets.push({ groupId, epoch, label: e.label, context, secret });
-      } catch (err) {
-        if (!(err instanceof MlsError) && !(err instanceof TypeError)) {
-          throw err;
+      const k = `${e.epoch}/${e.label}/${e.context}`;
+      groups.set(k, [...groups.get(k) ?? [], e]);
+    }
+    for (const copies of groups.values()) {
+      const { epoch: n, label } = copies[0];
+      const epoch = BigInt(n);
+      const context = fromBase64(copies[0].context);
+      const opened: { secret: Uint8Array; posters: number[] }[] = [];
+      for (const e of [...copies].sort((a, b) => a.poster - b.poster)) {
+        const secret = await this.#openOne(cs, groupId, epoch, context, e);
+        if (!secret) {
+          rejected.push({ epoch, label, context, poster: e.poster });
+          continue;
         }
-        rejected.push({ epoch, label: e.label });
+        const same = opened.find((o) => bytesEqual(o.secret, secret));
+        if (same) same.posters.push(e.poster);
+        else opened.push({ secret, posters: [e.poster] });
       }
+      if (opened.length === 0) continue;
+      // Most posters first; a stable sort keeps the lowest leaf on a tie.
+      opened.sort((a, b) => b.posters.length - a.posters.length);
+      const [best, ...alternatives] = opened;
+      secrets.push({
+        groupId,
+        epoch,
+        label,
+        context,
+        secret: best.secret,
+        posters: best.posters,
+        alternatives,
+      });
     }
     return { secrets, rejected, next: body.next };
+  }
+
+  /** One copy's secret, or null when it does not open. */
+  async #openOne(
+    cs: SuiteCrypto,
+    groupId: string,
+    epoch: bigint,
+    context: Uint8Array,
+    e: WireExport,
+  ): Promise<Uint8Array | null> {
+    try {
+      const info = exportSealContext({
+        groupId: fromHex(groupId),
+        epoch,
+        consumerId: utf8Encode(this.id),
+        label: utf8Encode(e.label),
+        context,
+      });
+      return await decryptWithLabel(
+        cs,
+        this.#keys.hpkePrivateKey,
+        EXPORT_SEAL_LABEL,
+        info,
+        fromBase64(e.kemOutput),
+        fromBase64(e.ciphertext),
+        this.#keys.hpkePublicKey,
+      );
+    } catch (err) {
+      if (!(err instanceof MlsError) && !(err instanceof TypeError)) throw err;
+      return null;
+    }
   }
 
   /**

@@ -17,6 +17,7 @@
 import {
   type CredentialInfo,
   type GroupView,
+  type KeyPackageCapabilities,
   type MLS,
   MlsError,
   type MlsErrorCode,
@@ -34,6 +35,11 @@ export interface RecoveryClient {
   readonly clientId: string;
   /** The credential for the new leaf. */
   readonly credential: CredentialInfo;
+  /**
+   * The new leaf's capabilities (the client's), so that a group requiring
+   * an application type takes it back (RFC 9420 §11.1, §12.4.3.2).
+   */
+  readonly capabilities?: KeyPackageCapabilities;
 }
 
 /** Failures of the client's own storage: retrying may succeed. */
@@ -103,7 +109,10 @@ export async function resync(
       client.clientId,
       client.credential,
       info,
-      { resync: true },
+      {
+        resync: true,
+        ...client.capabilities ? { capabilities: client.capabilities } : {},
+      },
     );
     const gi = await group.groupInfo({ ratchetTree: true });
     const bundle = new Uint8Array(commit.length + gi.length);

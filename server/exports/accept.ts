@@ -5,7 +5,9 @@
  * tree, the public state the delivery service keeps: `mls/public_state.ts`),
  * naming only consumers, labels and contexts that epoch's GroupContext
  * authorizes (its `export_consumers` extension), consumers not expired.
- * It cannot check the ciphertexts (it has no key), only their size.
+ * It cannot check the ciphertexts (it has no key), only their size; each
+ * accepted copy is stored under its poster's leaf index (`store.ts`), so a
+ * member that posts garbage cannot keep another's copy from the consumer.
  *
  * @module
  */
@@ -60,13 +62,16 @@ export function expired(consumer: ExportConsumer, now: Date): boolean {
     consumer.notAfter <= BigInt(Math.floor(now.getTime() / 1000));
 }
 
-/** Whether the client is a leaf of the epoch's tree. */
-export function isMemberOf(state: PublicState, clientId: string): boolean {
+/**
+ * The client's leaf index in the epoch's tree, or -1 when it is not a
+ * member (no signature key is in two leaves: RFC 9420 §7.3).
+ */
+export function leafOf(state: PublicState, clientId: string): number {
   for (let i = 0; i < state.tree.leafCount; i++) {
     const leaf = state.tree.getLeaf(i);
-    if (leaf && toHex(leaf.signatureKey) === clientId) return true;
+    if (leaf && toHex(leaf.signatureKey) === clientId) return i;
   }
-  return false;
+  return -1;
 }
 
 /** What to store of an accepted post. */
@@ -99,7 +104,8 @@ export function acceptExports(
       { epoch: state.epoch },
     );
   }
-  if (!isMemberOf(state, poster)) {
+  const leaf = leafOf(state, poster);
+  if (leaf < 0) {
     throw new ApiError(403, "not_member", "not a member of this epoch");
   }
   if (posted.exports.length > MAX_EXPORTS_PER_POST) {
@@ -143,6 +149,7 @@ export function acceptExports(
       epoch: state.epoch,
       label: x.label.slice(),
       context: x.context.slice(),
+      poster: leaf,
       kemOutput: x.sealed.kemOutput.slice(),
       ciphertext: x.sealed.ciphertext.slice(),
     });

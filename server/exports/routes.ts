@@ -5,10 +5,12 @@
  * `shared/export_wire.ts`; rules: `accept.ts`, `fetch_auth.ts`.
  *
  * - `POST /v1/groups/:groupId/exports` (bearer token, body
- *   `SealedExports`): `{ epoch, accepted, stored }`.
+ *   `SealedExports`): `{ epoch, accepted, stored }`; the poster's copies
+ *   are kept beside other members' (`store.ts`), `409 too_many_copies`
+ *   (nothing stored) when an export has `maxCopies` copies already.
  * - `GET /v1/groups/:groupId/exports/:consumerHex?from=E&wait=S` (signed
  *   headers): `WireExports`, waiting up to `S` seconds (at most
- *   `maxWaitSeconds`) while there is none.
+ *   `maxWaitSeconds`) while there is none, woken when one is stored.
  * - `GET /v1/groups/:groupId/exports/:consumerHex/stream?from=E&time=…&nonce=…&signature=…`:
  *   a WebSocket (`stream.ts`) that sends `WireExports` frames as they come.
  *
@@ -17,20 +19,22 @@
 
 import type { Hono } from "hono";
 import type { AppEnv, Ctx, Services } from "../context.ts";
+import { ApiError } from "../errors.ts";
 import { hexParam, intParam, readBody } from "../http.ts";
 import {
   EXPORT_NONCE_HEADER,
   EXPORT_SIGNATURE_HEADER,
   EXPORT_TIME_HEADER,
 } from "../shared/export_wire.ts";
-import { acceptExports, parseSealedExports } from "./accept.ts";
+import {
+  acceptExports,
+  MAX_EXPORTS_PER_POST,
+  parseSealedExports,
+} from "./accept.ts";
 import { authenticateFetch } from "./fetch_auth.ts";
 import type { ExportStore } from "./store.ts";
 import { exportStreamRoute } from "./stream.ts";
-import { POLL_MS, stateOf, wire } from "./wire_out.ts";
-
-/** Exports one fetch returns at most. */
-const PAGE = 100;
+import { page, stateOf, wire } from "./wire_out.ts";
 
 /** Adds the key export routes over `exports`. */
 export function exportRoutes(
@@ -38,7 +42,9 @@ export function exportRoutes(
   s: Services,
   exports: ExportStore,
   replayWindowSeconds: number,
+  maxCopies: number,
 ): void {
+  const perEpoch = MAX_EXPORTS_PER_POST * maxCopies;
   app.post("/v1/groups/:groupId/exports", s.auth, async (c) => {
     const gid = hexParam(c.req.param("groupId"), "groupId");
     const posted = parseSealedExports(
@@ -52,11 +58,23 @@ export function exportRoutes(
       c.get("clientId"),
       s.opts.now(),
     );
-    const stored = await exports.putExports(gid, ok.consumers, ok.exports);
+    const put = await exports.putExports(
+      gid,
+      ok.consumers,
+      ok.exports,
+      maxCopies,
+    );
+    if (put.full) {
+      throw new ApiError(
+        409,
+        "too_many_copies",
+        `an export has ${maxCopies} copies from other members already`,
+      );
+    }
     return c.json({
       epoch: state.epoch,
       accepted: ok.exports.length,
-      stored,
+      stored: put.stored,
     });
   });
 
@@ -86,19 +104,27 @@ export function exportRoutes(
     const release = wait > 0
       ? s.streams.acquire(`export:${gid}/${consumerId}`)
       : undefined;
+    // Subscribed before listing: an export stored in between wakes it.
+    const sub = wait > 0
+      ? await exports.subscribe(gid, consumerId).catch((e) => {
+        release?.();
+        throw e;
+      })
+      : undefined;
     try {
       for (;;) {
-        const list = await exports.listExports(gid, consumerId, from, PAGE);
+        const list = await page(exports, gid, consumerId, from, perEpoch);
         const left = deadline - Date.now();
-        if (list.length > 0 || left <= 0) {
+        if (list.length > 0 || left <= 0 || !sub) {
           return c.json(wire(list, from));
         }
-        await new Promise((r) => setTimeout(r, Math.min(POLL_MS, left)));
+        await sub.changed(Math.min(s.opts.exportRecheckMs, left));
       }
     } finally {
+      sub?.close();
       release?.();
     }
   });
 
-  exportStreamRoute(app, s, exports, replayWindowSeconds);
+  exportStreamRoute(app, s, exports, replayWindowSeconds, perEpoch);
 }

@@ -6,10 +6,17 @@
  * nonces of fetch requests seen within the replay window. Two
  * implementations: `MemoryExportStore` and `KvExportStore` (Deno KV).
  *
+ * The service cannot tell a good ciphertext from garbage, so it keeps one
+ * copy of each export per posting member (leaf index): a member's copy is
+ * never replaced, by itself or anyone else, and no member can keep the
+ * others' copies from the consumer, which opens them all (`ExportConsumer`).
+ * Copies of one export are bounded by the group's size and by the store's
+ * `maxCopies`.
+ *
  * @module
  */
 
-/** One sealed export, as stored. */
+/** One sealed export, as stored: one member's copy. */
 export interface StoredExport {
   /** The consumer id, hex of its UTF-8. */
   readonly consumerId: string;
@@ -19,6 +26,8 @@ export interface StoredExport {
   readonly label: Uint8Array;
   /** The exporter context. */
   readonly context: Uint8Array;
+  /** The leaf index of the member that posted this copy. */
+  readonly poster: number;
   /** HPKE `enc`. */
   readonly kemOutput: Uint8Array;
   /** HPKE ciphertext. */
@@ -33,26 +42,60 @@ export interface ConsumerRecord {
   readonly signatureKey: Uint8Array;
 }
 
+/**
+ * What {@link ExportStore.putExports} did: `stored` new copies, or nothing
+ * at all (`full`) because an export already had `maxCopies` copies from
+ * other members.
+ */
+export type PutResult =
+  | { readonly stored: number; readonly full?: undefined }
+  | {
+    readonly full: true;
+  };
+
+/** Wakes a waiting fetch or stream when a consumer's exports may have changed. */
+export interface ExportSubscription {
+  /**
+   * Resolves true when exports were stored for the consumer since the
+   * last call (or since subscribing), false after `timeoutMs` or once
+   * closed. Wake-ups may be spurious: the caller lists again.
+   */
+  changed(timeoutMs: number): Promise<boolean>;
+  /** Ends the subscription. */
+  close(): void;
+}
+
 /** Storage of the key export service. */
 export interface ExportStore {
   /**
    * Stores a member's exports of one group and epoch and the consumers'
-   * keys, in one atomic step. An export already stored (same consumer,
-   * epoch, label and context) is kept, not replaced: the first accepted
-   * wins. Returns how many were new.
+   * keys, in one atomic step. A copy already stored from the same poster
+   * (consumer, epoch, label, context, poster) is kept, not replaced. When a
+   * new copy would make more than `maxCopies` of one export, nothing is
+   * stored (`{ full: true }`).
    */
   putExports(
     groupId: string,
     consumers: readonly ConsumerRecord[],
     exports: readonly StoredExport[],
-  ): Promise<number>;
-  /** A consumer's exports of epochs `fromEpoch` on, in epoch order. */
+    maxCopies: number,
+  ): Promise<PutResult>;
+  /**
+   * A consumer's exports of epochs `fromEpoch` on, in order of epoch,
+   * label, context and poster; at most `limit`.
+   */
   listExports(
     groupId: string,
     consumerId: string,
     fromEpoch: number,
     limit: number,
   ): Promise<StoredExport[]>;
+  /**
+   * Subscribes to stores of the consumer's exports (by this process or,
+   * for a shared database, another). Subscribe, then list: nothing stored
+   * in between is missed.
+   */
+  subscribe(groupId: string, consumerId: string): Promise<ExportSubscription>;
   /** The consumer's last authorized key, if any export was stored for it. */
   consumer(groupId: string, consumerId: string): Promise<ConsumerRecord | null>;
   /**
@@ -64,9 +107,14 @@ export interface ExportStore {
   close(): void | Promise<void>;
 }
 
-/** The key of one export within a group. */
+/** The key of one export (all its copies) within a group. */
 export function exportKey(e: StoredExport): string {
   return `${e.consumerId}/${e.epoch}/${hex(e.label)}/${hex(e.context)}`;
+}
+
+/** The key of a consumer's subscriptions. */
+export function watchKey(groupId: string, consumerId: string): string {
+  return `${groupId}/${consumerId}`;
 }
 
 function hex(b: Uint8Array): string {

@@ -5,7 +5,8 @@
  * signed content, time window and single-use nonce), its three values in
  * the query because WebSocket clients cannot set headers. The service then
  * sends `{ "type": "exports", exports, next }` frames as exports of epochs
- * `from` on are stored, and `{ "type": "ping" }` when quiet. The stream is
+ * `from` on are stored (woken by `ExportStore.subscribe`), and
+ * `{ "type": "ping" }` when quiet. The stream is
  * one of the consumer's streams (`maxStreamsPerToken`).
  *
  * @module
@@ -18,35 +19,45 @@ import { hexParam, intParam } from "../http.ts";
 import { upgradeWebSocket } from "../upgrade.ts";
 import { authenticateFetch } from "./fetch_auth.ts";
 import type { ExportStore } from "./store.ts";
-import { POLL_MS, stateOf, wire } from "./wire_out.ts";
-
-const PAGE = 100;
+import { page, stateOf, wire } from "./wire_out.ts";
 
 /** Sends exports from `from` on until the socket closes. */
 async function pump(
   s: Services,
   exports: ExportStore,
-  groupId: string,
-  consumerId: string,
+  where: { groupId: string; consumerId: string; perEpoch: number },
   from: number,
   socket: WebSocket,
 ): Promise<void> {
+  const { groupId, consumerId, perEpoch } = where;
+  // Subscribed before the first listing: nothing stored in between is missed.
+  const sub = await exports.subscribe(groupId, consumerId);
+  socket.addEventListener("close", () => sub.close());
   let next = from;
-  let quiet = 0;
-  while (socket.readyState === WebSocket.OPEN) {
-    const list = await exports.listExports(groupId, consumerId, next, PAGE);
-    if (socket.readyState !== WebSocket.OPEN) return;
-    if (list.length > 0) {
-      const w = wire(list, next);
-      socket.send(JSON.stringify({ type: "exports", ...w }));
-      next = w.next;
-      quiet = 0;
-      if (list.length === PAGE) continue;
-    } else if ((quiet += POLL_MS) >= s.opts.streamPingMs) {
-      socket.send(JSON.stringify({ type: "ping" }));
-      quiet = 0;
+  let quietSince = Date.now();
+  try {
+    while (socket.readyState === WebSocket.OPEN) {
+      const list = await page(exports, groupId, consumerId, next, perEpoch);
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (list.length > 0) {
+        const w = wire(list, next);
+        socket.send(JSON.stringify({ type: "exports", ...w }));
+        next = w.next;
+        quietSince = Date.now();
+        continue; // a full page may have more behind it
+      }
+      const quiet = Date.now() - quietSince;
+      if (quiet >= s.opts.streamPingMs) {
+        socket.send(JSON.stringify({ type: "ping" }));
+        quietSince = Date.now();
+        continue;
+      }
+      await sub.changed(
+        Math.min(s.opts.exportRecheckMs, s.opts.streamPingMs - quiet),
+      );
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  } finally {
+    sub.close();
   }
 }
 
@@ -56,6 +67,7 @@ export function exportStreamRoute(
   s: Services,
   exports: ExportStore,
   replayWindowSeconds: number,
+  perEpoch: number,
 ): void {
   app.get("/v1/groups/:groupId/exports/:consumer/stream", async (c) => {
     s.limitAnonymous(c);
@@ -94,9 +106,8 @@ export function exportStreamRoute(
     const { socket, response } = upgraded;
     socket.addEventListener("close", release);
     socket.onopen = () => {
-      pump(s, exports, gid, consumerId, from, socket).catch(() =>
-        socket.close(1011)
-      );
+      const where = { groupId: gid, consumerId, perEpoch };
+      pump(s, exports, where, from, socket).catch(() => socket.close(1011));
     };
     return response;
   });

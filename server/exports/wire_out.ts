@@ -11,10 +11,10 @@ import { loadPublicState, type PublicState } from "../mls/public_state.ts";
 import { toBase64 } from "../shared/base64.ts";
 import type { WireExports } from "../shared/export_wire.ts";
 import { utf8Decode } from "../../src/util/bytes.ts";
-import type { StoredExport } from "./store.ts";
+import type { ExportStore, StoredExport } from "./store.ts";
 
-/** How often a waiting fetch or a stream looks again (other processes may write). */
-export const POLL_MS = 200;
+/** Copies one page holds (more when one epoch alone has more). */
+const PAGE = 100;
 
 /** The group's current public state; `404 unknown_group` without one. */
 export async function stateOf(
@@ -33,9 +33,33 @@ export function wire(list: StoredExport[], from: number): WireExports {
       epoch: e.epoch,
       label: utf8Decode(e.label),
       context: toBase64(e.context),
+      poster: e.poster,
       kemOutput: toBase64(e.kemOutput),
       ciphertext: toBase64(e.ciphertext),
     })),
     next: list.length ? list[list.length - 1].epoch + 1 : from,
   };
+}
+
+/**
+ * A page of the consumer's copies from epoch `from` on, ending at an
+ * epoch's end (the next page starts at the following epoch, so no copy of
+ * an epoch is skipped); one epoch with more copies than a page comes whole,
+ * bounded by the copies an epoch can hold (`maxPerEpoch`).
+ */
+export async function page(
+  exports: ExportStore,
+  groupId: string,
+  consumerId: string,
+  from: number,
+  maxPerEpoch: number,
+): Promise<StoredExport[]> {
+  const list = await exports.listExports(groupId, consumerId, from, PAGE);
+  if (list.length < PAGE) return list;
+  const last = list[list.length - 1].epoch;
+  const whole = list.filter((e) => e.epoch < last);
+  if (whole.length > 0) return whole;
+  // A single epoch fills the page: that epoch alone, all of it.
+  return (await exports.listExports(groupId, consumerId, from, maxPerEpoch))
+    .filter((e) => e.epoch === last);
 }

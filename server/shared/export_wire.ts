@@ -48,13 +48,22 @@ export interface WireExport {
   readonly label: string;
   /** The exporter context, base64. */
   readonly context: string;
+  /**
+   * The leaf index of the member that posted this copy: the service keeps
+   * one copy per member (it cannot tell garbage from a good one), and the
+   * consumer opens them all.
+   */
+  readonly poster: number;
   /** HPKE `enc`, base64. */
   readonly kemOutput: string;
   /** HPKE ciphertext, base64. */
   readonly ciphertext: string;
 }
 
-/** The body of a fetch: exports in epoch order, and where to go on. */
+/**
+ * The body of a fetch: exports in epoch order (every copy of an epoch in
+ * one page), and where to go on.
+ */
 export interface WireExports {
   /** The exports of epochs `from` and later (at most a page). */
   readonly exports: WireExport[];

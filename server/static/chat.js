@@ -205,6 +205,11 @@ async function onEvent(e) {
       });
       await system(gid, `${senderToken(r.sender)} removed you from this group`);
     }
+  } else if (e.type === "recovered") {
+    await system(
+      gid,
+      "This browser could not follow a change to the group and rejoined it",
+    );
   } else if (e.type === "needs_rejoin") {
     await system(
       gid,

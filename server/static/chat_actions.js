@@ -83,7 +83,11 @@ export function bindActions(ctx) {
   onSubmit("create-form", "create-error", "group-name", async () => {
     const name = $("group-name").value.trim();
     if (!name) throw userError("Give the group a name.");
+    // External joins allowed: a member that cannot follow a commit rejoins
+    // by external commit, its leaf listing the group-name type (the
+    // client's capabilities), as the group context requires.
     const g = await app.client.createGroup({
+      externalJoins: true,
       extensions: nameExtensions(null, name),
     });
     await app.history.touch(g.groupId);

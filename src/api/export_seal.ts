@@ -11,7 +11,8 @@
  * The rule: the member that commits seals the new epoch's exports and
  * posts them (`DeliveryClient` does after each of its commits, external
  * ones included); any member may seal and post again for the current
- * epoch — the service keeps the first it accepts of each. A consumer
+ * epoch — the service keeps each member's first copy beside the others'
+ * (a member posting garbage cannot hide an honest copy). A consumer
  * whose HPKE key the suite refuses (a member committed a bad key) is left
  * out, so that it does not keep the others from their exports.
  *

@@ -225,7 +225,7 @@ export class GroupAdmin extends GroupReader {
    * context bound in HPKE's `info`): the body to post to the key export
    * service (`POST /v1/groups/:id/exports`; `DeliveryClient` posts it after
    * each of its commits). The committer of an epoch posts it; any member
-   * may post again (the service keeps the first of each export).
+   * may post too (the service keeps one copy per member).
    *
    * @example
    * ```ts

@@ -56,6 +56,10 @@ import {
   checkStorage,
 } from "./settings_check.ts";
 import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
+import {
+  type ExternalJoinOptions,
+  joinerLeaf,
+} from "./external_join_options.ts";
 import { GroupView } from "./group_view.ts";
 import { deletePsk, pskLookup, storePsk } from "./psk_store.ts";
 import { type ServiceProposal, serviceProposal } from "./service_proposal.ts";
@@ -715,7 +719,11 @@ export class MLS {
   /**
    * Joins by external commit (RFC 9420 §12.4.3.2) from a GroupInfo (bytes
    * or a `CommitOutput`). With `resync`, an earlier appearance of this
-   * client is removed in the same commit. Send `commit` to the group.
+   * client is removed in the same commit. `options.capabilities` and
+   * `options.leafExtensions` are the new leaf's, as a key package's: a
+   * group whose GroupContext requires a capability (§11.1) refuses a
+   * joiner without it (`unsupported_capability`). Send `commit` to the
+   * group.
    * `options.handshakeWireFormat` is as for {@link MLS.groupJoin} (the
    * external commit itself is always a PublicMessage).
    *
@@ -738,12 +746,7 @@ export class MLS {
     identity: Identity | string,
     credential: CredentialInfo,
     groupInfo: MessageInput,
-    options: {
-      ratchetTree?: Uint8Array;
-      resync?: boolean;
-      config?: Partial<GroupConfig>;
-      handshakeWireFormat?: "private" | "public";
-    } = {},
+    options: ExternalJoinOptions = {},
   ): Promise<ExternalJoinOutput> {
     const o = checkOptions(options);
     const config = groupSettings(this.#groupConfig, o);
@@ -755,11 +758,13 @@ export class MLS {
       "groupInfo",
       [WireFormat.mlsGroupInfo],
     );
+    const leaf = joinerLeaf(o, msg.groupInfo.groupContext.cipherSuite, wire);
     const { identity: id, signer } = await this.#identity(identity);
     const joined = await joinExternal(this.#provider, {
       groupInfo: msg.groupInfo,
       ratchetTree,
       credential: wire,
+      leaf,
       signer: { publicKey: id.signaturePublicKey, privateKey: signer },
       removeLeaf: resync ? "auto" : undefined,
       config,

@@ -13,6 +13,9 @@
  *   member list's button: carol sees why, with her controls disabled,
  *   also after a reload, and reads nothing sent after;
  * - a wrong name shows its error next to the add field;
+ * - a member's commit no one can process (a client outside the browser):
+ *   the pages rejoin by external commit with the chat's capabilities and
+ *   talk on;
  * - no horizontal overflow at 390 px; screenshots at 390 and 1280 px
  *   (light, and one dark) go to `.artifacts/chat/` (gitignored).
  *
@@ -30,6 +33,9 @@ import { CHROMIUM, CHROMIUM_ARGS } from "../chromium.ts";
 import { createApp } from "../../server/app.ts";
 import { buildChatBundle, STATIC_DIR } from "../../server/chat/build.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
+import { DeliveryClient } from "../../delivery.ts";
+import { MLS } from "../../mod.ts";
+import { bundle, garbleCiphertext } from "./crafted.ts";
 
 const T = { timeout: 20_000 };
 const ARTIFACTS = decodeURIComponent(
@@ -255,6 +261,42 @@ async function scenario(
     "carol read a message after her removal",
   );
   step("carol was removed, sees why with controls disabled, reads nothing");
+
+  // Dave (a client outside the browser, with the chat's capabilities) is
+  // added and posts a commit no one can process: the pages rejoin by
+  // external commit, their leaves listing the group-name type the group
+  // context holds (else the join is refused), and talk on.
+  const joined = Promise.withResolvers<string>();
+  const dave = await DeliveryClient.register(url, new MLS(), {
+    name: "Dave",
+    capabilities: { extensions: [0xff00] },
+    onEvent: (e) => {
+      if (e.type === "joined") joined.resolve(e.groupId);
+    },
+  });
+  await dave.http.setName("Dave");
+  await addByName(alice, "Dave");
+  await members(alice, 3);
+  await dave.sync();
+  const gid = await joined.promise;
+  const daveView = (await dave.group(gid))!;
+  const out = await daveView.update();
+  await dave.http.post(
+    gid,
+    bundle(garbleCiphertext(out.commit), out.groupInfo),
+  );
+  await daveView.applyPendingCommit();
+  for (const p of [alice, bob]) await sees(p, "rejoined it");
+  await send(alice, "after the rejoin");
+  await sees(bob, "after the rejoin");
+  await send(bob, "bob rejoined too");
+  await sees(alice, "bob rejoined too");
+  check(
+    await alice.locator("#messages li", { hasText: "add you again" })
+      .count() === 0,
+    "alice's page could not rejoin",
+  );
+  step("an unprocessable commit: both pages rejoined by external commit");
 
   // A session the service does not know (e.g. it restarted in memory).
   const stranger = await (await browser.newContext()).newPage();
