@@ -16,8 +16,12 @@ const W = await import(bundle);
 
 /** The group name: an application group context extension (private use). */
 const GROUP_NAME = 0xff00;
-/** Every client of this page can show it (RFC 9420 §13.4). */
-const CAPABILITIES = { extensions: [GROUP_NAME] };
+/**
+ * What every client of this page supports (RFC 9420 §13.4): the group name,
+ * and the key export consumer list (0xF0E5) that webmls lists by default —
+ * a list given here replaces the default one.
+ */
+const CAPABILITIES = { extensions: [GROUP_NAME, 0xf0e5] };
 const SESSION = "webmls-chat-session-v2";
 const utf8 = new TextEncoder();
 
