@@ -14,6 +14,10 @@
  * `deno run -A bench/server_load.ts [--messages 500] [--members 100]
  *  [--concurrency 8] [--kv] [--cap-seconds 60]`
  *
+ * `--members 10,100,1000` (a list; each size at most 1,000) runs one fresh
+ * server and process per size, one after the other, and prints a table of
+ * messages/s and p50/p99 delivery latency per size.
+ *
  * @module
  */
 
@@ -27,7 +31,21 @@ function flag(name: string, dflt: number): number {
 }
 
 const MESSAGES = flag("messages", 500);
-const MEMBERS = flag("members", 100);
+const SIZES = (() => {
+  const i = Deno.args.indexOf("--members");
+  const list = i >= 0 ? Deno.args[i + 1].split(",").map(Number) : [100];
+  for (const n of list) {
+    if (!Number.isInteger(n) || n < 2 || n > 1000) {
+      throw new Error(`--members: sizes from 2 to 1000, got ${n}`);
+    }
+  }
+  return list;
+})();
+if (SIZES.length > 1) {
+  await runSizes(SIZES);
+  Deno.exit(0);
+}
+const MEMBERS = SIZES[0];
 const CONCURRENCY = flag("concurrency", 8);
 const CAP_MS = flag("cap-seconds", 60) * 1000;
 const KV = Deno.args.includes("--kv");
@@ -149,4 +167,31 @@ try {
   clearTimeout(cap);
   await server.stop();
   await Deno.remove(dir, { recursive: true });
+}
+
+/** Runs this benchmark once per group size, each in its own process. */
+async function runSizes(sizes: number[]): Promise<void> {
+  const args = [...Deno.args];
+  const at = args.indexOf("--members");
+  const rows: string[] = [];
+  for (const n of sizes) {
+    args[at + 1] = String(n);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL(import.meta.url).pathname, ...args],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    console.log(text.trimEnd());
+    const rate = /: (\d+) messages\/s/.exec(text)?.[1] ?? "failed";
+    const lat = /p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(text);
+    rows.push(
+      `| ${
+        Deno.args.includes("--kv") ? "Deno KV" : "memory"
+      } | ${n} | ${rate} | ${lat?.[1] ?? "-"} | ${lat?.[2] ?? "-"} |`,
+    );
+  }
+  console.log("\n| store | members | msg/s | p50 ms | p99 ms |");
+  console.log("| --- | ---: | ---: | ---: | ---: |");
+  for (const r of rows) console.log(r);
 }
