@@ -59,6 +59,10 @@ function percentile(sorted: number[], p: number): number {
 const dir = await Deno.makeTempDir({ prefix: "webmls-load-" });
 const server = await spawnServer([
   "--no-rate-limit",
+  // A commit adding 999 members (its Welcome and GroupInfo) exceeds the
+  // default 512 KiB body, and 999 streams come near the default caps.
+  ...["maxMessageBytes=16777216", "maxStreams=4096", "maxConnections=4096"]
+    .flatMap((o) => ["--option", o]),
   ...KV ? ["--kv", `${dir}/load.kv`] : ["--memory"],
 ]);
 const cap = setTimeout(() => {
