@@ -175,3 +175,33 @@ Deno.test("group log (memory): entries are deleted once every reader's cursor is
   assert.deepEqual(await readAll(s, A), []);
   s.close();
 });
+
+Deno.test("group log (memory): a removed and re-added member reads each membership only", async () => {
+  const s = new MemoryStore();
+  await s.createGroup({
+    groupId: G,
+    epoch: 0,
+    members: [A, B, C],
+    groupInfo: new Uint8Array(8),
+    externalJoins: false,
+  });
+  await ok(s, app(A, 0, 1));
+  await ok(s, commit(A, 0, [A, B])); // C removed: epoch 1
+  await ok(s, app(A, 1, 2));
+  await ok(s, commit(A, 1, [A, B, C], [C])); // C back: epoch 2
+  await ok(s, app(B, 1, 3)); // late, of the epoch C was out
+  await ok(s, app(B, 2, 4));
+  assert.deepEqual(await readAll(s, C), [
+    "app 0.1",
+    "commit 0",
+    "welcome 2",
+    "app 2.4",
+  ]);
+  // Acknowledging everything trims the log once every reader is past it.
+  for (const c of [A, B, C]) {
+    const all = await s.fetchInbox(c, undefined, 100);
+    if (all.length > 0) await s.ack(c, all[all.length - 1].cursor);
+  }
+  assert.equal(s.logSize(G), 0);
+  s.close();
+});
