@@ -345,6 +345,21 @@ export class MemoryStore implements DeliveryStore {
     return out.length > limit ? out.slice(0, limit) : out;
   }
 
+  /** The position of the client's first entry after `after`, forgotten or not. */
+  #first(client: string, after: number): number | undefined {
+    let first: number | undefined;
+    const [w] = this.#inboxes.get(client)?.fetch(cursorOf(after), 1) ?? [];
+    if (w) first = parseInt(w.cursor, 16);
+    for (const gid of this.#readerOf.get(client) ?? []) {
+      const g = this.#groups.get(gid);
+      const ivs = g?.readers.get(client)?.ivs;
+      if (!g || !ivs) continue;
+      const [e] = g.log.read(client, ivs, after, 1, undefined, first);
+      if (e && (first === undefined || e.pos < first)) first = e.pos;
+    }
+    return first;
+  }
+
   #position(cursor: string | undefined): number {
     const n = cursor === undefined ? NaN : parseInt(cursor, 16);
     return Number.isFinite(n) ? n : 0;
@@ -442,9 +457,9 @@ export class MemoryStore implements DeliveryStore {
     // Forgetting from the front (a stream) moves the acknowledged position.
     let pos = done;
     for (;;) {
-      const [first] = this.#collect(clientId, pos, 1, Infinity, false);
-      if (!first || !set.has(first.pos)) break;
-      pos = first.pos;
+      const first = this.#first(clientId, pos);
+      if (first === undefined || !set.has(first)) break;
+      pos = first;
     }
     if (pos > done) this.#advance(clientId, pos);
     return Promise.resolve();
