@@ -54,8 +54,24 @@ function cursorOf(n: number): string {
   return n.toString(16).padStart(20, "0");
 }
 
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * How long group messages are kept when not every reader has read
+   * them, ms (default 30 days, as on Deno KV).
+   */
+  retentionMs?: number;
+}
+
 /** A {@link DeliveryStore} in memory (tests, single process). */
 export class MemoryStore implements DeliveryStore {
+  readonly #retentionMs: number;
+
+  /** An empty store. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#retentionMs = options.retentionMs ?? 30 * 24 * 3600 * 1000;
+  }
+
   #clients = new Map<string, ClientRecord>();
   #tokens = new Map<string, string>();
   #keyPackages = new Map<string, StoredKeyPackage[]>();
@@ -178,6 +194,7 @@ export class MemoryStore implements DeliveryStore {
     const set = this.#readerOf.get(client) ?? new Set<string>();
     set.add(groupId);
     this.#readerOf.set(client, set);
+    this.#notifier.addGroup(client, groupId);
   }
 
   /**
@@ -221,8 +238,10 @@ export class MemoryStore implements DeliveryStore {
       },
       skip,
       cursorOf(pos),
+      Date.now(),
     );
     this.#writes++;
+    if (group.log.size % 256 === 0) this.#trim(group);
     if (req.welcome && plan.welcomeRecipients.length > 0) {
       const cursor = cursorOf(++this.#counter);
       for (const c of plan.welcomeRecipients) {
@@ -250,7 +269,9 @@ export class MemoryStore implements DeliveryStore {
       group.groupInfo = { epoch: plan.epoch, bytes: req.groupInfo };
     }
     keepProposal(group, req);
-    this.#notifier.notify([...plan.recipients, ...plan.welcomeRecipients]);
+    // One wake-up for the group (its readers' streams), one per Welcome.
+    this.#notifier.notifyGroup(req.groupId);
+    this.#notifier.notify(plan.welcomeRecipients);
     return Promise.resolve({ ok: true, epoch: plan.epoch, seq });
   }
 
@@ -327,10 +348,12 @@ export class MemoryStore implements DeliveryStore {
       }
     }
     const forgotten = skipForgotten ? this.#forgotten.get(client) : undefined;
+    const cutoff = Date.now() - this.#retentionMs;
     for (const gid of this.#readerOf.get(client) ?? []) {
       const g = this.#groups.get(gid);
       const ivs = g?.readers.get(client)?.ivs;
       if (!g || !ivs) continue;
+      g.log.expire(cutoff);
       const entries: LogEntry[] = g.log.read(
         client,
         ivs,
@@ -414,6 +437,7 @@ export class MemoryStore implements DeliveryStore {
    * its acknowledged position, moved over entries it does not read.
    */
   #trim(g: Group): void {
+    g.log.expire(Date.now() - this.#retentionMs);
     let low = this.#counter;
     for (const [c, r] of g.readers) {
       r.cursor = g.log.skipInvisible(
@@ -467,7 +491,9 @@ export class MemoryStore implements DeliveryStore {
 
   /** See {@link DeliveryStore.subscribe}. */
   subscribe(clientId: string): Promise<InboxSubscription> {
-    return Promise.resolve(this.#notifier.subscribe(clientId));
+    const sub = this.#notifier.subscribe(clientId);
+    this.#notifier.setGroups(clientId, this.#readerOf.get(clientId) ?? []);
+    return Promise.resolve(sub);
   }
 
   /** See {@link DeliveryStore.close}. */

@@ -26,6 +26,8 @@ export interface LogEntry {
   readonly message: InboxMessage;
   /** The client that does not read it (the poster), or `null`. */
   readonly skip: string | null;
+  /** When it was accepted, ms since the epoch (for the retention period). */
+  readonly at: number;
 }
 
 /** A stretch of a client's membership in a group. */
@@ -72,8 +74,21 @@ export class GroupLog {
     m: Omit<InboxMessage, "cursor" | "kind">,
     skip: string | null,
     cursor: string,
+    at: number,
   ): void {
-    this.#items.push({ pos, skip, message: { ...m, kind, cursor } });
+    this.#items.push({ pos, skip, at, message: { ...m, kind, cursor } });
+  }
+
+  /**
+   * Drops the entries accepted before `cutoff` (ms since the epoch): the
+   * retention period ended for them, read or not. Entries are in
+   * acceptance order, so this looks at the front only.
+   */
+  expire(cutoff: number): number {
+    let end = this.#start;
+    while (end < this.#items.length && this.#items[end].at < cutoff) end++;
+    if (end === this.#start) return 0;
+    return this.trim(this.#items[end - 1].pos);
   }
 
   /** Index of the first kept entry with `pos > after`. */

@@ -1,0 +1,30 @@
+/**
+ * What the Deno KV store's modules share: the database, the key builder,
+ * the retention period, and the in-process cache of decoded rosters.
+ *
+ * @module
+ */
+
+import type { Keys } from "./kv_keys.ts";
+import { RosterCache } from "./kv_roster.ts";
+
+/** The shared state of one {@link KvStore}. */
+export interface KvContext {
+  /** The database. */
+  readonly kv: Deno.Kv;
+  /** Key builder. */
+  readonly keys: Keys;
+  /** How long log entries, blobs and proposals are kept, ms. */
+  readonly retentionMs: number;
+  /** Decoded rosters by group and membership version. */
+  readonly rosters: RosterCache;
+}
+
+/** A context over `kv` (a fresh roster cache). */
+export function kvContext(
+  kv: Deno.Kv,
+  keys: Keys,
+  retentionMs: number,
+): KvContext {
+  return { kv, keys, retentionMs, rosters: new RosterCache() };
+}

@@ -1,0 +1,501 @@
+/**
+ * Reading group logs on Deno KV (fan-out on read, issue 23). A client's
+ * inbox is the merge of the logs of the groups it reads (`groups, id`):
+ * from each, the entries after its read position (`ack, gid, id`) that its
+ * membership intervals cover (`kv_group.ts` `reads`), and the Welcomes that
+ * name it.
+ *
+ * Cursors are `v`, the versionstamp of the operation that wrote the entry
+ * (20 hex digits), its log position (12 hex digits), `.` and the group id.
+ * Versionstamps grow with commit order across the whole database, so
+ * cursors order entries of different groups by acceptance, and within a
+ * group the position breaks ties. They sort after the cursors of earlier
+ * versions (`p…`); such an old cursor reads from the oldest unacknowledged
+ * message and acknowledges nothing.
+ *
+ * A fetch reads several logs one after the other, so it first reads the
+ * `clock` that every write to any log bumps, and returns only entries
+ * written no later than that: anything written after it has a larger
+ * versionstamp, so the next fetch from the returned cursor cannot miss an
+ * entry of a log read earlier.
+ *
+ * @module
+ */
+
+import { readBlob } from "./kv_blobs.ts";
+import type { KvContext } from "./kv_context.ts";
+import { lastReadable, readGroup, reads } from "./kv_group.ts";
+import type { GroupMeta, KvInterval, LogValue, RosterRef } from "./kv_keys.ts";
+import { unlocked } from "./kv_retry.ts";
+import type { RosterView } from "./kv_roster.ts";
+import type { InboxMessage } from "./store.ts";
+
+/** A parsed cursor. */
+export interface Cursor {
+  /** Versionstamp of the write. */
+  readonly vs: string;
+  /** Position in the group's log. */
+  readonly pos: number;
+  /** The group. */
+  readonly gid: string;
+}
+
+/** The cursor of the entry at `pos` of `gid`'s log written at `vs`. */
+export function cursorOf(vs: string, pos: number, gid: string): string {
+  return `v${vs}${pos.toString(16).padStart(12, "0")}.${gid}`;
+}
+
+/** Parses one of our cursors; `null` for anything else. */
+export function parseCursor(cursor: string | undefined): Cursor | null {
+  const m = cursor === undefined
+    ? null
+    : /^v([0-9a-f]{20})([0-9a-f]{12})\.([0-9a-f]+)$/.exec(cursor);
+  return m ? { vs: m[1], pos: parseInt(m[2], 16), gid: m[3] } : null;
+}
+
+/** One group as a reader sees it. */
+interface View {
+  gid: string;
+  meta: GroupMeta;
+  roster: RosterView;
+  ivs: KvInterval[] | undefined;
+  ack: Deno.KvEntry<number> | Deno.KvEntryMaybe<number>;
+}
+
+/** Deletions per atomic operation. */
+const DELETE_BATCH = 500;
+/** Deno KV's limit of checks per atomic operation. */
+const MAX_CHECKS = 100;
+
+/** Reads, acknowledgements and trimming of group logs. */
+export class KvReader {
+  readonly #ctx: KvContext;
+  readonly #onGroups: (client: string, gids: readonly string[]) => void;
+  /** Forgotten positions by client and group, flushed together. */
+  #forgets = new Map<string, Map<string, Set<number>>>();
+  #flushing: Promise<void> | undefined;
+  /** Acknowledgements per group since its last trim. */
+  readonly #acks = new Map<string, number>();
+  readonly #trims = new Map<string, Promise<void>>();
+
+  /**
+   * @param ctx the store's context
+   * @param onGroups told the groups a client reads, at each fetch
+   */
+  constructor(
+    ctx: KvContext,
+    onGroups: (client: string, gids: readonly string[]) => void,
+  ) {
+    this.#ctx = ctx;
+    this.#onGroups = onGroups;
+  }
+
+  /** The groups whose logs `client` reads. */
+  async groupsOf(client: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (
+      const e of this.#ctx.kv.list({ prefix: this.#ctx.keys.groups(client) })
+    ) out.push(e.key[e.key.length - 1] as string);
+    return out;
+  }
+
+  /** The reader's view of these groups (three per read). */
+  async #views(client: string, gids: readonly string[]): Promise<View[]> {
+    const k = this.#ctx.keys;
+    const parts: string[][] = [];
+    for (let i = 0; i < gids.length; i += 3) parts.push(gids.slice(i, i + 3));
+    const got = await Promise.all(
+      parts.map((part) =>
+        this.#ctx.kv.getMany<unknown[]>(
+          part.flatMap((g) => [k.group(g), k.rosterRef(g), k.ack(g, client)]),
+        )
+      ),
+    );
+    const out: View[] = [];
+    for (const [i, part] of parts.entries()) {
+      for (const [j, gid] of part.entries()) {
+        const meta = got[i][3 * j].value as GroupMeta | null;
+        const rv = got[i][3 * j + 1].value as RosterRef | null;
+        if (!meta || !rv) continue;
+        const roster = await this.#ctx.rosters.get(
+          this.#ctx.kv,
+          k,
+          gid,
+          rv,
+        );
+        if (!roster) {
+          // Replaced between the reads: read the group again.
+          const st = await readGroup(this.#ctx, gid);
+          if (!st) continue;
+          out.push({
+            gid,
+            meta: st.meta.value,
+            roster: st.roster,
+            ivs: st.roster.readers.get(client),
+            ack: got[i][3 * j + 2] as Deno.KvEntryMaybe<number>,
+          });
+          continue;
+        }
+        out.push({
+          gid,
+          meta,
+          roster,
+          ivs: roster.readers.get(client),
+          ack: got[i][3 * j + 2] as Deno.KvEntryMaybe<number>,
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The first position in `(from, to]` of `gid`'s log written after
+   * `vs`, by binary search (positions are written in versionstamp order);
+   * `to + 1` if none.
+   */
+  async #firstAfter(
+    gid: string,
+    from: number,
+    to: number,
+    vs: string,
+  ): Promise<number> {
+    let lo = from + 1;
+    let hi = to + 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = await this.#ctx.kv.get(this.#ctx.keys.log(gid, mid));
+      // A missing entry expired or was trimmed: it was old.
+      if (e.versionstamp !== null && e.versionstamp > vs) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** The position in `v`'s log after which entries follow `after`. */
+  async #start(v: View, after: Cursor | null): Promise<number> {
+    const acked = v.ack.value ?? 0;
+    if (!after) return acked;
+    if (after.gid === v.gid) return Math.max(acked, after.pos);
+    if (acked >= v.meta.pos) return acked;
+    return (await this.#firstAfter(v.gid, acked, v.meta.pos, after.vs)) - 1;
+  }
+
+  /** Whether `client` reads `e` (at `pos` of `v`'s log). */
+  async #sees(
+    v: View,
+    client: string,
+    pos: number,
+    e: LogValue,
+  ): Promise<boolean> {
+    if (e.kind === "welcome") {
+      if (e.to) return e.to.includes(client);
+      if (!e.toBlob) return false;
+      const bytes = await readBlob(this.#ctx, v.gid, e.toBlob);
+      return bytes !== null &&
+        (JSON.parse(new TextDecoder().decode(bytes)) as string[])
+          .includes(client);
+    }
+    return reads(v.ivs, client, pos, e.epoch, e.skip);
+  }
+
+  /** See {@link DeliveryStore.fetchInbox}. */
+  async fetch(
+    client: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<InboxMessage[]> {
+    const ctx = this.#ctx;
+    // The horizon first (see the module doc).
+    const horizon = (await ctx.kv.get(ctx.keys.clock())).versionstamp;
+    if (horizon === null) return [];
+    const gids = await this.groupsOf(client);
+    this.#onGroups(client, gids);
+    const a = parseCursor(after);
+    const views = await this.#views(client, gids);
+    const pages = await Promise.all(
+      views.map((v) => this.#page(v, client, a, limit, horizon)),
+    );
+    const all = pages.flat();
+    if (pages.length > 1) all.sort((x, y) => x.cursor < y.cursor ? -1 : 1);
+    return all.length > limit ? all.slice(0, limit) : all;
+  }
+
+  /** Up to `limit` entries of one log for `client`, in order. */
+  async #page(
+    v: View,
+    client: string,
+    after: Cursor | null,
+    limit: number,
+    horizon: string,
+  ): Promise<InboxMessage[]> {
+    const k = this.#ctx.keys;
+    let from = await this.#start(v, after);
+    const last = Math.min(
+      v.meta.pos,
+      v.ivs ? lastReadable(v.ivs) : v.meta.pos,
+    );
+    const out: InboxMessage[] = [];
+    while (out.length < limit && from < last) {
+      const want = Math.min(1000, Math.max(limit - out.length, 16));
+      let n = 0;
+      for await (
+        const e of this.#ctx.kv.list<LogValue>({
+          start: k.log(v.gid, from + 1),
+          end: k.log(v.gid, last + 1),
+        }, { limit: want, batchSize: want })
+      ) {
+        n++;
+        if (e.versionstamp > horizon) return out; // written after the clock
+        const pos = e.key[e.key.length - 1] as number;
+        from = pos;
+        if (!(await this.#sees(v, client, pos, e.value))) continue;
+        const val = e.value;
+        const bytes = val.inline ??
+          (val.blob ? await readBlob(this.#ctx, v.gid, val.blob) : null);
+        if (!bytes) continue; // expired
+        out.push({
+          cursor: cursorOf(e.versionstamp, pos, v.gid),
+          groupId: v.gid,
+          kind: val.kind,
+          epoch: val.epoch,
+          seq: val.seq,
+          bytes,
+        });
+        if (out.length >= limit) break;
+      }
+      if (n < want) break; // the end of the log
+    }
+    return out;
+  }
+
+  /**
+   * See {@link DeliveryStore.ack}: moves the client's read position in
+   * each of its groups up to the cursor; returns how many of its messages
+   * that acknowledged.
+   */
+  async ack(client: string, cursor: string): Promise<number> {
+    const a = parseCursor(cursor);
+    if (!a) return 0;
+    const k = this.#ctx.keys;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const views = await this.#views(client, await this.groupsOf(client));
+      const moves: { v: View; to: number }[] = [];
+      let count = 0;
+      for (const v of views) {
+        const acked = v.ack.value ?? 0;
+        const end = v.gid === a.gid
+          ? Math.min(a.pos, v.meta.pos)
+          : acked >= v.meta.pos
+          ? acked
+          : (await this.#firstAfter(v.gid, acked, v.meta.pos, a.vs)) - 1;
+        if (end <= acked) continue;
+        for await (
+          const e of this.#ctx.kv.list<LogValue>({
+            start: k.log(v.gid, acked + 1),
+            end: k.log(v.gid, end + 1),
+          }, { batchSize: 500 })
+        ) {
+          const pos = e.key[e.key.length - 1] as number;
+          if (await this.#sees(v, client, pos, e.value)) count++;
+        }
+        moves.push({ v, to: end });
+      }
+      if (moves.length === 0) return 0;
+      if (await this.#commitAcks(client, moves)) {
+        for (const m of moves) this.#acked(m.v.gid, 1);
+        return count;
+      }
+    }
+    throw new Error("acknowledgement contention: too many retries");
+  }
+
+  /** Writes read positions, checked against what was read. */
+  async #commitAcks(
+    client: string,
+    moves: readonly { v: View; to: number }[],
+  ): Promise<boolean> {
+    let ok = true;
+    for (let i = 0; i < moves.length; i += MAX_CHECKS) {
+      const op = this.#ctx.kv.atomic();
+      for (const { v, to } of moves.slice(i, i + MAX_CHECKS)) {
+        op.check(v.ack).set(this.#ctx.keys.ack(v.gid, client), to);
+      }
+      ok = (await unlocked(() => op.commit())).ok && ok;
+    }
+    return ok;
+  }
+
+  /**
+   * See {@link DeliveryStore.forget}: batched across streams for a few
+   * milliseconds. A group's read position moves over a forgotten prefix
+   * (and over entries the client does not read); forgotten entries above
+   * an entry not yet forgotten stay until that one is (a reconnecting
+   * stream may send them again; clients drop what sorts before their
+   * cursor).
+   */
+  forget(client: string, cursors: readonly string[]): Promise<void> {
+    for (const c of cursors) {
+      const a = parseCursor(c);
+      if (!a) continue;
+      const byGroup = this.#forgets.get(client) ?? new Map();
+      const set = byGroup.get(a.gid) ?? new Set<number>();
+      set.add(a.pos);
+      byGroup.set(a.gid, set);
+      this.#forgets.set(client, byGroup);
+    }
+    this.#flushing ??= new Promise<void>((r) => setTimeout(r, 10))
+      .then(() => this.#flushForgets());
+    return this.#flushing;
+  }
+
+  async #flushForgets(): Promise<void> {
+    this.#flushing = undefined;
+    const todo = this.#forgets;
+    this.#forgets = new Map();
+    const pairs: { client: string; gid: string; set: Set<number> }[] = [];
+    for (const [client, byGroup] of todo) {
+      for (const [gid, set] of byGroup) pairs.push({ client, gid, set });
+    }
+    const k = this.#ctx.keys;
+    for (let i = 0; i < pairs.length; i += MAX_CHECKS) {
+      const part = pairs.slice(i, i + MAX_CHECKS);
+      const acks: Deno.KvEntryMaybe<number>[] = [];
+      for (let j = 0; j < part.length; j += 10) {
+        acks.push(
+          ...await this.#ctx.kv.getMany<number[]>(
+            part.slice(j, j + 10).map((p) => k.ack(p.gid, p.client)),
+          ),
+        );
+      }
+      const op = this.#ctx.kv.atomic();
+      let n = 0;
+      for (const [j, p] of part.entries()) {
+        let pos = acks[j].value ?? 0;
+        while (p.set.has(pos + 1)) pos++;
+        if (pos === (acks[j].value ?? 0)) continue;
+        op.check(acks[j]).set(k.ack(p.gid, p.client), pos);
+        n++;
+        this.#acked(p.gid, 1);
+      }
+      // A conflict (a concurrent ack) leaves those positions: the next
+      // acknowledgement moves them.
+      if (n > 0) await unlocked(() => op.commit()).catch(() => {});
+    }
+  }
+
+  /** Counts acknowledgements of `gid`; trims its log now and then. */
+  #acked(gid: string, n: number): void {
+    const c = (this.#acks.get(gid) ?? 0) + n;
+    this.#acks.set(gid, c);
+    if (c < 32 || this.#trims.has(gid)) return;
+    this.#acks.delete(gid);
+    this.#trims.set(
+      gid,
+      this.trim(gid).then(() => {}, () => {}).finally(() =>
+        this.#trims.delete(gid)
+      ),
+    );
+  }
+
+  /**
+   * Deletes the log entries every reader has read past: a reader's
+   * position is its acknowledged one, moved over entries it does not read
+   * (its own messages; written back, so each is skipped once). Returns how
+   * many entries went.
+   */
+  async trim(gid: string): Promise<number> {
+    const ctx = this.#ctx;
+    const k = ctx.keys;
+    const st = await readGroup(ctx, gid);
+    if (!st) return 0;
+    const meta = st.meta.value;
+    const acks = new Map<string, Deno.KvEntry<number>>();
+    for await (const e of ctx.kv.list<number>({ prefix: k.ack(gid) })) {
+      acks.set(e.key[e.key.length - 1] as string, e);
+    }
+    let low = meta.pos;
+    const v: View = {
+      gid,
+      meta,
+      roster: st.roster,
+      ivs: undefined,
+      ack: { key: [], value: null, versionstamp: null },
+    };
+    const moved: { v: View; to: number; client: string }[] = [];
+    for (const [client, ivs] of st.roster.raw.readers) {
+      const e = acks.get(client);
+      let cur = e?.value ?? Math.min(...ivs.map((iv) => iv.from));
+      const start = cur;
+      const last = Math.min(meta.pos, lastReadable(ivs));
+      if (cur < last) {
+        // Over what it does not read, a bounded look at a time.
+        for await (
+          const le of ctx.kv.list<LogValue>({
+            start: k.log(gid, cur + 1),
+            end: k.log(gid, last + 1),
+          }, { limit: 256, batchSize: 256 })
+        ) {
+          const pos = le.key[le.key.length - 1] as number;
+          const mine = { ...v, ivs };
+          if (await this.#sees(mine, client, pos, le.value)) break;
+          cur = pos;
+        }
+      }
+      if (cur > start) {
+        moved.push({
+          v: {
+            ...v,
+            ack: e ??
+              { key: k.ack(gid, client), value: null, versionstamp: null },
+          },
+          to: cur,
+          client,
+        });
+      }
+      if (cur >= last && ivs.every((iv) => iv.to !== null)) continue;
+      low = Math.min(low, cur);
+    }
+    for (let i = 0; i < moved.length; i += MAX_CHECKS) {
+      const op = ctx.kv.atomic();
+      for (const m of moved.slice(i, i + MAX_CHECKS)) {
+        op.check(m.v.ack).set(k.ack(gid, m.client), m.to);
+      }
+      await unlocked(() => op.commit()).catch(() => {});
+    }
+    let n = 0;
+    for (;;) {
+      const keys: Deno.KvKey[] = [];
+      let entries = 0;
+      for await (
+        const e of ctx.kv.list<LogValue>({
+          start: k.log(gid, 0),
+          end: k.log(gid, low + 1),
+        }, { limit: DELETE_BATCH, batchSize: DELETE_BATCH })
+      ) {
+        keys.push(e.key);
+        entries++;
+        for (const ref of [e.value.blob, e.value.toBlob]) {
+          if (!ref) continue;
+          for (let i = 0; i < ref.parts; i++) {
+            keys.push([...k.blob(gid, ref.id), i]);
+          }
+        }
+      }
+      if (keys.length === 0) return n;
+      for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+        const op = ctx.kv.atomic();
+        for (const key of keys.slice(i, i + DELETE_BATCH)) op.delete(key);
+        await unlocked(() => op.commit());
+      }
+      n += entries;
+    }
+  }
+
+  /** Waits for batched acknowledgements and trims. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    while (this.#trims.size > 0) {
+      await Promise.all([...this.#trims.values()]);
+    }
+  }
+}
