@@ -12,7 +12,10 @@
  * and p50/p99 delivery latency (POST start to arrival at the recipient).
  *
  * `deno run -A bench/server_load.ts [--messages 500] [--members 100]
- *  [--concurrency 8] [--kv] [--cap-seconds 60]`
+ *  [--concurrency 8] [--kv] [--cap-seconds 60] [--server-cpu-prof DIR]`
+ *
+ * `--server-cpu-prof DIR` writes the server's V8 CPU profile into DIR
+ * (summarize it with `bench/cpuprofile_top.ts`).
  *
  * `--members 10,100,1000` (a list; each size at most 1,000) runs one fresh
  * server and process per size, one after the other, and prints a table of
@@ -50,6 +53,10 @@ const CONCURRENCY = flag("concurrency", 8);
 const CAP_MS = flag("cap-seconds", 60) * 1000;
 const KV = Deno.args.includes("--kv");
 const ACK_EVERY = flag("ack-every", 1);
+const PROF = (() => {
+  const i = Deno.args.indexOf("--server-cpu-prof");
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+})();
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -64,7 +71,7 @@ const server = await spawnServer([
   ...["maxMessageBytes=16777216", "maxStreams=4096", "maxConnections=4096"]
     .flatMap((o) => ["--option", o]),
   ...KV ? ["--kv", `${dir}/load.kv`] : ["--memory"],
-]);
+], PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []);
 const cap = setTimeout(() => {
   console.error(`time cap of ${CAP_MS / 1000} s reached`);
   server.stop().finally(() => Deno.exit(1));

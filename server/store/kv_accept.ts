@@ -41,6 +41,7 @@ import type {
   Roster,
 } from "./kv_keys.ts";
 import { proposalWrites } from "./kv_proposals.ts";
+import { cursorOf } from "./kv_cursor.ts";
 import { unlocked } from "./kv_retry.ts";
 import { rosterChunks, view } from "./kv_roster.ts";
 import { type AcceptPlan, planAccept } from "./rules.ts";
@@ -182,6 +183,7 @@ export class GroupWriter {
       const op = ctx.kv.atomic().check(st.meta);
       const results: AcceptResult[] = [];
       const unused: BlobRef[] = [];
+      const written: Written[] = [];
       for (const [i, req] of reqs.entries()) {
         // The rules need only the poster's membership for these kinds.
         const plan = planAccept(
@@ -204,6 +206,7 @@ export class GroupWriter {
           ...blob ? { blob } : { inline: req.message },
         };
         op.set(ctx.keys.log(gid, ++pos), value, { expireIn: ctx.retentionMs });
+        written.push([pos, value, req.message]);
         if (req.proposalRef) {
           proposalWrites(ctx, op, gid, req.epoch, req.proposalRef, req.message);
         }
@@ -217,6 +220,7 @@ export class GroupWriter {
       op.set(ctx.keys.group(gid), meta).sum(ctx.keys.clock(), 1n);
       const res = await unlocked(() => op.commit());
       if (res.ok) {
+        remember(ctx, gid, res.versionstamp, written);
         await dropBlobs(ctx, gid, unused);
         this.#delivered(gid, []);
         return results;
@@ -289,6 +293,7 @@ export class GroupWriter {
       }
       const res = await unlocked(() => built.op.commit());
       if (res.ok) {
+        remember(ctx, gid, res.versionstamp, built.written);
         ctx.rosters.put(gid, built.meta.seq, view(built.roster));
         if (welcomed.length > ROWS_IN_OP) await this.#heads(welcomed);
         this.#delivered(gid, welcomed);
@@ -312,7 +317,12 @@ export class GroupWriter {
       newcomers: string[];
     },
   ): Promise<
-    { op: Deno.AtomicOperation; meta: GroupMeta; roster: Roster } | null
+    {
+      op: Deno.AtomicOperation;
+      meta: GroupMeta;
+      roster: Roster;
+      written: Written[];
+    } | null
   > {
     const ctx = this.#ctx;
     const k = ctx.keys;
@@ -334,6 +344,7 @@ export class GroupWriter {
     };
     op.set(k.log(gid, commitPos), entry, { expireIn });
     n++;
+    const written: Written[] = [[commitPos, entry, req.message]];
     const welcomed = req.welcome ? plan.welcomeRecipients : [];
     if (req.welcome && welcomed.length > 0) {
       const w: LogValue = {
@@ -348,6 +359,7 @@ export class GroupWriter {
       };
       op.set(k.log(gid, ++pos), w, { expireIn });
       n++;
+      written.push([pos, w, req.welcome.bytes]);
     }
     // The roster: memberships closed and opened at the commit; removed
     // readers that have read past their removal are dropped.
@@ -396,7 +408,7 @@ export class GroupWriter {
     op.set(k.group(gid), meta).sum(k.clock(), 1n);
     n += 2;
     if (n > MAX_MUTATIONS) return null;
-    return { op, meta, roster };
+    return { op, meta, roster, written };
   }
 
   /** Removed readers whose acknowledged position is past their removal. */
@@ -437,6 +449,32 @@ export class GroupWriter {
       }
       await unlocked(() => op.commit());
     }
+  }
+}
+
+/** An entry written: its position, value and message bytes. */
+type Written = [number, LogValue, Uint8Array];
+
+/** Puts what an accepted operation wrote into the process's entry cache. */
+function remember(
+  ctx: KvContext,
+  gid: string,
+  vs: string,
+  written: readonly Written[],
+): void {
+  for (const [pos, value, bytes] of written) {
+    ctx.entries.put(gid, pos, {
+      vs,
+      value,
+      message: {
+        cursor: cursorOf(vs, pos, gid),
+        groupId: gid,
+        kind: value.kind,
+        epoch: value.epoch,
+        seq: value.seq,
+        bytes,
+      },
+    });
   }
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { Keys } from "./kv_keys.ts";
+import { LogCache } from "./kv_log_cache.ts";
 import { RosterCache } from "./kv_roster.ts";
 
 /** The shared state of one {@link KvStore}. */
@@ -18,6 +19,8 @@ export interface KvContext {
   readonly retentionMs: number;
   /** Decoded rosters by group and membership version. */
   readonly rosters: RosterCache;
+  /** Recent log entries (see `kv_log_cache.ts`). */
+  readonly entries: LogCache;
 }
 
 /** A context over `kv` (a fresh roster cache). */
@@ -26,5 +29,11 @@ export function kvContext(
   keys: Keys,
   retentionMs: number,
 ): KvContext {
-  return { kv, keys, retentionMs, rosters: new RosterCache() };
+  return {
+    kv,
+    keys,
+    retentionMs,
+    rosters: new RosterCache(),
+    entries: new LogCache(),
+  };
 }

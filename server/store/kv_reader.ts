@@ -24,34 +24,13 @@
 
 import { readBlob } from "./kv_blobs.ts";
 import type { KvContext } from "./kv_context.ts";
+import { type Cursor, cursorOf, parseCursor } from "./kv_cursor.ts";
+import type { CachedEntry } from "./kv_log_cache.ts";
 import { lastReadable, readGroup, reads } from "./kv_group.ts";
 import type { GroupMeta, KvInterval, LogValue, RosterRef } from "./kv_keys.ts";
 import { unlocked } from "./kv_retry.ts";
 import type { RosterView } from "./kv_roster.ts";
 import type { InboxMessage } from "./store.ts";
-
-/** A parsed cursor. */
-export interface Cursor {
-  /** Versionstamp of the write. */
-  readonly vs: string;
-  /** Position in the group's log. */
-  readonly pos: number;
-  /** The group. */
-  readonly gid: string;
-}
-
-/** The cursor of the entry at `pos` of `gid`'s log written at `vs`. */
-export function cursorOf(vs: string, pos: number, gid: string): string {
-  return `v${vs}${pos.toString(16).padStart(12, "0")}.${gid}`;
-}
-
-/** Parses one of our cursors; `null` for anything else. */
-export function parseCursor(cursor: string | undefined): Cursor | null {
-  const m = cursor === undefined
-    ? null
-    : /^v([0-9a-f]{20})([0-9a-f]{12})\.([0-9a-f]+)$/.exec(cursor);
-  return m ? { vs: m[1], pos: parseInt(m[2], 16), gid: m[3] } : null;
-}
 
 /** One group as a reader sees it. */
 interface View {
@@ -229,13 +208,30 @@ export class KvReader {
     horizon: string,
   ): Promise<InboxMessage[]> {
     const k = this.#ctx.keys;
+    const cache = this.#ctx.entries;
     let from = await this.#start(v, after);
     const last = Math.min(
       v.meta.pos,
       v.ivs ? lastReadable(v.ivs) : v.meta.pos,
     );
+    const cutoff = Date.now() - this.#ctx.retentionMs;
     const out: InboxMessage[] = [];
+    /** Takes the entry at `from + 1`; false: past the horizon. */
+    const take = async (c: CachedEntry): Promise<boolean> => {
+      if (c.vs > horizon) return false; // written after the clock
+      from++;
+      if (
+        c.message && c.value.at >= cutoff &&
+        await this.#sees(v, client, from, c.value)
+      ) out.push(c.message);
+      return true;
+    };
     while (out.length < limit && from < last) {
+      const hit = cache.get(v.gid, from + 1);
+      if (hit) {
+        if (!(await take(hit))) return out;
+        continue;
+      }
       const want = Math.min(1000, Math.max(limit - out.length, 16));
       let n = 0;
       for await (
@@ -245,27 +241,42 @@ export class KvReader {
         }, { limit: want, batchSize: want })
       ) {
         n++;
-        if (e.versionstamp > horizon) return out; // written after the clock
         const pos = e.key[e.key.length - 1] as number;
-        from = pos;
-        if (!(await this.#sees(v, client, pos, e.value))) continue;
-        const val = e.value;
-        const bytes = val.inline ??
-          (val.blob ? await readBlob(this.#ctx, v.gid, val.blob) : null);
-        if (!bytes) continue; // expired
-        out.push({
-          cursor: cursorOf(e.versionstamp, pos, v.gid),
-          groupId: v.gid,
-          kind: val.kind,
-          epoch: val.epoch,
-          seq: val.seq,
-          bytes,
-        });
+        const c = await this.#entry(v.gid, pos, e.versionstamp, e.value);
+        from = pos - 1; // a gap: entries that expired
+        if (!(await take(c))) return out;
         if (out.length >= limit) break;
       }
       if (n < want) break; // the end of the log
     }
     return out;
+  }
+
+  /** The cached form of a log entry read from the database. */
+  async #entry(
+    gid: string,
+    pos: number,
+    vs: string,
+    value: LogValue,
+  ): Promise<CachedEntry> {
+    const bytes = value.inline ??
+      (value.blob ? await readBlob(this.#ctx, gid, value.blob) : null);
+    const entry: CachedEntry = {
+      vs,
+      value,
+      message: bytes
+        ? {
+          cursor: cursorOf(vs, pos, gid),
+          groupId: gid,
+          kind: value.kind,
+          epoch: value.epoch,
+          seq: value.seq,
+          bytes,
+        }
+        : null,
+    };
+    this.#ctx.entries.put(gid, pos, entry);
+    return entry;
   }
 
   /**

@@ -102,6 +102,7 @@ export async function exporter(
 /** Starts `server/main.ts` in another process; resolves with its URL. */
 export async function spawnServer(
   args: string[],
+  denoFlags: readonly string[] = [],
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const main = decodeURIComponent(
     new URL("../../server/main.ts", import.meta.url).pathname,
@@ -114,6 +115,7 @@ export async function spawnServer(
       "--allow-write",
       "--allow-env",
       "--unstable-kv",
+      ...denoFlags,
       main,
       "--port",
       "0",
