@@ -227,7 +227,8 @@ export class KvStore implements DeliveryStore {
       .set(k.group(gid), meta)
       .set(k.rosterRef(gid), { mver: 0, parts: rc.length });
     rc.forEach((c, i) => op.set([...k.roster(gid, 0), i], c));
-    for (const m of members) op.set(k.groups(m, gid), true);
+    // A head bump tells readers their list of groups changed.
+    for (const m of members) op.set(k.groups(m, gid), true).sum(k.head(m), 1n);
     for (const m of g.joined ?? []) {
       if (members.includes(m)) op.set(k.joined(gid, m), g.epoch);
     }

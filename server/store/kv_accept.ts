@@ -264,17 +264,26 @@ export class GroupWriter {
           true,
         );
       }
-      // Rows of clients that do not read the group yet.
+      // Rows of clients that do not read the group yet, and a bump of the
+      // head of each of them and of each Welcome recipient: readers keep
+      // their list of groups until their head moves (`kv_reader.ts`). A
+      // large add writes both before the commit (rows of a commit that
+      // then loses show nothing), so that any read that sees the commit
+      // sees the bump too.
       const newcomers = [
         ...new Set([
           ...(plan.members ?? []).map((m) => m.clientId),
           ...welcomed,
         ]),
       ].filter((c) => !s.roster.readers.has(c) && !rowsDone.has(c));
-      if (newcomers.length > ROWS_IN_OP) {
-        await this.#rows(gid, newcomers);
-        for (const c of newcomers) rowsDone.add(c);
+      const wake = [...new Set([...newcomers, ...welcomed])]
+        .filter((c) => !rowsDone.has(c));
+      let heads = wake;
+      if (wake.length > ROWS_IN_OP) {
+        await this.#rows(gid, newcomers, wake);
+        for (const c of wake) rowsDone.add(c);
         newcomers.length = 0;
+        heads = [];
       }
       const built = await this.#buildCommit(gid, req, s, plan, {
         msgBlob,
@@ -282,6 +291,7 @@ export class GroupWriter {
         giBlob,
         toBlob,
         newcomers,
+        heads,
       });
       if (!built) {
         await dropBlobs(ctx, gid, pre);
@@ -295,7 +305,8 @@ export class GroupWriter {
       if (res.ok) {
         remember(ctx, gid, res.versionstamp, built.written);
         ctx.rosters.put(gid, built.meta.seq, view(built.roster));
-        if (welcomed.length > ROWS_IN_OP) await this.#heads(welcomed);
+        // Bumped before the commit too: again, to wake other processes.
+        if (rowsDone.size > 0) await this.#heads(welcomed);
         this.#delivered(gid, welcomed);
         return { ok: true, epoch: built.meta.epoch, seq: built.meta.seq };
       }
@@ -315,6 +326,7 @@ export class GroupWriter {
       giBlob?: BlobRef;
       toBlob?: BlobRef;
       newcomers: string[];
+      heads: string[];
     },
   ): Promise<
     {
@@ -386,10 +398,8 @@ export class GroupWriter {
     n += rc.length + st.rv.value.parts + 1;
     for (const c of b.newcomers) op.set(k.groups(c, gid), true);
     n += b.newcomers.length;
-    if (welcomed.length <= ROWS_IN_OP) {
-      for (const c of welcomed) op.sum(k.head(c), 1n);
-      n += welcomed.length;
-    }
+    for (const c of b.heads) op.sum(k.head(c), 1n);
+    n += b.heads.length;
     // Joined marks of removed members, only to keep the database tidy
     // (a mark counts only for the membership it was made in).
     const after = new Set((plan.members ?? []).map((x) => x.clientId));
@@ -429,13 +439,26 @@ export class GroupWriter {
     return out;
   }
 
-  /** Writes `groups` rows ahead of a large add (idempotent). */
-  async #rows(gid: string, clients: readonly string[]): Promise<void> {
-    for (let i = 0; i < clients.length; i += 900) {
+  /**
+   * Writes `groups` rows and bumps heads ahead of a large add
+   * (idempotent, harmless if the commit loses).
+   */
+  async #rows(
+    gid: string,
+    rows: readonly string[],
+    heads: readonly string[],
+  ): Promise<void> {
+    const muts: ((op: Deno.AtomicOperation) => void)[] = [
+      ...rows.map((c) => (op: Deno.AtomicOperation) =>
+        op.set(this.#ctx.keys.groups(c, gid), true)
+      ),
+      ...heads.map((c) => (op: Deno.AtomicOperation) =>
+        op.sum(this.#ctx.keys.head(c), 1n)
+      ),
+    ];
+    for (let i = 0; i < muts.length; i += 900) {
       const op = this.#ctx.kv.atomic();
-      for (const c of clients.slice(i, i + 900)) {
-        op.set(this.#ctx.keys.groups(c, gid), true);
-      }
+      for (const f of muts.slice(i, i + 900)) f(op);
       await unlocked(() => op.commit());
     }
   }

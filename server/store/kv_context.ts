@@ -7,6 +7,7 @@
 
 import type { Keys } from "./kv_keys.ts";
 import { LogCache } from "./kv_log_cache.ts";
+import { ReadBatcher } from "./kv_reads.ts";
 import { RosterCache } from "./kv_roster.ts";
 
 /** The shared state of one {@link KvStore}. */
@@ -21,6 +22,8 @@ export interface KvContext {
   readonly rosters: RosterCache;
   /** Recent log entries (see `kv_log_cache.ts`). */
   readonly entries: LogCache;
+  /** Batched point reads (see `kv_reads.ts`). */
+  readonly reads: ReadBatcher;
 }
 
 /** A context over `kv` (a fresh roster cache). */
@@ -35,5 +38,6 @@ export function kvContext(
     retentionMs,
     rosters: new RosterCache(),
     entries: new LogCache(),
+    reads: new ReadBatcher(kv),
   };
 }

@@ -41,6 +41,8 @@ interface View {
   ack: Deno.KvEntry<number> | Deno.KvEntryMaybe<number>;
 }
 
+/** Clients whose lists of groups are kept. */
+const LISTS = 10_000;
 /** Deletions per atomic operation. */
 const DELETE_BATCH = 500;
 /** Deno KV's limit of checks per atomic operation. */
@@ -56,6 +58,8 @@ export class KvReader {
   /** Acknowledgements per group since its last trim. */
   readonly #acks = new Map<string, number>();
   readonly #trims = new Map<string, Promise<void>>();
+  /** Clients' lists of groups, with the versionstamp of their head. */
+  readonly #lists = new Map<string, { head: string | null; gids: string[] }>();
 
   /**
    * @param ctx the store's context
@@ -81,50 +85,89 @@ export class KvReader {
   /** The reader's view of these groups (three per read). */
   async #views(client: string, gids: readonly string[]): Promise<View[]> {
     const k = this.#ctx.keys;
-    const parts: string[][] = [];
-    for (let i = 0; i < gids.length; i += 3) parts.push(gids.slice(i, i + 3));
-    const got = await Promise.all(
-      parts.map((part) =>
-        this.#ctx.kv.getMany<unknown[]>(
-          part.flatMap((g) => [k.group(g), k.rosterRef(g), k.ack(g, client)]),
-        )
-      ),
+    const got = await this.#ctx.reads.getMany(
+      gids.flatMap((g) => [k.group(g), k.rosterRef(g), k.ack(g, client)]),
     );
+    return await this.#toViews(client, gids, got);
+  }
+
+  /** Views from the entries of `group, rv, ack` of each of `gids`. */
+  async #toViews(
+    client: string,
+    gids: readonly string[],
+    got: readonly Deno.KvEntryMaybe<unknown>[],
+  ): Promise<View[]> {
     const out: View[] = [];
-    for (const [i, part] of parts.entries()) {
-      for (const [j, gid] of part.entries()) {
-        const meta = got[i][3 * j].value as GroupMeta | null;
-        const rv = got[i][3 * j + 1].value as RosterRef | null;
-        if (!meta || !rv) continue;
-        const roster = await this.#ctx.rosters.get(
-          this.#ctx.kv,
-          k,
-          gid,
-          rv,
-        );
-        if (!roster) {
-          // Replaced between the reads: read the group again.
-          const st = await readGroup(this.#ctx, gid);
-          if (!st) continue;
-          out.push({
-            gid,
-            meta: st.meta.value,
-            roster: st.roster,
-            ivs: st.roster.readers.get(client),
-            ack: got[i][3 * j + 2] as Deno.KvEntryMaybe<number>,
-          });
-          continue;
-        }
-        out.push({
-          gid,
-          meta,
-          roster,
-          ivs: roster.readers.get(client),
-          ack: got[i][3 * j + 2] as Deno.KvEntryMaybe<number>,
-        });
+    for (const [j, gid] of gids.entries()) {
+      const meta = got[3 * j].value as GroupMeta | null;
+      const rv = got[3 * j + 1].value as RosterRef | null;
+      const ack = got[3 * j + 2] as Deno.KvEntryMaybe<number>;
+      if (!meta || !rv) continue;
+      const roster = await this.#ctx.rosters.get(
+        this.#ctx.kv,
+        this.#ctx.keys,
+        gid,
+        rv,
+      );
+      if (roster) {
+        out.push({ gid, meta, roster, ivs: roster.readers.get(client), ack });
+        continue;
       }
+      // Replaced between the reads: read the group again.
+      const st = await readGroup(this.#ctx, gid);
+      if (!st) continue;
+      out.push({
+        gid,
+        meta: st.meta.value,
+        roster: st.roster,
+        ivs: st.roster.readers.get(client),
+        ack,
+      });
     }
     return out;
+  }
+
+  /**
+   * The horizon (the clock's versionstamp, `null` before any write) and
+   * the client's views. The clock is read first; the client's list of
+   * groups is kept per process until its `head` moves (every write that
+   * adds a group to the list bumps it, in the same or an earlier
+   * operation, so a head read after the clock has moved if a group was
+   * added before it). The reads of concurrent fetches are batched
+   * (`kv_reads.ts`): the members of a group woken together cost a few
+   * reads, not one each.
+   */
+  async #horizonAndViews(
+    client: string,
+  ): Promise<{ horizon: string | null; gids: string[]; views: View[] }> {
+    const k = this.#ctx.keys;
+    const reads = this.#ctx.reads;
+    const [clock] = await reads.getMany([k.clock()]);
+    const horizon = clock.versionstamp;
+    const known = this.#lists.get(client);
+    if (known) {
+      const got = await reads.getMany([
+        k.head(client),
+        ...known.gids.flatMap((g) => [
+          k.group(g),
+          k.rosterRef(g),
+          k.ack(g, client),
+        ]),
+      ]);
+      if (got[0].versionstamp === known.head) {
+        const views = await this.#toViews(client, known.gids, got.slice(1));
+        return { horizon, gids: known.gids, views };
+      }
+    }
+    // Read after the clock: every row written before it is in the list.
+    const [head] = await reads.getMany([k.head(client)]);
+    const gids = await this.groupsOf(client);
+    this.#lists.delete(client);
+    this.#lists.set(client, { head: head.versionstamp, gids });
+    if (this.#lists.size > LISTS) {
+      this.#lists.delete(this.#lists.keys().next().value!);
+    }
+    return { horizon, gids, views: await this.#views(client, gids) };
   }
 
   /**
@@ -185,12 +228,10 @@ export class KvReader {
   ): Promise<InboxMessage[]> {
     const ctx = this.#ctx;
     // The horizon first (see the module doc).
-    const horizon = (await ctx.kv.get(ctx.keys.clock())).versionstamp;
+    const { horizon, gids, views } = await this.#horizonAndViews(client);
     if (horizon === null) return [];
-    const gids = await this.groupsOf(client);
     this.#onGroups(client, gids);
     const a = parseCursor(after);
-    const views = await this.#views(client, gids);
     const pages = await Promise.all(
       views.map((v) => this.#page(v, client, a, limit, horizon)),
     );
