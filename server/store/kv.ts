@@ -227,8 +227,24 @@ export class KvStore implements DeliveryStore {
       .set(k.group(gid), meta)
       .set(k.rosterRef(gid), { mver: 0, parts: rc.length });
     rc.forEach((c, i) => op.set([...k.roster(gid, 0), i], c));
-    // A head bump tells readers their list of groups changed.
-    for (const m of members) op.set(k.groups(m, gid), true).sum(k.head(m), 1n);
+    // The members' rows, and a head bump that tells readers their list of
+    // groups changed: in the operation, or before it for many members
+    // (rows of a group whose roster does not list the client show it
+    // nothing, should the creation fail).
+    if (members.length <= 100) {
+      for (const m of members) {
+        op.set(k.groups(m, gid), true).sum(k.head(m), 1n);
+      }
+    } else {
+      // Deno KV allows 80 KiB of keys per operation.
+      for (let i = 0; i < members.length; i += 150) {
+        const rows = this.#kv.atomic();
+        for (const m of members.slice(i, i + 150)) {
+          rows.set(k.groups(m, gid), true).sum(k.head(m), 1n);
+        }
+        await unlocked(() => rows.commit());
+      }
+    }
     for (const m of g.joined ?? []) {
       if (members.includes(m)) op.set(k.joined(gid, m), g.epoch);
     }

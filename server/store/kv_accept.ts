@@ -57,8 +57,16 @@ const INLINE_TO = 40;
 export const MAX_BATCH = 64;
 /** Inline bytes per operation (Deno KV allows 800 KiB in all). */
 const BATCH_BYTES = 400 * 1024;
-/** Rows (`groups`, `head`) a commit writes in its own operation. */
-const ROWS_IN_OP = 300;
+/**
+ * Clients whose rows (`groups`, `head`) a commit writes in its own
+ * operation; more go before it. Deno KV also limits the keys of one
+ * operation to 80 KiB in all (a row's key is about 100 bytes).
+ */
+const ROWS_IN_OP = 100;
+/** Rows per operation when written ahead. */
+const ROWS_PER_OP = 300;
+/** Joined marks of removed members deleted by one commit (tidying only). */
+const JOINED_DELETES = 50;
 
 /** Called after each accepted write: the group, and Welcome recipients. */
 export type Delivered = (gid: string, welcomed: readonly string[]) => void;
@@ -403,8 +411,9 @@ export class GroupWriter {
     // Joined marks of removed members, only to keep the database tidy
     // (a mark counts only for the membership it was made in).
     const after = new Set((plan.members ?? []).map((x) => x.clientId));
+    let tidy = 0;
     for (const [c] of st.roster.raw.members) {
-      if (plan.members && !after.has(c) && n < MAX_MUTATIONS - 20) {
+      if (plan.members && !after.has(c) && tidy++ < JOINED_DELETES) {
         op.delete(k.joined(gid, c));
         n++;
       }
@@ -433,7 +442,10 @@ export class GroupWriter {
         part.map(([c]) => this.#ctx.keys.ack(gid, c)),
       );
       part.forEach(([c, ivs], j) => {
-        if ((got[j].value ?? 0) >= lastReadable(ivs)) out.add(c);
+        // A few per commit: each costs two deletions.
+        if ((got[j].value ?? 0) >= lastReadable(ivs) && out.size < 50) {
+          out.add(c);
+        }
       });
     }
     return out;
@@ -456,18 +468,18 @@ export class GroupWriter {
         op.sum(this.#ctx.keys.head(c), 1n)
       ),
     ];
-    for (let i = 0; i < muts.length; i += 900) {
+    for (let i = 0; i < muts.length; i += ROWS_PER_OP) {
       const op = this.#ctx.kv.atomic();
-      for (const f of muts.slice(i, i + 900)) f(op);
+      for (const f of muts.slice(i, i + ROWS_PER_OP)) f(op);
       await unlocked(() => op.commit());
     }
   }
 
   /** Bumps the heads of many Welcome recipients (wakes other processes). */
   async #heads(clients: readonly string[]): Promise<void> {
-    for (let i = 0; i < clients.length; i += 900) {
+    for (let i = 0; i < clients.length; i += ROWS_PER_OP) {
       const op = this.#ctx.kv.atomic();
-      for (const c of clients.slice(i, i + 900)) {
+      for (const c of clients.slice(i, i + ROWS_PER_OP)) {
         op.sum(this.#ctx.keys.head(c), 1n);
       }
       await unlocked(() => op.commit());
