@@ -515,15 +515,22 @@ export class KvReader {
       await unlocked(() => op.commit()).catch(() => {});
     }
     let n = 0;
-    for (;;) {
+    // Also what is past the retention period, read or not (Deno KV
+    // expires it too, but lazily).
+    const cutoff = Date.now() - ctx.retentionMs;
+    for (let more = true; more;) {
       const keys: Deno.KvKey[] = [];
       let entries = 0;
+      more = false;
       for await (
         const e of ctx.kv.list<LogValue>({
           start: k.log(gid, 0),
-          end: k.log(gid, low + 1),
+          end: k.log(gid, meta.pos + 1),
         }, { limit: DELETE_BATCH, batchSize: DELETE_BATCH })
       ) {
+        const pos = e.key[e.key.length - 1] as number;
+        if (pos > low && e.value.at >= cutoff) break;
+        more = entries === DELETE_BATCH - 1;
         keys.push(e.key);
         entries++;
         for (const ref of [e.value.blob, e.value.toBlob]) {
@@ -533,7 +540,6 @@ export class KvReader {
           }
         }
       }
-      if (keys.length === 0) return n;
       for (let i = 0; i < keys.length; i += DELETE_BATCH) {
         const op = ctx.kv.atomic();
         for (const key of keys.slice(i, i + DELETE_BATCH)) op.delete(key);
@@ -541,6 +547,7 @@ export class KvReader {
       }
       n += entries;
     }
+    return n;
   }
 
   /** Waits for batched acknowledgements and trims. */

@@ -57,8 +57,8 @@ interface LogStore extends DeliveryStore {
   logSize(gid: string): Promise<number>;
 }
 
-function memoryStore(): Promise<LogStore> {
-  const s = new MemoryStore();
+function memoryStore(retentionMs?: number): Promise<LogStore> {
+  const s = new MemoryStore({ retentionMs });
   const size = s.logSize.bind(s);
   return Promise.resolve(Object.assign(s, {
     written: () => Promise.resolve(s.writes),
@@ -66,9 +66,9 @@ function memoryStore(): Promise<LogStore> {
   }));
 }
 
-async function kvStore(): Promise<LogStore> {
+async function kvStore(retentionMs?: number): Promise<LogStore> {
   const dir = await Deno.makeTempDir({ prefix: "webmls-group-log-" });
-  const s = await KvStore.open(`${dir}/log.kv`);
+  const s = await KvStore.open(`${dir}/log.kv`, { retentionMs });
   // A second handle on the file, to count the rows the store wrote.
   const raw = await Deno.openKv(`${dir}/log.kv`);
   const count = async (part: string, gid: string) => {
@@ -95,7 +95,7 @@ async function kvStore(): Promise<LogStore> {
   });
 }
 
-const stores: [string, () => Promise<LogStore>][] = [
+const stores: [string, (retentionMs?: number) => Promise<LogStore>][] = [
   ["memory", memoryStore],
   ["Deno KV", kvStore],
 ];
@@ -261,5 +261,58 @@ for (const [name, make] of stores) {
     }
     assert.equal(await s.logSize(G), 0);
     await s.close();
+  });
+
+  Deno.test(`group log (${name}): one commit adds 999 members, each reads its Welcome`, async () => {
+    const s = await make();
+    try {
+      await s.createGroup({
+        groupId: G,
+        epoch: 0,
+        members: [A],
+        groupInfo: new Uint8Array(8),
+        externalJoins: false,
+      });
+      const joiners = Array.from({ length: 999 }, (_, i) => id(i + 10));
+      // A large GroupInfo and Welcome too, as a real commit of 999 adds.
+      const big: AcceptRequest = {
+        ...commit(A, 0, [A, ...joiners], joiners),
+        groupInfo: new Uint8Array(300_000),
+        welcome: { bytes: new Uint8Array(200_000), recipients: joiners },
+      };
+      await ok(s, big);
+      await ok(s, app(A, 1, 7));
+      for (const c of [joiners[0], joiners[500], joiners[998]]) {
+        const got = await s.fetchInbox(c, undefined, 10);
+        assert.deepEqual(got.map(label), ["welcome 1", "app 1.7"]);
+        assert.equal(got[0].bytes.length, 200_000);
+        assert.deepEqual(await s.groupsOf(c), [G]);
+      }
+      assert.equal((await s.getGroupInfo(G))?.bytes.length, 300_000);
+      assert.equal((await s.getGroup(G))?.members.length, 1000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  Deno.test(`group log (${name}): entries nobody read go after the retention period`, async () => {
+    const s = await make(200);
+    try {
+      await s.createGroup({
+        groupId: G,
+        epoch: 0,
+        members: [A, B],
+        groupInfo: new Uint8Array(8),
+        externalJoins: false,
+      });
+      await ok(s, app(A, 0, 1));
+      await new Promise((r) => setTimeout(r, 400));
+      await ok(s, app(A, 0, 2));
+      // B never acknowledged the first: gone anyway; the second is there.
+      assert.deepEqual(await readAll(s, B), ["app 0.2"]);
+      assert.equal(await s.logSize(G), 1);
+    } finally {
+      await s.close();
+    }
   });
 }
