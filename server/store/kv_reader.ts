@@ -41,6 +41,8 @@ interface View {
   ack: Deno.KvEntry<number> | Deno.KvEntryMaybe<number>;
 }
 
+/** A group's log is trimmed at most this often by one process, ms. */
+const TRIM_EVERY_MS = 1000;
 /** Clients whose lists of groups are kept. */
 const LISTS = 10_000;
 /** Deletions per atomic operation. */
@@ -58,6 +60,7 @@ export class KvReader {
   /** Acknowledgements per group since its last trim. */
   readonly #acks = new Map<string, number>();
   readonly #trims = new Map<string, Promise<void>>();
+  readonly #trimmedAt = new Map<string, number>();
   /** Clients' lists of groups, with the versionstamp of their head. */
   readonly #lists = new Map<string, { head: string | null; gids: string[] }>();
 
@@ -439,7 +442,15 @@ export class KvReader {
   #acked(gid: string, n: number): void {
     const c = (this.#acks.get(gid) ?? 0) + n;
     this.#acks.set(gid, c);
+    // A trim lists every reader's position: at most once a second, after
+    // a few acknowledgements.
+    const now = Date.now();
     if (c < 32 || this.#trims.has(gid)) return;
+    if (now - (this.#trimmedAt.get(gid) ?? 0) < TRIM_EVERY_MS) return;
+    this.#trimmedAt.set(gid, now);
+    if (this.#trimmedAt.size > LISTS) {
+      this.#trimmedAt.delete(this.#trimmedAt.keys().next().value!);
+    }
     this.#acks.delete(gid);
     this.#trims.set(
       gid,
@@ -465,7 +476,6 @@ export class KvReader {
     for await (const e of ctx.kv.list<number>({ prefix: k.ack(gid) })) {
       acks.set(e.key[e.key.length - 1] as string, e);
     }
-    let low = meta.pos;
     const v: View = {
       gid,
       meta,
@@ -473,44 +483,55 @@ export class KvReader {
       ivs: undefined,
       ack: { key: [], value: null, versionstamp: null },
     };
-    const moved: { v: View; to: number; client: string }[] = [];
-    for (const [client, ivs] of st.roster.raw.readers) {
+    // Each reader's position, and the last it can read.
+    const readers = st.roster.raw.readers.map(([client, ivs]) => {
       const e = acks.get(client);
-      let cur = e?.value ?? Math.min(...ivs.map((iv) => iv.from));
-      const start = cur;
-      const last = Math.min(meta.pos, lastReadable(ivs));
-      if (cur < last) {
-        // Over what it does not read, a bounded look at a time.
-        for await (
-          const le of ctx.kv.list<LogValue>({
-            start: k.log(gid, cur + 1),
-            end: k.log(gid, last + 1),
-          }, { limit: 256, batchSize: 256 })
+      const cur = e?.value ?? Math.min(...ivs.map((iv) => iv.from));
+      return {
+        client,
+        ivs,
+        e,
+        start: cur,
+        cur,
+        last: Math.min(meta.pos, lastReadable(ivs)),
+      };
+    });
+    const holds = (r: (typeof readers)[number]) =>
+      !(r.cur >= r.last && r.ivs.every((iv) => iv.to !== null));
+    // The lowest readers move over what they do not read (a bounded look
+    // each, a few readers per trim): a poster never acknowledges its own
+    // messages. Others stay where they acknowledged.
+    for (let round = 0; round < 8; round++) {
+      let min: (typeof readers)[number] | undefined;
+      for (const r of readers) {
+        if (holds(r) && r.cur < r.last && (!min || r.cur < min.cur)) min = r;
+      }
+      if (!min) break;
+      const before = min.cur;
+      for await (
+        const le of ctx.kv.list<LogValue>({
+          start: k.log(gid, min.cur + 1),
+          end: k.log(gid, min.last + 1),
+        }, { limit: 256, batchSize: 256 })
+      ) {
+        const pos = le.key[le.key.length - 1] as number;
+        if (
+          await this.#sees({ ...v, ivs: min.ivs }, min.client, pos, le.value)
         ) {
-          const pos = le.key[le.key.length - 1] as number;
-          const mine = { ...v, ivs };
-          if (await this.#sees(mine, client, pos, le.value)) break;
-          cur = pos;
+          break;
         }
+        min.cur = pos;
       }
-      if (cur > start) {
-        moved.push({
-          v: {
-            ...v,
-            ack: e ??
-              { key: k.ack(gid, client), value: null, versionstamp: null },
-          },
-          to: cur,
-          client,
-        });
-      }
-      if (cur >= last && ivs.every((iv) => iv.to !== null)) continue;
-      low = Math.min(low, cur);
+      if (min.cur === before) break; // it reads the next one: it holds
     }
+    let low = meta.pos;
+    for (const r of readers) if (holds(r)) low = Math.min(low, r.cur);
+    const moved = readers.filter((r) => r.cur > r.start);
     for (let i = 0; i < moved.length; i += MAX_CHECKS) {
       const op = ctx.kv.atomic();
       for (const m of moved.slice(i, i + MAX_CHECKS)) {
-        op.check(m.v.ack).set(k.ack(gid, m.client), m.to);
+        op.check(m.e ?? { key: k.ack(gid, m.client), versionstamp: null })
+          .set(k.ack(gid, m.client), m.cur);
       }
       await unlocked(() => op.commit()).catch(() => {});
     }
