@@ -41,6 +41,13 @@ interface View {
   ack: Deno.KvEntry<number> | Deno.KvEntryMaybe<number>;
 }
 
+/** Read position entries remembered. */
+const ACKS_SEEN = 50_000;
+
+function ackId(gid: string, client: string): string {
+  return `${gid}/${client}`;
+}
+
 /** A group's log is trimmed at most this often by one process, ms. */
 const TRIM_EVERY_MS = 1000;
 /** Clients whose lists of groups are kept. */
@@ -61,6 +68,8 @@ export class KvReader {
   readonly #acks = new Map<string, number>();
   readonly #trims = new Map<string, Promise<void>>();
   readonly #trimmedAt = new Map<string, number>();
+  /** Read position entries last read or written here, by group and client. */
+  readonly #ackSeen = new Map<string, Deno.KvEntryMaybe<number>>();
   /** Clients' lists of groups, with the versionstamp of their head. */
   readonly #lists = new Map<string, { head: string | null; gids: string[] }>();
 
@@ -105,6 +114,7 @@ export class KvReader {
       const meta = got[3 * j].value as GroupMeta | null;
       const rv = got[3 * j + 1].value as RosterRef | null;
       const ack = got[3 * j + 2] as Deno.KvEntryMaybe<number>;
+      this.#seen(gid, client, ack);
       if (!meta || !rv) continue;
       const roster = await this.#ctx.rosters.get(
         this.#ctx.kv,
@@ -356,6 +366,7 @@ export class KvReader {
         moves.push({ v, to: end });
       }
       if (moves.length === 0) return 0;
+      for (const m of moves) this.#ackSeen.delete(ackId(m.v.gid, client));
       if (await this.#commitAcks(client, moves)) {
         for (const m of moves) this.#acked(m.v.gid, 1);
         return count;
@@ -414,27 +425,68 @@ export class KvReader {
     const k = this.#ctx.keys;
     for (let i = 0; i < pairs.length; i += MAX_CHECKS) {
       const part = pairs.slice(i, i + MAX_CHECKS);
-      const acks: Deno.KvEntryMaybe<number>[] = [];
-      for (let j = 0; j < part.length; j += 10) {
-        acks.push(
-          ...await this.#ctx.kv.getMany<number[]>(
-            part.slice(j, j + 10).map((p) => k.ack(p.gid, p.client)),
-          ),
+      // Positions this process read or wrote last are checked as they are;
+      // only the others are read.
+      const acks = part.map((p) => this.#ackSeen.get(ackId(p.gid, p.client)));
+      const missing = part.filter((_, j) => !acks[j]);
+      for (let j = 0; j < missing.length; j += 10) {
+        const got = await this.#ctx.kv.getMany<number[]>(
+          missing.slice(j, j + 10).map((p) => k.ack(p.gid, p.client)),
         );
+        for (const e of got) {
+          const at = part.findIndex((p) =>
+            k.ack(p.gid, p.client).join("\n") === e.key.join("\n")
+          );
+          acks[at] = e;
+        }
       }
       const op = this.#ctx.kv.atomic();
-      let n = 0;
+      const moves: { p: (typeof part)[number]; pos: number }[] = [];
       for (const [j, p] of part.entries()) {
-        let pos = acks[j].value ?? 0;
+        const e = acks[j]!;
+        let pos = e.value ?? 0;
         while (p.set.has(pos + 1)) pos++;
-        if (pos === (acks[j].value ?? 0)) continue;
-        op.check(acks[j]).set(k.ack(p.gid, p.client), pos);
-        n++;
-        this.#acked(p.gid, 1);
+        if (pos === (e.value ?? 0)) continue;
+        op.check(e).set(k.ack(p.gid, p.client), pos);
+        moves.push({ p, pos });
       }
-      // A conflict (a concurrent ack) leaves those positions: the next
-      // acknowledgement moves them.
-      if (n > 0) await unlocked(() => op.commit()).catch(() => {});
+      if (moves.length === 0) continue;
+      const res = await unlocked(() => op.commit()).catch(() => null);
+      if (res?.ok) {
+        for (const { p, pos } of moves) {
+          this.#seen(p.gid, p.client, {
+            key: k.ack(p.gid, p.client),
+            value: pos,
+            versionstamp: res.versionstamp,
+          });
+          this.#acked(p.gid, 1);
+        }
+        continue;
+      }
+      // A concurrent acknowledgement (or a stale position here): read
+      // again and retry these with the next flush.
+      for (const { p } of moves) {
+        this.#ackSeen.delete(ackId(p.gid, p.client));
+        this.forget(
+          p.client,
+          [...p.set].map((pos) => cursorOf("0".repeat(20), pos, p.gid)),
+        );
+      }
+    }
+  }
+
+  /** Remembers the read position entry of (`gid`, `client`). */
+  #seen(gid: string, client: string, e: Deno.KvEntryMaybe<number>): void {
+    const id = ackId(gid, client);
+    const had = this.#ackSeen.get(id);
+    // A read that started before this process's last write ends after it.
+    if (had?.versionstamp && (e.versionstamp ?? "") < had.versionstamp) {
+      return;
+    }
+    this.#ackSeen.delete(id);
+    this.#ackSeen.set(id, e);
+    if (this.#ackSeen.size > ACKS_SEEN) {
+      this.#ackSeen.delete(this.#ackSeen.keys().next().value!);
     }
   }
 
@@ -527,6 +579,7 @@ export class KvReader {
     let low = meta.pos;
     for (const r of readers) if (holds(r)) low = Math.min(low, r.cur);
     const moved = readers.filter((r) => r.cur > r.start);
+    for (const m of moved) this.#ackSeen.delete(ackId(gid, m.client));
     for (let i = 0; i < moved.length; i += MAX_CHECKS) {
       const op = ctx.kv.atomic();
       for (const m of moved.slice(i, i + MAX_CHECKS)) {
