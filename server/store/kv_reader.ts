@@ -239,7 +239,6 @@ export class KvReader {
     after: string | undefined,
     limit: number,
   ): Promise<InboxMessage[]> {
-    const ctx = this.#ctx;
     // The horizon first (see the module doc).
     const { horizon, gids, views } = await this.#horizonAndViews(client);
     if (horizon === null) return [];
