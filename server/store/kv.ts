@@ -217,6 +217,7 @@ export class KvStore implements DeliveryStore {
       epoch: g.epoch,
       seq: 0,
       pos: 0,
+      mver: 0,
       externalJoins: g.externalJoins,
       giEpoch: g.epoch,
       gi,
