@@ -10,7 +10,8 @@
  * `--public-handshakes` (every group's proposals and commits must be
  * PublicMessages, verified by the service: `AppOptions.handshakes`),
  * `--option NAME=N` (any numeric {@link AppOptions} field, e.g.
- * `--option headersTimeoutMs=5000`; repeatable).
+ * `--option headersTimeoutMs=5000`; repeatable), `--retention-days D` (how
+ * long group messages not every member has read are kept; default 30).
  *
  * It serves through `server/serve.ts` (`node:http`), which enforces the
  * header, body and idle timeouts and the connection cap that `Deno.serve`
@@ -54,16 +55,22 @@ const port = Number(flag("port") ?? Deno.env.get("PORT") ?? 8080);
 const hostname = flag("hostname") ?? "127.0.0.1";
 const page = !Deno.args.includes("--no-page");
 
+const retentionDays = Number(flag("retention-days") ?? 30);
+if (!(retentionDays > 0)) {
+  throw new Error("--retention-days: a positive number of days");
+}
+const retentionMs = retentionDays * 24 * 3600 * 1000;
+
 let store: DeliveryStore;
 let where: string;
 if (Deno.args.includes("--memory")) {
-  store = new MemoryStore();
+  store = new MemoryStore({ retentionMs });
   where = "memory";
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  store = await KvStore.open(path);
+  store = await KvStore.open(path, { retentionMs });
   where = `Deno KV ${path}`;
 }
 
