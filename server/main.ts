@@ -10,8 +10,10 @@
  * `--public-handshakes` (every group's proposals and commits must be
  * PublicMessages, verified by the service: `AppOptions.handshakes`),
  * `--option NAME=N` (any numeric {@link AppOptions} field, e.g.
- * `--option headersTimeoutMs=5000`; repeatable), `--retention-days D` (how
- * long group messages not every member has read are kept; default 30).
+ * `--option headersTimeoutMs=5000`; repeatable), `--no-exports` (no key
+ * export routes), `--exports-only` (the key export service alone, over the
+ * same database), `--retention-days D` (how long group messages not every
+ * member has read are kept; default 30).
  *
  * It serves through `server/serve.ts` (`node:http`), which enforces the
  * header, body and idle timeouts and the connection cap that `Deno.serve`
@@ -27,8 +29,14 @@ import { buildChatBundle, STATIC_DIR } from "./chat/build.ts";
 import { resolveOptions } from "./options.ts";
 import { serve } from "./serve.ts";
 import { KvStore } from "./store/kv.ts";
+import { KvNameStore } from "./store/kv_names.ts";
 import { MemoryStore } from "./store/memory.ts";
+import type { NameStore } from "./store/names.ts";
+import { MemoryNameStore } from "./store/memory_names.ts";
 import type { DeliveryStore } from "./store/store.ts";
+import { KvExportStore } from "./exports/kv_store.ts";
+import { MemoryExportStore } from "./exports/memory_store.ts";
+import type { ExportStore } from "./exports/store.ts";
 
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
@@ -62,15 +70,24 @@ if (!(retentionDays > 0)) {
 const retentionMs = retentionDays * 24 * 3600 * 1000;
 
 let store: DeliveryStore;
+let names: NameStore;
+let exports: ExportStore | undefined;
 let where: string;
+const withExports = !Deno.args.includes("--no-exports");
 if (Deno.args.includes("--memory")) {
   store = new MemoryStore({ retentionMs });
+  names = new MemoryNameStore();
+  if (withExports) exports = new MemoryExportStore();
   where = "memory";
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  store = await KvStore.open(path, { retentionMs });
+  // One database for all three; the KvStore closes it.
+  const kv = await Deno.openKv(path);
+  store = new KvStore(kv, { retentionMs });
+  names = new KvNameStore(kv);
+  if (withExports) exports = new KvExportStore(kv, { ownsKv: false });
   where = `Deno KV ${path}`;
 }
 
@@ -79,11 +96,14 @@ const origin = flag("origin");
 const options: AppOptions = {
   staticDir: page ? STATIC_DIR : false,
   bundlePath,
+  names,
   ...origin ? { origin } : {},
   ...Deno.args.includes("--no-rate-limit")
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
   handshakes: Deno.args.includes("--public-handshakes") ? "public" : "any",
+  exports,
+  delivery: !Deno.args.includes("--exports-only"),
   ...optionFlags(),
 };
 const app = createApp(store, options);
@@ -110,4 +130,5 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 await server.finished;
 stopWatching();
+await exports?.close();
 await store.close();
