@@ -12,7 +12,10 @@
  * and p50/p99 delivery latency (POST start to arrival at the recipient).
  *
  * `deno run -A bench/server_load.ts [--messages 500] [--members 100]
- *  [--concurrency 8] [--kv] [--cap-seconds 60]`
+ *  [--concurrency 8] [--kv] [--cap-seconds 60] [--server-cpu-prof DIR]`
+ *
+ * `--server-cpu-prof DIR` writes the server's V8 CPU profile into DIR
+ * (summarize it with `bench/cpuprofile_top.ts`).
  *
  * `--members 10,100,1000` (a list; each size at most 1,000) runs one fresh
  * server and process per size, one after the other, and prints a table of
@@ -50,6 +53,24 @@ const CONCURRENCY = flag("concurrency", 8);
 const CAP_MS = flag("cap-seconds", 60) * 1000;
 const KV = Deno.args.includes("--kv");
 const ACK_EVERY = flag("ack-every", 1);
+const PROF = (() => {
+  const i = Deno.args.indexOf("--server-cpu-prof");
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+})();
+
+/**
+ * CPU seconds (user + system) a process has used so far, from Linux's
+ * `/proc/<pid>/stat` (clock ticks of 1/100 s); `NaN` elsewhere.
+ */
+function cpuSeconds(pid: number | "self"): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -64,7 +85,7 @@ const server = await spawnServer([
   ...["maxMessageBytes=16777216", "maxStreams=4096", "maxConnections=4096"]
     .flatMap((o) => ["--option", o]),
   ...KV ? ["--kv", `${dir}/load.kv`] : ["--memory"],
-]);
+], PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []);
 const cap = setTimeout(() => {
   console.error(`time cap of ${CAP_MS / 1000} s reached`);
   server.stop().finally(() => Deno.exit(1));
@@ -135,6 +156,7 @@ try {
   await new Promise((r) => setTimeout(r, 200)); // the Welcomes drain
 
   const start = performance.now();
+  const cpu0 = [cpuSeconds(server.pid), cpuSeconds("self")];
   let next = 0;
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < MESSAGES) {
@@ -145,6 +167,7 @@ try {
   }));
   const posted = performance.now();
   await done.promise;
+  const cpu = [cpuSeconds(server.pid) - cpu0[0], cpuSeconds("self") - cpu0[1]];
   await checking;
   for (const ws of sockets) ws.close();
 
@@ -164,6 +187,13 @@ try {
     `delivery latency: p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${
       percentile(latencies, 0.99).toFixed(1)
     } ms (${latencies.length} deliveries)`,
+  );
+  console.log(
+    `cpu while delivering: server ${cpu[0].toFixed(1)} s, bench ${
+      cpu[1].toFixed(1)
+    } s, in ${seconds.toFixed(1)} s (load average ${
+      Deno.loadavg()[0].toFixed(1)
+    })`,
   );
   console.log(`end to end: one recipient decrypted ${decrypted}/${MESSAGES}`);
   if (decrypted !== MESSAGES) throw new Error("decryption check failed");
@@ -189,13 +219,20 @@ async function runSizes(sizes: number[]): Promise<void> {
     console.log(text.trimEnd());
     const rate = /: (\d+) messages\/s/.exec(text)?.[1] ?? "failed";
     const lat = /p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(text);
+    const deliveries = /(\d+) deliveries\/s/.exec(text)?.[1] ?? "-";
+    const cpu = /server ([\d.]+) s, bench ([\d.]+) s, in ([\d.]+) s/
+      .exec(text);
     rows.push(
       `| ${
         Deno.args.includes("--kv") ? "Deno KV" : "memory"
-      } | ${n} | ${rate} | ${lat?.[1] ?? "-"} | ${lat?.[2] ?? "-"} |`,
+      } | ${n} | ${rate} | ${deliveries} | ${lat?.[1] ?? "-"} | ${
+        lat?.[2] ?? "-"
+      } | ${cpu ? `${cpu[1]} / ${cpu[2]} / ${cpu[3]}` : "-"} |`,
     );
   }
-  console.log("\n| store | members | msg/s | p50 ms | p99 ms |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
+  console.log(
+    "\n| store | members | msg/s | deliveries/s | p50 ms | p99 ms | cpu s: server / bench / wall |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) console.log(r);
 }

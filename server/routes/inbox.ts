@@ -45,6 +45,23 @@ export function wireMessage(m: InboxMessage): WireInboxMessage {
   };
 }
 
+/**
+ * Stream frames by message: a store that hands every reader of a group the
+ * same message object (fan-out on read) has it encoded once, not once per
+ * member (a cursor names the entry, not the reader).
+ */
+const frames = new WeakMap<InboxMessage, string>();
+
+/** The stream frame of `m`. */
+function frame(m: InboxMessage): string {
+  let f = frames.get(m);
+  if (f === undefined) {
+    f = JSON.stringify(wireMessage(m));
+    frames.set(m, f);
+  }
+  return f;
+}
+
 /** Adds the inbox routes. */
 export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
   app.get("/v1/inbox", s.auth, async (c) => {
@@ -195,7 +212,7 @@ async function pump(
       await joinedByWelcome(s.store, me, msgs);
       for (const m of msgs) {
         if (socket.readyState !== WebSocket.OPEN) return;
-        socket.send(JSON.stringify(wireMessage(m)));
+        socket.send(frame(m));
         sent.push(m.cursor);
         cursor = m.cursor;
       }

@@ -1,30 +1,30 @@
 /**
  * {@link DeliveryStore} on Deno KV: a local SQLite file for `deno task
- * start`, the distributed KV on Deno Deploy, the same code for both. Epoch
- * ordering uses atomic operations checked against the group record's
- * versionstamp (see `kv_accept.ts`), so several server processes can share
- * one database. Inbox order is the versionstamp order of the writes, which
- * the database makes total; `kv_sequencer.ts` turns it into a per-client
- * log that `kv_inbox.ts` reads by range from the cursor.
+ * start`, the distributed KV on Deno Deploy, the same code for both.
+ * Fan-out on read (issue 23): each group message is written once, into
+ * its group's log (`kv_accept.ts`), in atomic operations checked against
+ * the group record, so several server processes can share one database;
+ * each client reads the logs of its groups from its own positions
+ * (`kv_reader.ts`). Wake-ups are per group: one accepted message wakes
+ * every waiting member of its group, in this process at once and in
+ * others through one watcher of the group's record (`kv_watch.ts`).
  *
  * @module
  */
 
-import {
-  type AcceptContext,
-  groupInfoWrites,
-  kvAccept,
-  readGroup,
-} from "./kv_accept.ts";
-import { chunks, readChunks } from "./kv_chunks.ts";
+import { GroupWriter } from "./kv_accept.ts";
+import { blobDeletes, dropBlobs, readBlob, writeBlob } from "./kv_blobs.ts";
 import { kvClaimLimited, kvCountByKind } from "./kv_claims.ts";
-import { KvInbox } from "./kv_inbox.ts";
-import { joinedMembers, joinedOf, markJoined } from "./kv_joined.ts";
-import { type GroupMeta, Keys, type KpValue } from "./kv_keys.ts";
+import { type KvContext, kvContext } from "./kv_context.ts";
+import { readGroup, recordOf } from "./kv_group.ts";
+import { joinedMembers, markJoined, memberOf } from "./kv_joined.ts";
+import { type GroupMeta, Keys, type KpValue, type Roster } from "./kv_keys.ts";
 import { kvPutChallenge, kvRotateToken, kvTakeChallenge } from "./kv_proofs.ts";
 import { readProposal } from "./kv_proposals.ts";
+import { KvReader } from "./kv_reader.ts";
 import { unlocked } from "./kv_retry.ts";
-import { HeadWatcher } from "./kv_watch.ts";
+import { rosterChunks, view } from "./kv_roster.ts";
+import { KeyWatcher } from "./kv_watch.ts";
 import { Notifier } from "./notifier.ts";
 import type {
   AcceptRequest,
@@ -63,28 +63,35 @@ const DAY = 24 * 3600 * 1000;
 export class KvStore implements DeliveryStore {
   readonly #kv: Deno.Kv;
   readonly #keys: Keys;
-  readonly #ctx: AcceptContext;
-  readonly #watcher: HeadWatcher;
+  readonly #ctx: KvContext;
+  readonly #watcher: KeyWatcher;
   readonly #owns: boolean;
   readonly #notifier = new Notifier();
-  readonly #inbox: KvInbox;
+  readonly #writer: GroupWriter;
+  readonly #reader: KvReader;
+  /** Watched group records: how many subscribed clients read each. */
+  readonly #groupWatch = new Map<string, { n: number; stop: () => void }>();
+  /** Subscribed clients: their head watch and the groups counted above. */
+  readonly #clientWatch = new Map<
+    string,
+    { stop: () => void; groups: Set<string> }
+  >();
 
   /** Wraps an open database. */
   constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
     this.#kv = kv;
     this.#keys = new Keys(options.prefix ?? ["webmls"]);
-    this.#ctx = {
-      kv,
-      keys: this.#keys,
-      retentionMs: options.retentionMs ?? 30 * DAY,
-    };
-    this.#watcher = new HeadWatcher(
-      kv,
-      this.#keys,
-      options.pollIntervalMs ?? 250,
-    );
+    this.#ctx = kvContext(kv, this.#keys, options.retentionMs ?? 30 * DAY);
+    this.#watcher = new KeyWatcher(kv, options.pollIntervalMs ?? 250);
     this.#owns = options.ownsKv ?? true;
-    this.#inbox = new KvInbox(this.#ctx, (ids) => this.#notifier.notify(ids));
+    this.#writer = new GroupWriter(this.#ctx, (gid, welcomed) => {
+      this.#notifier.notifyGroup(gid);
+      this.#notifier.notify(welcomed);
+    });
+    this.#reader = new KvReader(
+      this.#ctx,
+      (client, gids) => this.#readsGroups(client, gids),
+    );
   }
 
   /** Opens a database (a file path; default: Deno's default location). */
@@ -198,48 +205,71 @@ export class KvStore implements DeliveryStore {
   /** See {@link DeliveryStore.createGroup}. */
   async createGroup(g: NewGroup): Promise<boolean> {
     const k = this.#keys;
-    const op = this.#kv.atomic()
-      .check({ key: k.group(g.groupId), versionstamp: null });
-    groupInfoWrites(this.#ctx, op, g.groupId, null, g.epoch, g.groupInfo);
+    const gid = g.groupId;
+    const gi = await writeBlob(this.#ctx, gid, g.groupInfo, false);
+    const members = [...new Set(g.members)];
+    const roster: Roster = {
+      members: members.map((c) => [c, g.epoch]),
+      readers: members.map((c) => [c, [{ since: g.epoch, from: 0, to: null }]]),
+    };
+    const rc = rosterChunks(roster);
     const meta: GroupMeta = {
       epoch: g.epoch,
       seq: 0,
+      pos: 0,
+      mver: 0,
       externalJoins: g.externalJoins,
       giEpoch: g.epoch,
-      giParts: chunks(g.groupInfo).length,
+      gi,
       ...(g.handshakes ? { handshakes: g.handshakes } : {}),
     };
-    op.set(k.group(g.groupId), meta);
-    for (const m of g.members) {
-      op.set(k.member(g.groupId, m), g.epoch);
-      op.set(k.groups(m, g.groupId), true);
+    const op = this.#kv.atomic()
+      .check({ key: k.group(gid), versionstamp: null })
+      .set(k.group(gid), meta)
+      .set(k.rosterRef(gid), { mver: 0, parts: rc.length });
+    rc.forEach((c, i) => op.set([...k.roster(gid, 0), i], c));
+    // The members' rows, and a head bump that tells readers their list of
+    // groups changed: in the operation, or before it for many members
+    // (rows of a group whose roster does not list the client show it
+    // nothing, should the creation fail).
+    if (members.length <= 100) {
+      for (const m of members) {
+        op.set(k.groups(m, gid), true).sum(k.head(m), 1n);
+      }
+    } else {
+      // Deno KV allows 80 KiB of keys per operation.
+      for (let i = 0; i < members.length; i += 150) {
+        const rows = this.#kv.atomic();
+        for (const m of members.slice(i, i + 150)) {
+          rows.set(k.groups(m, gid), true).sum(k.head(m), 1n);
+        }
+        await unlocked(() => rows.commit());
+      }
     }
     for (const m of g.joined ?? []) {
-      if (g.members.includes(m)) op.set(k.joined(g.groupId, m), g.epoch);
+      if (members.includes(m)) op.set(k.joined(gid, m), g.epoch);
     }
-    return (await unlocked(() => op.commit())).ok;
+    const ok = (await unlocked(() => op.commit())).ok;
+    if (!ok) await dropBlobs(this.#ctx, gid, [gi]);
+    else this.#ctx.rosters.put(gid, 0, view(roster));
+    return ok;
   }
 
   /** See {@link DeliveryStore.getGroup}. */
   async getGroup(groupId: string): Promise<GroupRecord | null> {
-    return (await readGroup(this.#ctx, groupId))?.record ?? null;
+    const st = await readGroup(this.#ctx, groupId);
+    return st ? recordOf(groupId, st) : null;
   }
 
   /** See {@link DeliveryStore.groupsOf}. */
   async groupsOf(clientId: string): Promise<string[]> {
-    const out: string[] = [];
-    for await (
-      const e of this.#kv.list({ prefix: this.#keys.groups(clientId) })
-    ) {
-      out.push(e.key[e.key.length - 1] as string);
-    }
-    return out;
+    const read = await this.#reader.groupsOf(clientId);
+    return memberOf(this.#ctx, clientId, read, false);
   }
 
-  /** See {@link DeliveryStore.accept}. */
+  /** See {@link DeliveryStore.accept}: batched per group (`kv_accept.ts`). */
   accept(req: AcceptRequest): Promise<AcceptResult> {
-    // Subscribers wake once the entries are in their logs.
-    return kvAccept(this.#ctx, req, (ids) => this.#inbox.delivered(ids));
+    return this.#writer.accept(req);
   }
 
   /** See {@link DeliveryStore.putGroupInfo}. */
@@ -248,19 +278,22 @@ export class KvStore implements DeliveryStore {
     epoch: number,
     groupInfo: Uint8Array,
   ): Promise<AcceptResult> {
+    const ref = await writeBlob(this.#ctx, groupId, groupInfo, false);
     for (let attempt = 0; attempt < 20; attempt++) {
       const e = await this.#kv.get<GroupMeta>(this.#keys.group(groupId));
-      if (!e.value) return { ok: false, reason: "unknown_group" };
-      if (e.value.epoch !== epoch) {
-        return { ok: false, reason: "epoch_conflict", epoch: e.value.epoch };
+      if (!e.value || e.value.epoch !== epoch) {
+        await dropBlobs(this.#ctx, groupId, [ref]);
+        return e.value
+          ? { ok: false, reason: "epoch_conflict", epoch: e.value.epoch }
+          : { ok: false, reason: "unknown_group" };
       }
-      const op = this.#kv.atomic().check(e);
-      groupInfoWrites(this.#ctx, op, groupId, e.value, epoch, groupInfo);
-      op.set(this.#keys.group(groupId), {
-        ...e.value,
-        giEpoch: epoch,
-        giParts: chunks(groupInfo).length,
-      });
+      const op = this.#kv.atomic().check(e)
+        .set(this.#keys.group(groupId), {
+          ...e.value,
+          gi: ref,
+          giEpoch: epoch,
+        });
+      blobDeletes(this.#ctx, op, groupId, e.value.gi);
       if ((await unlocked(() => op.commit())).ok) {
         return { ok: true, epoch, seq: e.value.seq };
       }
@@ -274,56 +307,120 @@ export class KvStore implements DeliveryStore {
   ): Promise<{ epoch: number; bytes: Uint8Array } | null> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const e = await this.#kv.get<GroupMeta>(this.#keys.group(groupId));
-      if (!e.value) return null;
-      const { giEpoch, giParts } = e.value;
-      const bytes = await readChunks(
-        this.#kv,
-        this.#keys.gi(groupId, giEpoch),
-        giParts,
-      );
-      if (bytes) return { epoch: giEpoch, bytes };
+      // No GroupInfo blob: a record of the layout before issue 23.
+      if (!e.value?.gi) return null;
+      const bytes = await readBlob(this.#ctx, groupId, e.value.gi);
+      if (bytes) return { epoch: e.value.giEpoch, bytes };
     }
     return null;
   }
 
-  /** See {@link DeliveryStore.fetchInbox}: a range read from the cursor. */
+  /**
+   * See {@link DeliveryStore.fetchInbox}: a merge of the client's group
+   * logs from its positions (`kv_reader.ts`); `woken` changes nothing.
+   */
   fetchInbox(
     clientId: string,
     after: string | undefined,
     limit: number,
-    woken = false,
   ): Promise<InboxMessage[]> {
-    return this.#inbox.fetch(clientId, after, limit, woken);
+    return this.#reader.fetch(clientId, after, limit);
   }
 
-  /** See {@link DeliveryStore.ack}: deletes up to the cursor, in batches. */
+  /** See {@link DeliveryStore.ack}: moves the client's log positions. */
   ack(clientId: string, cursor: string): Promise<number> {
-    return this.#inbox.ack(clientId, cursor);
+    return this.#reader.ack(clientId, cursor);
   }
 
   /** See {@link DeliveryStore.forget}: batched across streams. */
   forget(clientId: string, cursors: readonly string[]): Promise<void> {
-    return this.#inbox.forget(clientId, cursors);
+    return this.#reader.forget(clientId, cursors);
   }
 
   /**
-   * Waits for background inbox work (moving delivered entries into their
-   * logs, batched deletions): before closing, and in tests.
+   * Waits for background work (queued writes, batched acknowledgements,
+   * trimming): before closing, and in tests.
    */
-  flush(): Promise<void> {
-    return this.#inbox.flush();
+  async flush(): Promise<void> {
+    await this.#writer.idle();
+    await this.#reader.flush();
   }
 
-  /** See {@link DeliveryStore.subscribe}. */
+  /** Deletes the log entries of a group every reader is past (tests). */
+  trim(groupId: string): Promise<number> {
+    return this.#reader.trim(groupId);
+  }
+
+  /**
+   * See {@link DeliveryStore.subscribe}. In this process, accepted
+   * messages wake the subscribers of their group at once; writes by other
+   * processes through the watcher of each read group's record, and of the
+   * client's `head` for Welcomes.
+   */
   async subscribe(clientId: string): Promise<InboxSubscription> {
-    // Writes by other processes: the shared watcher re-reads the head and
-    // has the inbox sequenced here, which then wakes the subscribers (so a
-    // wake-up always follows a sequencer run that covered the inbox).
-    const unwatch = await this.#watcher.watch(
-      clientId,
-      () => this.#inbox.delivered([clientId]),
-    );
-    return this.#notifier.subscribe(clientId, unwatch);
+    const first = !this.#notifier.subscribed(clientId);
+    const sub = this.#notifier.subscribe(clientId, () => {
+      if (!this.#notifier.subscribed(clientId)) this.#unwatch(clientId);
+    });
+    if (first && !this.#clientWatch.has(clientId)) {
+      const w = { stop: () => {}, groups: new Set<string>() };
+      this.#clientWatch.set(clientId, w);
+      w.stop = await this.#watcher.watch(
+        this.#keys.head(clientId),
+        () => this.#notifier.notify([clientId]),
+      );
+      this.#readsGroups(clientId, await this.#reader.groupsOf(clientId));
+      if (!this.#notifier.subscribed(clientId)) this.#unwatch(clientId);
+    }
+    return sub;
+  }
+
+  /** A subscribed client reads these groups: wake it for them. */
+  #readsGroups(clientId: string, gids: readonly string[]): void {
+    const w = this.#clientWatch.get(clientId);
+    if (!w || !this.#notifier.subscribed(clientId)) return;
+    if (gids.length === w.groups.size && gids.every((g) => w.groups.has(g))) {
+      return; // unchanged (the usual case: every fetch reports its groups)
+    }
+    this.#notifier.setGroups(clientId, gids);
+    const next = new Set(gids);
+    for (const g of next) {
+      if (w.groups.has(g)) continue;
+      w.groups.add(g);
+      const gw = this.#groupWatch.get(g);
+      if (gw) gw.n++;
+      else {
+        const entry = { n: 1, stop: () => {} };
+        this.#groupWatch.set(g, entry);
+        this.#watcher.watch(
+          this.#keys.group(g),
+          () => this.#notifier.notifyGroup(g),
+        ).then((stop) => {
+          if (this.#groupWatch.get(g) === entry) entry.stop = stop;
+          else stop();
+        }, () => {});
+      }
+    }
+    for (const g of [...w.groups]) {
+      if (!next.has(g)) this.#dropGroupWatch(w, g);
+    }
+  }
+
+  #dropGroupWatch(w: { groups: Set<string> }, g: string): void {
+    w.groups.delete(g);
+    const gw = this.#groupWatch.get(g);
+    if (gw && --gw.n === 0) {
+      this.#groupWatch.delete(g);
+      gw.stop();
+    }
+  }
+
+  #unwatch(clientId: string): void {
+    const w = this.#clientWatch.get(clientId);
+    if (!w) return;
+    this.#clientWatch.delete(clientId);
+    w.stop();
+    for (const g of [...w.groups]) this.#dropGroupWatch(w, g);
   }
 
   /** See {@link DeliveryStore.close}: finishes background work first. */
@@ -397,6 +494,7 @@ export class KvStore implements DeliveryStore {
 
   /** See {@link DeliveryStore.joinedGroupsOf}. */
   async joinedGroupsOf(clientId: string): Promise<string[]> {
-    return joinedOf(this.#ctx, clientId, await this.groupsOf(clientId));
+    const read = await this.#reader.groupsOf(clientId);
+    return memberOf(this.#ctx, clientId, read, true);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Key layout and value shapes of the Deno KV store, under a configurable
- * prefix (default `["webmls"]`):
+ * prefix (default `["webmls"]`). Group messages are stored once, in their
+ * group's log (fan-out on read, issue 23):
  *
  * | key | value |
  * | --- | --- |
@@ -8,15 +9,15 @@
  * | `token, hash` | client id |
  * | `kp, owner, ref` | {@link KpValue} |
  * | `kpref, ref` | owner (kept after a claim: routes Welcomes) |
- * | `group, gid` | {@link GroupMeta}: the versionstamp-checked record |
- * | `member, gid, id` | first epoch as a member |
- * | `groups, id, gid` | `true` (a client's groups) |
- * | `blob, gid, seq, id, i` | chunk `i` of a message stored once for all inboxes |
- * | `gi, gid, epoch, i` | chunk `i` of the GroupInfo of `epoch` |
- * | `inbox, client, gid, seq, id` | {@link InboxValue}: delivered, not yet in the client's log |
- * | `log, client, pos` | {@link LogValue}: the client's inbox in delivery order |
- * | `tail, client` | the last `pos` given out in that log (never expires) |
- * | `head, id` | `Deno.KvU64` bumped on every delivery (wakes pollers) |
+ * | `group, gid` | {@link GroupMeta}: rewritten (and checked) by every write to the log |
+ * | `rv, gid` | {@link RosterRef}: rewritten only by commits |
+ * | `roster, gid, mver, i` | chunk `i` of the {@link Roster} of membership version `mver` |
+ * | `glog, gid, pos` | {@link LogValue}: the group's log, `pos` consecutive from 1 |
+ * | `blob, gid, id, i` | chunk `i` of a large message, Welcome recipient list or GroupInfo |
+ * | `ack, gid, id` | the log position up to which `id` has read (acknowledged or skipped) |
+ * | `groups, id, gid` | `true`: the client reads this group's log |
+ * | `clock` | `Deno.KvU64` bumped by every write to any log: its versionstamp bounds a read |
+ * | `head, id` | `Deno.KvU64` bumped when a Welcome is written for `id` (wakes other processes) |
  * | `proposal, gid, epoch, ref, i` | chunk `i` of a verified PublicMessage proposal (expires) |
  * | `joined, gid, id` | the `since` of the membership the client joined in |
  *
@@ -35,47 +36,80 @@ export interface KpValue {
   notAfter: number;
 }
 
-/** The group record every accepted message rewrites (and checks). */
+/** Bytes stored in chunks under `blob, gid, id`. */
+export interface BlobRef {
+  /** The blob's id within the group. */
+  id: string;
+  /** Its chunk count. */
+  parts: number;
+}
+
+/** The group record every write to the group's log rewrites (and checks). */
 export interface GroupMeta {
   /** Current epoch. */
   epoch: number;
-  /** Last sequence number. */
+  /** Last handshake sequence number. */
   seq: number;
+  /** The last position given out in the group's log. */
+  pos: number;
+  /** The current roster's version (as in `rv, gid`; see `kv_roster.ts`). */
+  mver: number;
   /** External joins allowed. */
   externalJoins: boolean;
   /** Epoch of the stored GroupInfo. */
   giEpoch: number;
-  /** Its chunk count. */
-  giParts: number;
+  /** The GroupInfo's bytes. */
+  gi: BlobRef;
   /** Handshake policy (absent: `"any"`). */
   handshakes?: "public" | "any";
 }
 
-/** An inbox entry: the message inline, or a pointer to its blob. */
-export interface InboxValue {
-  /** Epoch of the message. */
-  epoch: number;
-  /** What it is. */
-  kind: MessageKind;
-  /** The bytes, when small enough to copy into each inbox. */
-  inline?: Uint8Array;
-  /** Otherwise the blob's chunk count. */
-  parts?: number;
-  /** When it was accepted, ms since the epoch (absent in older entries). */
-  at?: number;
+/** Which roster is current: written with the roster, by commits only. */
+export interface RosterRef {
+  /** Membership version (the `seq` of the commit that wrote it). */
+  mver: number;
+  /** Chunk count of the encoded roster. */
+  parts: number;
 }
 
-/**
- * An entry of a client's log (see `kv_sequencer.ts`): the inbox entry and
- * where its message lives.
- */
-export interface LogValue extends InboxValue {
-  /** Group id. */
-  gid: string;
-  /** The group's sequence number of the message. */
+/** A stretch of a client's membership, in log positions. */
+export interface KvInterval {
+  /** The first epoch of the membership. */
+  since: number;
+  /** Entries after this position are for it. */
+  from: number;
+  /** Up to and including this position (`null` while a member). */
+  to: number | null;
+}
+
+/** The members of a group and who reads its log (members and removed ones). */
+export interface Roster {
+  /** Current members: client id and `since`. */
+  members: [string, number][];
+  /** Readers: client id and its membership intervals. */
+  readers: [string, KvInterval[]][];
+}
+
+/** An entry of a group's log: a group message or a Welcome, stored once. */
+export interface LogValue {
+  /** What it is. */
+  kind: MessageKind;
+  /** Epoch of the message (for a Welcome: the epoch it joins). */
+  epoch: number;
+  /** The group's handshake sequence number of (or before) the message. */
   seq: number;
-  /** Entry id within (gid, seq); names the blob of a large message. */
-  id: string;
+  /** The client that does not read it (its poster), if any. */
+  skip?: string;
+  /** When it was accepted, ms since the epoch. */
+  at: number;
+  /** The bytes, when small. */
+  inline?: Uint8Array;
+  /** Otherwise where they are. */
+  blob?: BlobRef;
+  /** A Welcome: its recipients, inline when few. */
+  to?: string[];
+  /** A Welcome to many: its recipients' list (JSON) in a blob. */
+  toBlob?: BlobRef;
 }
 
 /** Builds keys under one prefix. */
@@ -109,11 +143,29 @@ export class Keys {
   group(gid: string): Deno.KvKey {
     return [...this.#p, "group", gid];
   }
-  /** `member, gid[, id]` */
-  member(gid: string, id?: string): Deno.KvKey {
+  /** `rv, gid` */
+  rosterRef(gid: string): Deno.KvKey {
+    return [...this.#p, "rv", gid];
+  }
+  /** `roster, gid, mver` (chunk index appended by the caller) */
+  roster(gid: string, mver: number): Deno.KvKey {
+    return [...this.#p, "roster", gid, mver];
+  }
+  /** `glog, gid[, pos]` */
+  log(gid: string, pos?: number): Deno.KvKey {
+    return pos === undefined
+      ? [...this.#p, "glog", gid]
+      : [...this.#p, "glog", gid, pos];
+  }
+  /** `blob, gid, id` (chunk index appended by the caller) */
+  blob(gid: string, id: string): Deno.KvKey {
+    return [...this.#p, "blob", gid, id];
+  }
+  /** `ack, gid[, id]` */
+  ack(gid: string, id?: string): Deno.KvKey {
     return id === undefined
-      ? [...this.#p, "member", gid]
-      : [...this.#p, "member", gid, id];
+      ? [...this.#p, "ack", gid]
+      : [...this.#p, "ack", gid, id];
   }
   /** `groups, id[, gid]` */
   groups(id: string, gid?: string): Deno.KvKey {
@@ -121,29 +173,9 @@ export class Keys {
       ? [...this.#p, "groups", id]
       : [...this.#p, "groups", id, gid];
   }
-  /** `blob, gid, seq, id` (chunk index appended by the caller) */
-  blob(gid: string, seq: number, id: string): Deno.KvKey {
-    return [...this.#p, "blob", gid, seq, id];
-  }
-  /** `gi, gid, epoch` (chunk index appended by the caller) */
-  gi(gid: string, epoch: number): Deno.KvKey {
-    return [...this.#p, "gi", gid, epoch];
-  }
-  /** `inbox, client[, gid, seq, id]` */
-  inbox(client: string, gid?: string, seq?: number, id?: string): Deno.KvKey {
-    return gid === undefined
-      ? [...this.#p, "inbox", client]
-      : [...this.#p, "inbox", client, gid, seq!, id!];
-  }
-  /** `log, client[, pos]` */
-  log(client: string, pos?: number): Deno.KvKey {
-    return pos === undefined
-      ? [...this.#p, "log", client]
-      : [...this.#p, "log", client, pos];
-  }
-  /** `tail, client` */
-  tail(client: string): Deno.KvKey {
-    return [...this.#p, "tail", client];
+  /** `clock` */
+  clock(): Deno.KvKey {
+    return [...this.#p, "clock"];
   }
   /** `head, id` */
   head(id: string): Deno.KvKey {

@@ -1,26 +1,26 @@
 /**
  * Wakes waiters on writes made by other processes sharing the database:
- * every delivery bumps the recipient's `head` counter, and one timer per
- * store re-reads the heads of every watched inbox, ten per read, instead
- * of one timer and one read per waiting long poll or stream.
+ * one timer per store re-reads every watched key (group records, which
+ * every write to a group's log rewrites, and clients' `head` counters,
+ * which Welcomes bump), ten per read, and calls the key's listeners when
+ * its versionstamp moved. A group's record is watched once however many of
+ * its members wait: one change wakes them all.
  *
  * @module
  */
 
-import type { Keys } from "./kv_keys.ts";
-
-/** Heads read per `getMany` (Deno KV's limit). */
+/** Keys read per `getMany` (Deno KV's limit). */
 const PER_READ = 10;
 
 interface Watched {
-  head: bigint;
+  key: Deno.KvKey;
+  versionstamp: string | null;
   listeners: Set<() => void>;
 }
 
-/** Watches inbox heads for changes. */
-export class HeadWatcher {
+/** Watches keys for changes. */
+export class KeyWatcher {
   readonly #kv: Deno.Kv;
-  readonly #keys: Keys;
   readonly #intervalMs: number;
   readonly #watched = new Map<string, Watched>();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -28,30 +28,24 @@ export class HeadWatcher {
 
   /**
    * @param kv the database
-   * @param keys key builder
-   * @param intervalMs how often heads are re-read
+   * @param intervalMs how often watched keys are re-read
    */
-  constructor(kv: Deno.Kv, keys: Keys, intervalMs: number) {
+  constructor(kv: Deno.Kv, intervalMs: number) {
     this.#kv = kv;
-    this.#keys = keys;
     this.#intervalMs = intervalMs;
   }
 
-  async #head(client: string): Promise<bigint> {
-    const e = await this.#kv.get<Deno.KvU64>(this.#keys.head(client));
-    return e.value?.value ?? 0n;
-  }
-
   /**
-   * Calls `onChange` whenever `client`'s head moves after this call
-   * returns; the returned function stops that.
+   * Calls `onChange` whenever `key` is written after this call returns;
+   * the returned function stops that.
    */
-  async watch(client: string, onChange: () => void): Promise<() => void> {
-    let w = this.#watched.get(client);
+  async watch(key: Deno.KvKey, onChange: () => void): Promise<() => void> {
+    const id = JSON.stringify(key);
+    let w = this.#watched.get(id);
     if (!w) {
-      const head = await this.#head(client);
-      w = this.#watched.get(client) ?? { head, listeners: new Set() };
-      this.#watched.set(client, w);
+      const { versionstamp } = await this.#kv.get(key);
+      w = this.#watched.get(id) ?? { key, versionstamp, listeners: new Set() };
+      this.#watched.set(id, w);
     }
     w.listeners.add(onChange);
     this.#timer ??= setInterval(() => this.#tick(), this.#intervalMs);
@@ -59,7 +53,7 @@ export class HeadWatcher {
     return () => {
       entry.listeners.delete(onChange);
       if (entry.listeners.size > 0) return;
-      if (this.#watched.get(client) === entry) this.#watched.delete(client);
+      if (this.#watched.get(id) === entry) this.#watched.delete(id);
       if (this.#watched.size === 0) this.stop();
     };
   }
@@ -68,17 +62,14 @@ export class HeadWatcher {
     if (this.#busy) return; // the previous round is still reading
     this.#busy = true;
     try {
-      const clients = [...this.#watched.keys()];
-      for (let i = 0; i < clients.length; i += PER_READ) {
-        const part = clients.slice(i, i + PER_READ);
-        const got = await this.#kv.getMany<Deno.KvU64[]>(
-          part.map((c) => this.#keys.head(c)),
-        );
-        part.forEach((c, j) => {
-          const w = this.#watched.get(c);
-          const head = got[j].value?.value ?? 0n;
-          if (!w || head === w.head) return;
-          w.head = head;
+      const all = [...this.#watched.values()];
+      for (let i = 0; i < all.length; i += PER_READ) {
+        const part = all.slice(i, i + PER_READ);
+        const got = await this.#kv.getMany(part.map((w) => w.key));
+        part.forEach((w, j) => {
+          const vs = got[j].versionstamp;
+          if (vs === w.versionstamp) return;
+          w.versionstamp = vs;
           for (const f of [...w.listeners]) f();
         });
       }

@@ -8,6 +8,7 @@
 
 import { claimWindow, overLimit } from "./claim_window.ts";
 import { MemoryInbox } from "./memory_inbox.ts";
+import { GroupLog, type Interval, type LogEntry } from "./memory_log.ts";
 import { Notifier } from "./notifier.ts";
 import { planAccept } from "./rules.ts";
 import type {
@@ -22,7 +23,6 @@ import type {
   InboxSubscription,
   KeyPackageCounts,
   MemberRecord,
-  MessageKind,
   NewGroup,
   PutKeyPackageResult,
   StoredKeyPackage,
@@ -35,6 +35,18 @@ interface Group {
   proposals?: { epoch: number; byRef: Map<string, Uint8Array> };
   /** Client id -> the `since` of the membership it joined in. */
   joined?: Map<string, number>;
+  /** The group's messages, each stored once (fan-out on read). */
+  log: GroupLog;
+  /** Who reads the log: members, and removed members not yet past it. */
+  readers: Map<string, Reader>;
+}
+
+/** A reader of a group's log. */
+interface Reader {
+  /** Its memberships. */
+  ivs: Interval[];
+  /** It has read past this position of the log (acknowledged or skipped). */
+  cursor: number;
 }
 
 /** Cursors: a global counter, zero-padded so that strings sort as numbers. */
@@ -42,15 +54,40 @@ function cursorOf(n: number): string {
   return n.toString(16).padStart(20, "0");
 }
 
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * How long group messages are kept when not every reader has read
+   * them, ms (default 30 days, as on Deno KV).
+   */
+  retentionMs?: number;
+}
+
 /** A {@link DeliveryStore} in memory (tests, single process). */
 export class MemoryStore implements DeliveryStore {
+  readonly #retentionMs: number;
+
+  /** An empty store. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#retentionMs = options.retentionMs ?? 30 * 24 * 3600 * 1000;
+  }
+
   #clients = new Map<string, ClientRecord>();
   #tokens = new Map<string, string>();
   #keyPackages = new Map<string, StoredKeyPackage[]>();
   #refOwners = new Map<string, string>();
   #groups = new Map<string, Group>();
+  /** Per-client items (Welcomes) only; group messages are in group logs. */
   #inboxes = new Map<string, MemoryInbox>();
+  /** Client -> position up to which everything is acknowledged. */
+  #acked = new Map<string, number>();
+  /** Client -> log positions a stream forgot above its acknowledged one. */
+  #forgotten = new Map<string, Set<number>>();
+  /** Client -> the groups whose logs it reads. */
+  #readerOf = new Map<string, Set<string>>();
   #counter = 0;
+  /** Store operations that write (see {@link MemoryStore.writes}). */
+  #writes = 0;
   #notifier = new Notifier();
   #challenges = new Map<string, number>();
   #claims = { window: NaN, counts: new Map<string, number>() };
@@ -114,7 +151,17 @@ export class MemoryStore implements DeliveryStore {
   /** See {@link DeliveryStore.createGroup}. */
   createGroup(g: NewGroup): Promise<boolean> {
     if (this.#groups.has(g.groupId)) return Promise.resolve(false);
+    const readers = new Map<string, Reader>();
+    for (const c of new Set(g.members)) {
+      readers.set(c, {
+        ivs: [{ since: g.epoch, from: this.#counter, to: Infinity }],
+        cursor: this.#counter,
+      });
+      this.#addReader(c, g.groupId);
+    }
     this.#groups.set(g.groupId, {
+      log: new GroupLog(),
+      readers,
       record: {
         groupId: g.groupId,
         epoch: g.epoch,
@@ -143,15 +190,24 @@ export class MemoryStore implements DeliveryStore {
     );
   }
 
-  #deliver(
-    to: readonly string[],
-    m: Omit<InboxMessage, "cursor">,
-  ): void {
-    for (const c of to) {
-      const inbox = this.#inboxes.get(c) ?? new MemoryInbox();
-      inbox.push({ ...m, cursor: cursorOf(++this.#counter) });
-      this.#inboxes.set(c, inbox);
-    }
+  #addReader(client: string, groupId: string): void {
+    const set = this.#readerOf.get(client) ?? new Set<string>();
+    set.add(groupId);
+    this.#readerOf.set(client, set);
+    this.#notifier.addGroup(client, groupId);
+  }
+
+  /**
+   * Writes to per-client inboxes and group logs so far: one per group
+   * message whatever the group's size, plus one per Welcome recipient.
+   */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  /** Entries kept in a group's log (tests). */
+  logSize(groupId: string): number {
+    return this.#groups.get(groupId)?.log.size ?? 0;
   }
 
   /** See {@link DeliveryStore.accept}. */
@@ -167,23 +223,42 @@ export class MemoryStore implements DeliveryStore {
     }
     const group = g!;
     const seq = group.record.seq + 1;
-    const kind: MessageKind = req.kind;
-    this.#deliver(plan.recipients, {
-      groupId: req.groupId,
-      kind,
-      epoch: req.epoch,
-      seq,
-      bytes: req.message,
-    });
-    if (req.welcome) {
-      this.#deliver(plan.welcomeRecipients, {
+    const pos = ++this.#counter;
+    // The poster does not read its own proposal or application message,
+    // nor its own external commit (see planAccept).
+    const skip = req.kind !== "commit" || req.external ? req.poster : null;
+    group.log.push(
+      pos,
+      req.kind,
+      {
         groupId: req.groupId,
-        kind: "welcome",
-        epoch: plan.epoch,
+        epoch: req.epoch,
         seq,
-        bytes: req.welcome.bytes,
-      });
+        bytes: req.message,
+      },
+      skip,
+      cursorOf(pos),
+      Date.now(),
+    );
+    this.#writes++;
+    if (group.log.size % 256 === 0) this.#trim(group);
+    if (req.welcome && plan.welcomeRecipients.length > 0) {
+      const cursor = cursorOf(++this.#counter);
+      for (const c of plan.welcomeRecipients) {
+        const inbox = this.#inboxes.get(c) ?? new MemoryInbox();
+        inbox.push({
+          cursor,
+          groupId: req.groupId,
+          kind: "welcome",
+          epoch: plan.epoch,
+          seq,
+          bytes: req.welcome.bytes,
+        });
+        this.#inboxes.set(c, inbox);
+        this.#writes++;
+      }
     }
+    if (plan.members) this.#moveReaders(group, plan.members, pos);
     group.record = {
       ...group.record,
       seq,
@@ -194,8 +269,34 @@ export class MemoryStore implements DeliveryStore {
       group.groupInfo = { epoch: plan.epoch, bytes: req.groupInfo };
     }
     keepProposal(group, req);
-    this.#notifier.notify([...plan.recipients, ...plan.welcomeRecipients]);
+    // One wake-up for the group (its readers' streams), one per Welcome.
+    this.#notifier.notifyGroup(req.groupId);
+    this.#notifier.notify(plan.welcomeRecipients);
     return Promise.resolve({ ok: true, epoch: plan.epoch, seq });
+  }
+
+  /**
+   * After the commit at `pos`: removed members (and members whose `since`
+   * changed, an external resync) stop reading at `pos`; new memberships
+   * read from after it.
+   */
+  #moveReaders(group: Group, next: readonly MemberRecord[], pos: number) {
+    const before = new Map(
+      group.record.members.map((m) => [m.clientId, m.since]),
+    );
+    const after = new Map(next.map((m) => [m.clientId, m.since]));
+    for (const [c, since] of before) {
+      if (after.get(c) === since) continue;
+      const open = group.readers.get(c)?.ivs.find((i) => i.to === Infinity);
+      if (open) open.to = pos;
+    }
+    for (const [c, since] of after) {
+      if (before.get(c) === since) continue;
+      const r = group.readers.get(c) ?? { ivs: [], cursor: pos };
+      r.ivs.push({ since, from: pos, to: Infinity });
+      group.readers.set(c, r);
+      this.#addReader(c, group.record.groupId);
+    }
   }
 
   /** See {@link DeliveryStore.putGroupInfo}. */
@@ -224,21 +325,143 @@ export class MemoryStore implements DeliveryStore {
     return Promise.resolve(this.#groups.get(groupId)?.groupInfo ?? null);
   }
 
-  /** See {@link DeliveryStore.fetchInbox}: O(log n + limit); nothing to skip when woken. */
+  /**
+   * The client's view after position `after`: its Welcomes merged with the
+   * logs of its groups, in position (acceptance) order, up to `limit`
+   * entries with positions up to `upTo`. `skipForgotten`: leave out what a
+   * stream forgot.
+   */
+  #collect(
+    client: string,
+    after: number,
+    limit: number,
+    upTo = Infinity,
+    skipForgotten = true,
+  ): { pos: number; message: InboxMessage }[] {
+    const out: { pos: number; message: InboxMessage }[] = [];
+    const inbox = this.#inboxes.get(client);
+    if (inbox) {
+      for (const m of inbox.fetch(cursorOf(after), limit)) {
+        const pos = parseInt(m.cursor, 16);
+        if (pos > upTo) break;
+        out.push({ pos, message: m });
+      }
+    }
+    const forgotten = skipForgotten ? this.#forgotten.get(client) : undefined;
+    const cutoff = Date.now() - this.#retentionMs;
+    for (const gid of this.#readerOf.get(client) ?? []) {
+      const g = this.#groups.get(gid);
+      const ivs = g?.readers.get(client)?.ivs;
+      if (!g || !ivs) continue;
+      g.log.expire(cutoff);
+      const entries: LogEntry[] = g.log.read(
+        client,
+        ivs,
+        after,
+        limit,
+        forgotten,
+        upTo,
+      );
+      for (const e of entries) out.push({ pos: e.pos, message: e.message });
+    }
+    out.sort((a, b) => a.pos - b.pos);
+    return out.length > limit ? out.slice(0, limit) : out;
+  }
+
+  /** The position of the client's first entry after `after`, forgotten or not. */
+  #first(client: string, after: number): number | undefined {
+    let first: number | undefined;
+    const [w] = this.#inboxes.get(client)?.fetch(cursorOf(after), 1) ?? [];
+    if (w) first = parseInt(w.cursor, 16);
+    for (const gid of this.#readerOf.get(client) ?? []) {
+      const g = this.#groups.get(gid);
+      const ivs = g?.readers.get(client)?.ivs;
+      if (!g || !ivs) continue;
+      const [e] = g.log.read(client, ivs, after, 1, undefined, first);
+      if (e && (first === undefined || e.pos < first)) first = e.pos;
+    }
+    return first;
+  }
+
+  #position(cursor: string | undefined): number {
+    const n = cursor === undefined ? NaN : parseInt(cursor, 16);
+    return Number.isFinite(n) ? n : 0;
+  }
+
+  /** See {@link DeliveryStore.fetchInbox}: merges Welcomes and group logs. */
   fetchInbox(
     clientId: string,
     after: string | undefined,
     limit: number,
   ): Promise<InboxMessage[]> {
-    const inbox = this.#inboxes.get(clientId);
-    return Promise.resolve(inbox ? inbox.fetch(after, limit) : []);
+    const from = Math.max(
+      this.#position(after),
+      this.#acked.get(clientId) ?? 0,
+    );
+    return Promise.resolve(
+      this.#collect(clientId, from, limit).map((e) => e.message),
+    );
   }
 
-  /** See {@link DeliveryStore.ack}: O(log n), amortized. */
+  /** Moves the client's acknowledged position to `pos`; trims its groups' logs. */
+  #advance(client: string, pos: number): void {
+    this.#acked.set(client, pos);
+    const inbox = this.#inboxes.get(client);
+    inbox?.ack(cursorOf(pos));
+    if (inbox?.size === 0) this.#inboxes.delete(client);
+    const forgotten = this.#forgotten.get(client);
+    if (forgotten) {
+      for (const p of forgotten) if (p <= pos) forgotten.delete(p);
+      if (forgotten.size === 0) this.#forgotten.delete(client);
+    }
+    const groups = this.#readerOf.get(client);
+    for (const gid of groups ?? []) {
+      const g = this.#groups.get(gid);
+      if (!g) continue;
+      const ivs = g.readers.get(client)?.ivs;
+      // A removed member past the end of its last membership reads no more.
+      if (ivs && ivs.every((i) => i.to <= pos)) {
+        g.readers.delete(client);
+        groups!.delete(gid);
+      }
+      // Amortized: the minimum over readers is taken every readers/8 acks.
+      if (++g.log.acksSinceTrim >= Math.max(1, g.readers.size / 8)) {
+        this.#trim(g);
+      }
+    }
+    if (groups?.size === 0) this.#readerOf.delete(client);
+  }
+
+  /**
+   * Drops log entries every reader's cursor is past; a reader's cursor is
+   * its acknowledged position, moved over entries it does not read.
+   */
+  #trim(g: Group): void {
+    g.log.expire(Date.now() - this.#retentionMs);
+    let low = this.#counter;
+    for (const [c, r] of g.readers) {
+      r.cursor = g.log.skipInvisible(
+        c,
+        r.ivs,
+        Math.max(r.cursor, this.#acked.get(c) ?? 0),
+      );
+      if (r.ivs.every((i) => i.to <= r.cursor)) {
+        g.readers.delete(c);
+        this.#readerOf.get(c)?.delete(g.record.groupId);
+        continue;
+      }
+      low = Math.min(low, r.cursor);
+    }
+    g.log.trim(low);
+  }
+
+  /** See {@link DeliveryStore.ack}: O(what it deletes + groups). */
   ack(clientId: string, cursor: string): Promise<number> {
-    const inbox = this.#inboxes.get(clientId);
-    const n = inbox ? inbox.ack(cursor) : 0;
-    if (inbox?.size === 0) this.#inboxes.delete(clientId);
+    const done = this.#acked.get(clientId) ?? 0;
+    const pos = Math.min(this.#position(cursor), this.#counter);
+    if (pos <= done) return Promise.resolve(0);
+    const n = this.#collect(clientId, done, Infinity, pos).length;
+    this.#advance(clientId, pos);
     return Promise.resolve(n);
   }
 
@@ -247,12 +470,30 @@ export class MemoryStore implements DeliveryStore {
     const inbox = this.#inboxes.get(clientId);
     inbox?.forget(cursors);
     if (inbox?.size === 0) this.#inboxes.delete(clientId);
+    const done = this.#acked.get(clientId) ?? 0;
+    const set = this.#forgotten.get(clientId) ?? new Set<number>();
+    for (const c of cursors) {
+      const p = this.#position(c);
+      if (p > done && p <= this.#counter) set.add(p);
+    }
+    if (set.size === 0) return Promise.resolve();
+    this.#forgotten.set(clientId, set);
+    // Forgetting from the front (a stream) moves the acknowledged position.
+    let pos = done;
+    for (;;) {
+      const first = this.#first(clientId, pos);
+      if (first === undefined || !set.has(first)) break;
+      pos = first;
+    }
+    if (pos > done) this.#advance(clientId, pos);
     return Promise.resolve();
   }
 
   /** See {@link DeliveryStore.subscribe}. */
   subscribe(clientId: string): Promise<InboxSubscription> {
-    return Promise.resolve(this.#notifier.subscribe(clientId));
+    const sub = this.#notifier.subscribe(clientId);
+    this.#notifier.setGroups(clientId, this.#readerOf.get(clientId) ?? []);
+    return Promise.resolve(sub);
   }
 
   /** See {@link DeliveryStore.close}. */

@@ -64,9 +64,18 @@ export class Subscription implements InboxSubscription {
   }
 }
 
-/** Subscribers by client id. */
+/**
+ * Subscribers by client id, and which groups wake which clients: one
+ * {@link Notifier.notifyGroup} per accepted group message wakes every
+ * subscriber of every client that reads the group (fan-out on read: the
+ * store wrote the message once, not once per member).
+ */
 export class Notifier {
   #subs = new Map<string, Set<Subscription>>();
+  /** Group -> subscribed clients that read it. */
+  #byGroup = new Map<string, Set<string>>();
+  /** Subscribed client -> the groups it reads. */
+  #groupsOf = new Map<string, Set<string>>();
 
   /** A new subscription for `clientId`'s inbox. */
   subscribe(clientId: string, onClose: () => void = () => {}): Subscription {
@@ -76,6 +85,7 @@ export class Notifier {
       set.delete(sub);
       if (set.size === 0 && this.#subs.get(clientId) === set) {
         this.#subs.delete(clientId);
+        this.setGroups(clientId, []);
       }
       onClose();
     });
@@ -83,11 +93,57 @@ export class Notifier {
     return sub;
   }
 
+  /** Whether `clientId` has subscribers. */
+  subscribed(clientId: string): boolean {
+    return this.#subs.has(clientId);
+  }
+
+  /**
+   * Sets the groups whose messages wake `clientId` (kept only while it has
+   * subscribers); returns the groups added and removed.
+   */
+  setGroups(
+    clientId: string,
+    gids: Iterable<string>,
+  ): { added: string[]; removed: string[] } {
+    const next = this.#subs.has(clientId) ? new Set(gids) : new Set<string>();
+    const old = this.#groupsOf.get(clientId) ?? new Set<string>();
+    const added = [...next].filter((g) => !old.has(g));
+    const removed = [...old].filter((g) => !next.has(g));
+    for (const g of added) {
+      const s = this.#byGroup.get(g) ?? new Set<string>();
+      s.add(clientId);
+      this.#byGroup.set(g, s);
+    }
+    for (const g of removed) {
+      const s = this.#byGroup.get(g);
+      s?.delete(clientId);
+      if (s?.size === 0) this.#byGroup.delete(g);
+    }
+    if (next.size > 0) this.#groupsOf.set(clientId, next);
+    else this.#groupsOf.delete(clientId);
+    return { added, removed };
+  }
+
+  /** Adds one group of `clientId` (see {@link Notifier.setGroups}). */
+  addGroup(clientId: string, gid: string): void {
+    if (!this.#subs.has(clientId)) return;
+    const cur = this.#groupsOf.get(clientId);
+    if (cur?.has(gid)) return;
+    this.setGroups(clientId, [...cur ?? [], gid]);
+  }
+
   /** Wakes every subscriber of these inboxes. */
   notify(clientIds: Iterable<string>): void {
     for (const id of clientIds) {
       for (const s of this.#subs.get(id) ?? []) s.signal();
     }
+  }
+
+  /** Wakes every subscriber of every client that reads `gid`. */
+  notifyGroup(gid: string): void {
+    const clients = this.#byGroup.get(gid);
+    if (clients) this.notify(clients);
   }
 
   /** Closes every subscription. */

@@ -1,13 +1,19 @@
 /**
- * The storage interface of the delivery service. Two implementations:
+ * The storage interface of the delivery service, shared by every store:
  * {@link MemoryStore} (tests, one process) and {@link KvStore} (Deno KV: a
- * local file for `deno task start`, the distributed KV on Deno Deploy).
+ * local file for `deno task start`, the distributed KV on Deno Deploy);
+ * later stores (Postgres, Durable Objects) implement the same interface and
+ * pass the same tests (`tests/server/*`, which run against each store).
  *
  * The store owns every rule that needs atomicity: a handshake message for
  * epoch E is accepted only while the group is at E, and acceptance, the
- * membership change and the fan-out to every recipient's inbox happen in
- * one atomic step, so no inbox ever sees a group's messages out of order
- * and no two commits are accepted for one epoch.
+ * membership change and the write of the message happen in one atomic
+ * step, so no reader ever sees a group's messages out of order and no two
+ * commits are accepted for one epoch. Routing is `planAccept`'s
+ * (`rules.ts`). Group messages are stored once per group and read by each
+ * member from its own position (fan-out on read, issue 23); what each
+ * member may read is exactly what `planAccept` routes to it. One accepted
+ * message wakes the subscribers of every reader of its group.
  *
  * @module
  */
@@ -270,11 +276,15 @@ export interface DeliveryStore {
     limit: number,
     woken?: boolean,
   ): Promise<InboxMessage[]>;
-  /** Deletes the inbox messages up to and including `cursor`; returns how many. */
+  /**
+   * Acknowledges the inbox messages up to and including `cursor` (they are
+   * never fetched again); returns how many.
+   */
   ack(clientId: string, cursor: string): Promise<number>;
   /**
-   * Deletes exactly these delivered messages (by cursor): the cheap
-   * acknowledgement of a stream that knows what it sent.
+   * Acknowledges these delivered messages (by cursor): the cheap
+   * acknowledgement of a stream that knows what it sent. A store may keep
+   * one that follows a message not yet acknowledged until that one is.
    */
   forget(clientId: string, cursors: readonly string[]): Promise<void>;
   /** Subscribes to additions to an inbox (for long polling and streams). */

@@ -102,7 +102,10 @@ export async function exporter(
 /** Starts `server/main.ts` in another process; resolves with its URL. */
 export async function spawnServer(
   args: string[],
-): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void> }> {
+  denoFlags: readonly string[] = [],
+): Promise<
+  { url: string; pid: number; stop(): Promise<void>; kill(): Promise<void> }
+> {
   const main = decodeURIComponent(
     new URL("../../server/main.ts", import.meta.url).pathname,
   );
@@ -114,6 +117,7 @@ export async function spawnServer(
       "--allow-write",
       "--allow-env",
       "--unstable-kv",
+      ...denoFlags,
       main,
       "--port",
       "0",
@@ -138,6 +142,7 @@ export async function spawnServer(
   })();
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
