@@ -23,6 +23,7 @@ import { type AppOptions, resolveOptions } from "./options.ts";
 import { clientRoutes } from "./routes/clients.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
+import { nameRoutes } from "./routes/names.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import type { DeliveryStore } from "./store/store.ts";
@@ -41,6 +42,7 @@ export function createApp(
   clientRoutes(app, s);
   groupRoutes(app, s);
   inboxRoutes(app, s);
+  nameRoutes(app, s);
   staticRoutes(app, s);
   tokenRoutes(app, s);
   app.notFound((c) =>

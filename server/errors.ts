@@ -47,7 +47,11 @@ export type ApiErrorCode =
   // Registration and token proofs (server/proof.ts).
   | "challenge_required"
   | "invalid_challenge"
-  | "invalid_proof";
+  | "invalid_proof"
+  // Display names (routes/names.ts).
+  | "invalid_name"
+  | "name_taken"
+  | "unknown_name";
 
 /** An error response with a status and a stable code. */
 export class ApiError extends Error {

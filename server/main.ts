@@ -26,7 +26,10 @@ import { buildChatBundle, STATIC_DIR } from "./chat/build.ts";
 import { resolveOptions } from "./options.ts";
 import { serve } from "./serve.ts";
 import { KvStore } from "./store/kv.ts";
+import { KvNameStore } from "./store/kv_names.ts";
 import { MemoryStore } from "./store/memory.ts";
+import type { NameStore } from "./store/names.ts";
+import { MemoryNameStore } from "./store/memory_names.ts";
 import type { DeliveryStore } from "./store/store.ts";
 
 function flag(name: string): string | undefined {
@@ -55,15 +58,20 @@ const hostname = flag("hostname") ?? "127.0.0.1";
 const page = !Deno.args.includes("--no-page");
 
 let store: DeliveryStore;
+let names: NameStore;
 let where: string;
 if (Deno.args.includes("--memory")) {
   store = new MemoryStore();
+  names = new MemoryNameStore();
   where = "memory";
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  store = await KvStore.open(path);
+  // One database for both; the KvStore closes it.
+  const kv = await Deno.openKv(path);
+  store = new KvStore(kv);
+  names = new KvNameStore(kv);
   where = `Deno KV ${path}`;
 }
 
@@ -72,6 +80,7 @@ const origin = flag("origin");
 const options: AppOptions = {
   staticDir: page ? STATIC_DIR : false,
   bundlePath,
+  names,
   ...origin ? { origin } : {},
   ...Deno.args.includes("--no-rate-limit")
     ? { rateLimit: false, anonymousRateLimit: false }

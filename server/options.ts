@@ -8,6 +8,8 @@ import { defaultProvider } from "../providers/mod.ts";
 import type { CryptoProvider } from "../providers/provider.ts";
 import { DEFAULT_MAX_KEY_PACKAGE_BYTES } from "./shared/limits.ts";
 import type { ClaimLimits } from "./store/store.ts";
+import { MemoryNameStore } from "./store/memory_names.ts";
+import type { NameStore } from "./store/names.ts";
 
 export type { ClaimLimits } from "./store/store.ts";
 
@@ -79,6 +81,17 @@ export interface AppOptions {
   /** The clock (tests). */
   now?: () => Date;
   /**
+   * The display names (`routes/names.ts`; default: a new
+   * `MemoryNameStore`, so give a `KvNameStore` when the delivery store is
+   * persistent).
+   */
+  names?: NameStore;
+  /**
+   * How long a client's previous display name stays held for it after a
+   * rename, ms (default 30 days): nobody else can take it meanwhile.
+   */
+  nameHoldMs?: number;
+  /**
    * Limits on claims of a client's regular key packages (RFC 9420 §16.8),
    * per window of `windowSeconds` (default 3600): `perPair` by one
    * requester of one target (default 4), `perRequester` by one requester in
@@ -143,6 +156,8 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     staticDir: o.staticDir ?? false,
     bundlePath: o.bundlePath,
     now: o.now ?? (() => new Date()),
+    names: o.names ?? new MemoryNameStore(),
+    nameHoldMs: o.nameHoldMs ?? 30 * 24 * 3600 * 1000,
     keyPackageClaims: o.keyPackageClaims ?? {
       windowSeconds: 3600,
       perPair: 4,

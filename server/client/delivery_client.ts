@@ -18,6 +18,7 @@
 import type {
   CommitOutput,
   CredentialInfo,
+  GroupExtensions,
   GroupView,
   MLS,
 } from "../../mod.ts";
@@ -117,6 +118,7 @@ export class DeliveryClient {
         target: o.keyPackages ?? 3,
         lastResort: o.lastResort ?? true,
         checkSeconds: o.keyPackageCheckSeconds ?? 300,
+        capabilities: o.capabilities,
       },
     );
   }
@@ -150,6 +152,7 @@ export class DeliveryClient {
       identity,
       credential,
       "register",
+      options.capabilities,
     );
     const { token } = await http.register(keyPackage, proof);
     const client = new DeliveryClient({
@@ -188,6 +191,7 @@ export class DeliveryClient {
       options.identity,
       options.credential,
       "token",
+      options.capabilities,
     );
     const { token } = await http.requestToken(keyPackage, proof);
     return new DeliveryClient({ ...options, token });
@@ -212,6 +216,7 @@ export class DeliveryClient {
       this.#identity,
       this.credential,
       "token",
+      this.#pool.settings.capabilities,
     );
     const { token } = await fresh.requestToken(keyPackage, proof);
     this.http.token = token;
@@ -289,12 +294,33 @@ export class DeliveryClient {
     return g;
   }
 
-  /** Creates a group and registers it with the service. */
+  /**
+   * Creates a group and registers it with the service. `extensions` are
+   * the group context extensions (e.g. an application's group name, RFC
+   * 9420 §12.1.7); the creator's leaf advertises the client's
+   * `capabilities` (by default, the application extension types given).
+   *
+   * @example A group with a name every member agrees on
+   * ```ts ignore
+   * const g = await client.createGroup({
+   *   extensions: {
+   *     application: [{ extensionType: 0xff00, extensionData: utf8("Team") }],
+   *   },
+   * });
+   * ```
+   */
   async createGroup(
-    options: { externalJoins?: boolean; groupId?: string } = {},
+    options: {
+      externalJoins?: boolean;
+      groupId?: string;
+      extensions?: GroupExtensions;
+    } = {},
   ): Promise<GroupView> {
+    const capabilities = this.#pool.settings.capabilities;
     const g = await this.mls.groupCreate(this.clientId, this.credential, {
       groupId: options.groupId,
+      extensions: options.extensions,
+      ...capabilities ? { capabilities } : {},
     });
     try {
       await this.http.createGroup(

@@ -8,6 +8,7 @@ import type {
   CredentialInfo,
   GroupView,
   Identity,
+  KeyPackageCapabilities,
   MLS,
   Received,
 } from "../../mod.ts";
@@ -99,6 +100,12 @@ export interface KeyPackagePolicy {
   lastResort?: boolean;
   /** Re-read the count on a sync at most this often, seconds (default 300). */
   keyPackageCheckSeconds?: number;
+  /**
+   * What this client's key packages (and the leaf of groups it creates)
+   * advertise, e.g. an application's group context extension type, which
+   * every member must list (RFC 9420 §13.4). Default: the library's.
+   */
+  capabilities?: KeyPackageCapabilities;
 }
 
 /** Options of `DeliveryClient.connect`. */

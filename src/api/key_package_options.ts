@@ -15,6 +15,7 @@ import { type Extension, ExtensionType } from "../messages/extension.ts";
 import type { Lifetime } from "../messages/lifetime.ts";
 import { ProposalType } from "../messages/proposal.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
+import type { ExtensionInput } from "./types.ts";
 import {
   checkArray,
   checkBoolean,
@@ -26,13 +27,7 @@ import {
   optional,
 } from "./args.ts";
 
-/** An extension (RFC 9420 §13.4): a type and its encoded data. */
-export interface ExtensionInput {
-  /** The extension type (uint16). */
-  readonly extensionType: number;
-  /** The extension data. */
-  readonly extensionData: Uint8Array;
-}
+export type { ExtensionInput } from "./types.ts";
 
 /**
  * Capabilities a KeyPackage advertises (RFC 9420 §7.2). Each list given
