@@ -1,0 +1,274 @@
+/**
+ * Reading on the Postgres store (fan-out on read, issue 23): a client's
+ * view is its Welcomes (`inbox`) merged with the entries of the group logs
+ * it reads, by position. It reads a log entry exactly when the entry lies
+ * in one of its membership intervals (`from_pos < pos <= to_pos`), the
+ * interval's `since` is at most the entry's epoch, and it is not the
+ * entry's poster (`skip`), as `planAccept` routed it; entries past the
+ * retention period are not read. Acknowledgement moves the client's
+ * position (`readers.acked`); `forget` records positions above it and moves
+ * it over them while they are at its front.
+ *
+ * A log entry is deleted once every reader's position is past it, where a
+ * reader's position is moved over the entries it does not read (its own
+ * messages), or once the retention period ended.
+ *
+ * @module
+ */
+
+import { bytes, num, type Sql, type Tx } from "./pg_sql.ts";
+import type { InboxMessage, MessageKind } from "./store.ts";
+
+/** Cursors: positions, zero-padded hex so that strings sort as numbers. */
+export function cursorOf(n: number): string {
+  return n.toString(16).padStart(20, "0");
+}
+
+/** A cursor's position; 0 for none or garbage. */
+export function position(cursor: string | undefined): number {
+  const n = cursor === undefined || !/^[0-9a-f]{1,20}$/.test(cursor)
+    ? NaN
+    : parseInt(cursor, 16);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Options of the view query. */
+interface ViewOptions {
+  /** Positions after this one. */
+  after: number;
+  /** At most this many. */
+  limit: number;
+  /** Up to and including this position. */
+  upTo?: number;
+  /** Leave out what a stream forgot. */
+  skipForgotten: boolean;
+  /** Accepted before this (ms) is past the retention period. */
+  cutoff: number;
+  /** Only the positions (no bytes). */
+  positionsOnly?: boolean;
+}
+
+/** The client's view: see the module documentation. */
+async function view(
+  sql: Sql | Tx,
+  client: string,
+  o: ViewOptions,
+): Promise<{ pos: number; message?: InboxMessage }[]> {
+  const upTo = o.upTo ?? Number.MAX_SAFE_INTEGER;
+  const skipF = o.skipForgotten;
+  const rows = await sql`
+    SELECT pos::float8 AS pos, group_id, kind, epoch, seq::float8 AS seq,
+      ${o.positionsOnly ? sql`NULL::bytea` : sql`bytes`} AS bytes
+    FROM (
+      (SELECT l.pos, l.group_id, l.kind, l.epoch, l.seq, l.bytes
+        FROM memberships m JOIN group_log l ON l.group_id = m.group_id
+          AND l.pos > m.from_pos AND l.pos > ${o.after} AND l.pos <= ${upTo}
+          AND (m.to_pos IS NULL OR l.pos <= m.to_pos)
+        WHERE m.client_id = ${client}
+          AND (m.to_pos IS NULL OR m.to_pos > ${o.after})
+          AND m.since <= l.epoch AND l.at >= ${o.cutoff}
+          AND (l.skip IS NULL OR l.skip <> ${client})
+          AND (NOT ${skipF} OR NOT EXISTS (SELECT 1 FROM forgotten f
+            WHERE f.client_id = ${client} AND f.pos = l.pos))
+        ORDER BY l.pos LIMIT ${o.limit})
+      UNION ALL
+      (SELECT i.pos, i.group_id, 'welcome', i.epoch, i.seq, i.bytes
+        FROM inbox i
+        WHERE i.client_id = ${client} AND i.pos > ${o.after}
+          AND i.pos <= ${upTo}
+          AND (NOT ${skipF} OR NOT EXISTS (SELECT 1 FROM forgotten f
+            WHERE f.client_id = ${client} AND f.pos = i.pos))
+        ORDER BY i.pos LIMIT ${o.limit})
+    ) v ORDER BY pos LIMIT ${o.limit}`;
+  return rows.map((r) => ({
+    pos: r.pos as number,
+    message: o.positionsOnly ? undefined : {
+      cursor: cursorOf(r.pos),
+      groupId: r.group_id,
+      kind: r.kind as MessageKind,
+      epoch: r.epoch,
+      seq: r.seq,
+      bytes: bytes(r.bytes),
+    },
+  }));
+}
+
+/** A client's acknowledged position, locked for this transaction. */
+async function lockReader(tx: Tx, client: string): Promise<number> {
+  await tx`
+    INSERT INTO readers (client_id, acked) VALUES (${client}, 0)
+    ON CONFLICT DO NOTHING`;
+  const [r] = await tx`
+    SELECT acked FROM readers WHERE client_id = ${client} FOR UPDATE`;
+  return num(r.acked);
+}
+
+/** Reading, acknowledging and trimming; see the module documentation. */
+export class PgReader {
+  readonly #sql: Sql;
+  readonly #retentionMs: number;
+  /** Group -> when this process last trimmed its log (ms). */
+  readonly #trimmed = new Map<string, number>();
+  /** Trims under way (awaited by {@link PgReader.settle}). */
+  readonly #pending = new Set<Promise<void>>();
+
+  /**
+   * @param sql the pool
+   * @param retentionMs how long unread group messages are kept
+   */
+  constructor(sql: Sql, retentionMs: number) {
+    this.#sql = sql;
+    this.#retentionMs = retentionMs;
+  }
+
+  #cutoff(): number {
+    return Date.now() - this.#retentionMs;
+  }
+
+  /** See {@link DeliveryStore.fetchInbox}. */
+  async fetch(
+    client: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<InboxMessage[]> {
+    const [r] = await this.#sql`
+      SELECT acked FROM readers WHERE client_id = ${client}`;
+    const from = Math.max(position(after), r ? num(r.acked) : 0);
+    const rows = await view(this.#sql, client, {
+      after: from,
+      limit: Math.max(0, Math.floor(limit)),
+      skipForgotten: true,
+      cutoff: this.#cutoff(),
+    });
+    return rows.map((e) => e.message!);
+  }
+
+  /** See {@link DeliveryStore.ack}. */
+  async ack(client: string, cursor: string): Promise<number> {
+    const out = await this.#sql.begin(async (tx) => {
+      const done = await lockReader(tx, client);
+      const [c] = await tx`SELECT n FROM counter`;
+      const pos = Math.min(position(cursor), num(c.n));
+      if (pos <= done) return { n: 0, groups: [] as string[] };
+      const [{ n }] = await tx`
+        SELECT count(*)::int AS n FROM (SELECT 1
+          FROM memberships m JOIN group_log l ON l.group_id = m.group_id
+            AND l.pos > m.from_pos AND l.pos > ${done} AND l.pos <= ${pos}
+            AND (m.to_pos IS NULL OR l.pos <= m.to_pos)
+          WHERE m.client_id = ${client} AND m.since <= l.epoch
+            AND l.at >= ${this.#cutoff()}
+            AND (l.skip IS NULL OR l.skip <> ${client})
+            AND NOT EXISTS (SELECT 1 FROM forgotten f
+              WHERE f.client_id = ${client} AND f.pos = l.pos)
+          UNION ALL SELECT 1 FROM inbox i
+          WHERE i.client_id = ${client} AND i.pos > ${done}
+            AND i.pos <= ${pos}
+            AND NOT EXISTS (SELECT 1 FROM forgotten f
+              WHERE f.client_id = ${client} AND f.pos = i.pos)) x`;
+      return { n: n as number, groups: await advance(tx, client, pos) };
+    });
+    this.#trimLater(out.groups);
+    return out.n;
+  }
+
+  /** See {@link DeliveryStore.forget}. */
+  async forget(client: string, cursors: readonly string[]): Promise<void> {
+    if (cursors.length === 0) return;
+    const groups = await this.#sql.begin(async (tx) => {
+      const done = await lockReader(tx, client);
+      const [c] = await tx`SELECT n FROM counter`;
+      const top = num(c.n);
+      const ps = [...new Set(cursors.map(position))]
+        .filter((p) => p > done && p <= top);
+      if (ps.length === 0) return [];
+      await tx`
+        INSERT INTO forgotten (client_id, pos)
+        SELECT ${client}, p FROM unnest(${ps}::bigint[]) AS p
+        ON CONFLICT DO NOTHING`;
+      const fs = await tx`
+        SELECT pos::float8 AS pos FROM forgotten
+        WHERE client_id = ${client} AND pos > ${done}`;
+      const set = new Set(fs.map((f) => f.pos as number));
+      // Forgetting from the front (a stream) moves the acknowledged position.
+      // At most `set.size` of them lead: one page that long is enough.
+      let pos = done;
+      const next = await view(tx, client, {
+        after: done,
+        limit: set.size + 1,
+        skipForgotten: false,
+        cutoff: this.#cutoff(),
+        positionsOnly: true,
+      });
+      for (const e of next) {
+        if (!set.has(e.pos)) break;
+        pos = e.pos;
+      }
+      return pos > done ? await advance(tx, client, pos) : [];
+    });
+    this.#trimLater(groups);
+  }
+
+  /** Trims these groups' logs, each at most once a second per process. */
+  #trimLater(groups: readonly string[]): void {
+    const now = Date.now();
+    for (const g of groups) {
+      if ((this.#trimmed.get(g) ?? 0) > now - 1000) continue;
+      this.#trimmed.set(g, now);
+      const p: Promise<void> = this.trim(g).catch(() => {}).finally(() =>
+        this.#pending.delete(p)
+      );
+      this.#pending.add(p);
+    }
+    if (this.#trimmed.size > 10_000) this.#trimmed.clear();
+  }
+
+  /** Waits for the trims under way. */
+  async settle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  /** Deletes the entries of `gid`'s log that no reader will read. */
+  async trim(gid: string): Promise<void> {
+    await this.#sql`
+      WITH r AS (
+        SELECT DISTINCT m.client_id, coalesce(rd.acked, 0) AS acked
+        FROM memberships m LEFT JOIN readers rd ON rd.client_id = m.client_id
+        WHERE m.group_id = ${gid}
+      ), f AS (
+        SELECT (SELECT min(l.pos) FROM group_log l JOIN memberships m
+            ON m.group_id = l.group_id AND m.client_id = r.client_id
+            AND l.pos > m.from_pos AND (m.to_pos IS NULL OR l.pos <= m.to_pos)
+          WHERE l.group_id = ${gid} AND l.pos > r.acked
+            AND m.since <= l.epoch
+            AND (l.skip IS NULL OR l.skip <> r.client_id)) AS first
+        FROM r
+      )
+      DELETE FROM group_log WHERE group_id = ${gid} AND (at < ${this.#cutoff()}
+        OR pos < coalesce((SELECT min(first) FROM f), ${Number.MAX_SAFE_INTEGER}))`;
+  }
+}
+
+/**
+ * Moves `client`'s acknowledged position to `pos`: its Welcomes and
+ * forgotten positions up to it go, and so do memberships that end before
+ * it (a removed member past its last entry reads no more). Returns the
+ * groups whose logs may now be trimmed.
+ */
+async function advance(tx: Tx, client: string, pos: number): Promise<string[]> {
+  await tx`UPDATE readers SET acked = ${pos} WHERE client_id = ${client}`;
+  await tx`DELETE FROM inbox WHERE client_id = ${client} AND pos <= ${pos}`;
+  await tx`
+    DELETE FROM forgotten WHERE client_id = ${client} AND pos <= ${pos}`;
+  const ended = await tx`
+    DELETE FROM memberships WHERE client_id = ${client}
+      AND to_pos IS NOT NULL AND to_pos <= ${pos}
+    RETURNING group_id`;
+  const open = await tx`
+    SELECT DISTINCT group_id FROM memberships WHERE client_id = ${client}`;
+  return [
+    ...new Set([
+      ...ended.map((r) => r.group_id as string),
+      ...open.map((r) => r.group_id as string),
+    ]),
+  ];
+}

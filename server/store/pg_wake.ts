@@ -1,0 +1,134 @@
+/**
+ * Wake-ups across service nodes for the Postgres store: LISTEN/NOTIFY on
+ * one channel, {@link CHANNEL}, with small payloads sent by the accepting
+ * transaction (delivered by Postgres at commit, in commit order, to every
+ * node, the sender included):
+ *
+ * - `g <group> <first> <last>`: a group message was accepted, using log
+ *   positions `first..last`; wakes the subscribers of every client that
+ *   reads the group (per-group wake-ups, as on the other stores);
+ * - `c <client>,<client>,…`: these clients started reading a group (added
+ *   by a commit, or sent a Welcome); their groups are read again and their
+ *   subscribers woken.
+ *
+ * A missed notification must not lose a wake-up (the messages themselves
+ * are in the database; a wake-up only makes a reader look): positions are
+ * handed out in commit order, so a `g` whose `first` is not the last seen
+ * `last + 1` reveals a gap, and every subscriber is woken to catch up. The
+ * same happens when the listening connection is re-established (the client
+ * library reconnects and listens again), and when a periodic check finds
+ * the counter ahead of the last notification seen for longer than one
+ * period.
+ *
+ * @module
+ */
+
+import { Notifier, type Subscription } from "./notifier.ts";
+import { num, type Sql } from "./pg_sql.ts";
+
+/** The channel of every wake-up. */
+export const CHANNEL = "webmls_wake";
+
+/** Clients per `c` notification (payloads stay far below 8000 bytes). */
+export const CLIENTS_PER_NOTIFY = 100;
+
+/** Listens, and wakes this node's subscribers. */
+export class PgWake {
+  readonly #sql: Sql;
+  readonly #notifier = new Notifier();
+  /** The last position of the last `g` seen, `-1` before the first. */
+  #high = -1;
+  #listening = 0;
+  #unlisten: (() => Promise<void>) | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lagging = false;
+  /** Wake-ups of all subscribers for a gap or a reconnect (tests). */
+  catchUps = 0;
+
+  /** @param sql the pool to listen on (a connection of its own) */
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** Starts listening; `checkMs`: period of the counter check. */
+  async start(checkMs = 2000): Promise<void> {
+    const [row] = await this.#sql`SELECT n FROM counter`;
+    this.#high = num(row.n);
+    const meta = await this.#sql.listen(
+      CHANNEL,
+      (payload) => this.#onMessage(payload),
+      () => {
+        // The first call is the initial LISTEN; later ones are reconnects,
+        // after which anything may have been missed.
+        if (this.#listening++ > 0) this.#wakeAll();
+      },
+    );
+    this.#unlisten = meta.unlisten;
+    this.#timer = setInterval(() => this.#check(), checkMs);
+  }
+
+  async #check(): Promise<void> {
+    try {
+      const [row] = await this.#sql`SELECT n FROM counter`;
+      const n = num(row.n);
+      // Behind for two checks in a row: a notification was lost.
+      if (n > this.#high && this.#lagging) {
+        this.#high = n;
+        this.#wakeAll();
+      }
+      this.#lagging = n > this.#high;
+    } catch {
+      // The database is unreachable: the next check tries again.
+    }
+  }
+
+  #onMessage(payload: string): void {
+    const [kind, a, b, c] = payload.split(" ");
+    if (kind === "g") {
+      const first = Number(b);
+      const last = Number(c);
+      if (this.#high >= 0 && first > this.#high + 1) this.#wakeAll();
+      if (last > this.#high) this.#high = last;
+      this.#notifier.notifyGroup(a);
+    } else if (kind === "c") {
+      const clients = a.split(",").filter((x) => this.#notifier.subscribed(x));
+      for (const client of clients) void this.refreshGroups(client);
+    }
+  }
+
+  #wakeAll(): void {
+    this.catchUps++;
+    this.#notifier.notifyAll();
+  }
+
+  /** Reads the groups `client` reads again, then wakes it. */
+  async refreshGroups(client: string): Promise<void> {
+    try {
+      const rows = await this.#sql`
+        SELECT DISTINCT group_id FROM memberships WHERE client_id = ${client}`;
+      this.#notifier.setGroups(client, rows.map((r) => r.group_id as string));
+    } finally {
+      this.#notifier.notify([client]);
+    }
+  }
+
+  /** A subscription to `client`'s inbox, woken by its groups. */
+  async subscribe(client: string): Promise<Subscription> {
+    const sub = this.#notifier.subscribe(client);
+    const rows = await this.#sql`
+      SELECT DISTINCT group_id FROM memberships WHERE client_id = ${client}`;
+    if (!sub.closed) {
+      this.#notifier.setGroups(client, rows.map((r) => r.group_id as string));
+    }
+    return sub;
+  }
+
+  /** Stops listening and closes every subscription. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#notifier.closeAll();
+    try {
+      await this.#unlisten?.();
+    } catch { /* the connection is gone already */ }
+  }
+}
