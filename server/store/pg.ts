@@ -160,17 +160,14 @@ export class PgStore implements DeliveryStore {
   /** See {@link DeliveryStore.createGroup}. */
   async createGroup(g: NewGroup): Promise<boolean> {
     return await this.#sql.begin(async (tx) => {
-      const members = g.members.map((clientId) => ({
-        clientId,
-        since: g.epoch,
-      }));
+      const members = JSON.stringify(
+        g.members.map((clientId) => ({ clientId, since: g.epoch })),
+      );
       const rows = await tx`
         INSERT INTO groups (group_id, epoch, seq, external_joins, handshakes,
           members, group_info, group_info_epoch)
         VALUES (${g.groupId}, ${g.epoch}, 0, ${g.externalJoins},
-          ${g.handshakes ?? null}, ${
-        JSON.stringify(members)
-      }::jsonb, ${g.groupInfo},
+          ${g.handshakes ?? null}, ${members}::text::jsonb, ${g.groupInfo},
           ${g.epoch})
         ON CONFLICT (group_id) DO NOTHING RETURNING 1`;
       if (rows.length === 0) return false;

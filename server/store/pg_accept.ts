@@ -21,7 +21,7 @@
 
 import { planAccept } from "./rules.ts";
 import { num, type Sql, type Tx } from "./pg_sql.ts";
-import { CHANNEL, CLIENTS_PER_NOTIFY } from "./pg_wake.ts";
+import { CHANNEL, CLIENTS_PER_NOTIFY, PREFIX } from "./pg_wake.ts";
 import type {
   AcceptRequest,
   AcceptResult,
@@ -83,7 +83,7 @@ export async function pgAccept(
       : [];
     await tx`
       UPDATE groups SET seq = ${seq}, epoch = ${plan.epoch},
-        members = ${JSON.stringify(plan.members ?? group.members)}::jsonb
+        members = ${JSON.stringify(plan.members ?? group.members)}::text::jsonb
       WHERE group_id = ${req.groupId}`;
     if (req.groupInfo) {
       await tx`
@@ -94,7 +94,11 @@ export async function pgAccept(
     await keepProposal(tx, req);
     await tx`
       SELECT pg_notify(${CHANNEL}, ${`g ${req.groupId} ${pos} ${last}`})`;
-    const woken = [...new Set([...added, ...plan.welcomeRecipients])];
+    const woken = [
+      ...new Set(
+        [...added, ...plan.welcomeRecipients].map((c) => c.slice(0, PREFIX)),
+      ),
+    ];
     for (let i = 0; i < woken.length; i += CLIENTS_PER_NOTIFY) {
       const list = woken.slice(i, i + CLIENTS_PER_NOTIFY).join(",");
       await tx`SELECT pg_notify(${CHANNEL}, ${`c ${list}`})`;

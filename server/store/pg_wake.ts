@@ -7,9 +7,12 @@
  * - `g <group> <first> <last>`: a group message was accepted, using log
  *   positions `first..last`; wakes the subscribers of every client that
  *   reads the group (per-group wake-ups, as on the other stores);
- * - `c <client>,<client>,…`: these clients started reading a group (added
- *   by a commit, or sent a Welcome); their groups are read again and their
- *   subscribers woken.
+ * - `c <prefix>,<prefix>,…`: clients whose ids start with these
+ *   {@link PREFIX} characters started reading a group (added by a commit,
+ *   or sent a Welcome); their groups are read again and their subscribers
+ *   woken. Client ids are hex of public keys (up to kilobytes for
+ *   post-quantum ones), so prefixes keep payloads short; a shared prefix
+ *   only costs a spurious wake-up.
  *
  * A missed notification must not lose a wake-up (the messages themselves
  * are in the database; a wake-up only makes a reader look): positions are
@@ -29,8 +32,11 @@ import { num, type Sql } from "./pg_sql.ts";
 /** The channel of every wake-up. */
 export const CHANNEL = "webmls_wake";
 
-/** Clients per `c` notification (payloads stay far below 8000 bytes). */
-export const CLIENTS_PER_NOTIFY = 100;
+/** Characters of a client id in a `c` notification. */
+export const PREFIX = 32;
+
+/** Clients per `c` notification (payloads stay below 8000 bytes). */
+export const CLIENTS_PER_NOTIFY = 200;
 
 /** Listens, and wakes this node's subscribers. */
 export class PgWake {
@@ -42,6 +48,8 @@ export class PgWake {
   #unlisten: (() => Promise<void>) | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #lagging = false;
+  /** Id prefix -> subscribed clients with it. */
+  readonly #byPrefix = new Map<string, Set<string>>();
   /** Wake-ups of all subscribers for a gap or a reconnect (tests). */
   catchUps = 0;
 
@@ -91,8 +99,11 @@ export class PgWake {
       if (last > this.#high) this.#high = last;
       this.#notifier.notifyGroup(a);
     } else if (kind === "c") {
-      const clients = a.split(",").filter((x) => this.#notifier.subscribed(x));
-      for (const client of clients) void this.refreshGroups(client);
+      for (const p of a.split(",")) {
+        for (const client of this.#byPrefix.get(p) ?? []) {
+          void this.refreshGroups(client).catch(() => {});
+        }
+      }
     }
   }
 
@@ -114,7 +125,16 @@ export class PgWake {
 
   /** A subscription to `client`'s inbox, woken by its groups. */
   async subscribe(client: string): Promise<Subscription> {
-    const sub = this.#notifier.subscribe(client);
+    const p = client.slice(0, PREFIX);
+    const set = this.#byPrefix.get(p) ?? new Set<string>();
+    set.add(client);
+    this.#byPrefix.set(p, set);
+    const sub = this.#notifier.subscribe(client, () => {
+      if (this.#notifier.subscribed(client)) return;
+      const now = this.#byPrefix.get(p);
+      now?.delete(client);
+      if (now?.size === 0) this.#byPrefix.delete(p);
+    });
     const rows = await this.#sql`
       SELECT DISTINCT group_id FROM memberships WHERE client_id = ${client}`;
     if (!sub.closed) {
