@@ -4,7 +4,9 @@
  * otherwise. Prints the URL.
  *
  * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
- * `--memory` (no persistence), `--no-page` (API only, no bundling),
+ * `--memory` (no persistence), `--postgres URL` (Postgres, for several
+ * nodes on one database; also taken from `DATABASE_URL` when no store flag
+ * is given: see `store/pg.ts`), `--no-page` (API only, no bundling),
  * `--no-rate-limit` (for load tests on loopback), `--origin URL` (the
  * public origin registration proofs must name; default: each request's),
  * `--public-handshakes` (every group's proposals and commits must be
@@ -30,6 +32,7 @@ import { KvNameStore } from "./store/kv_names.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { NameStore } from "./store/names.ts";
 import { MemoryNameStore } from "./store/memory_names.ts";
+import { PgStore } from "./store/pg.ts";
 import type { DeliveryStore } from "./store/store.ts";
 
 function flag(name: string): string | undefined {
@@ -60,10 +63,20 @@ const page = !Deno.args.includes("--no-page");
 let store: DeliveryStore;
 let names: NameStore;
 let where: string;
+const postgresUrl = flag("postgres") ??
+  (Deno.args.includes("--memory") || flag("kv") !== undefined
+    ? undefined
+    : Deno.env.get("DATABASE_URL"));
 if (Deno.args.includes("--memory")) {
   store = new MemoryStore();
   names = new MemoryNameStore();
   where = "memory";
+} else if (postgresUrl) {
+  const pg = await PgStore.open(postgresUrl);
+  store = pg;
+  names = pg.names();
+  // Never print the URL: it may carry a password.
+  where = `Postgres ${new URL(postgresUrl).host}`;
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";

@@ -103,7 +103,7 @@ export async function exporter(
 export async function spawnServer(
   args: string[],
   denoFlags: readonly string[] = [],
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void> }> {
   const main = decodeURIComponent(
     new URL("../../server/main.ts", import.meta.url).pathname,
   );
@@ -142,6 +142,12 @@ export async function spawnServer(
     url,
     stop: async () => {
       child.kill("SIGTERM");
+      await child.status;
+      await drain;
+    },
+    /** `kill -9`: no cleanup at all, as a crash. */
+    kill: async () => {
+      child.kill("SIGKILL");
       await child.status;
       await drain;
     },
