@@ -7,10 +7,16 @@
  * check that no test proves; the task then exits 1. The working tree is
  * never touched.
  *
+ * Mutations of the Postgres store (`"postgres": true`) run their tests
+ * with `WEBMLS_TEST_POSTGRES`: the server it names, or a throwaway cluster
+ * started here (`pg_cluster.ts`, Debian's `postgresql` package).
+ *
  * `deno task mutate [--only id,id] [--list]`
  *
  * @module
  */
+
+import { startCluster } from "./pg_cluster.ts";
 
 /** One mutation of the list. */
 export interface Mutation {
@@ -30,6 +36,8 @@ export interface Mutation {
   kind: "invert" | "skip" | "accept";
   /** Test files (relative) that must fail with the mutation. */
   tests: string[];
+  /** Its tests need Postgres (their Postgres cases must fail). */
+  postgres?: boolean;
 }
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
@@ -80,6 +88,9 @@ async function copyTree(dir: string): Promise<void> {
   }
 }
 
+/** The Postgres server of the Postgres tests, once needed. */
+let postgresUrl = Deno.env.get("WEBMLS_TEST_POSTGRES");
+
 /** Runs `tests` in `dir`; true when they all pass. */
 async function testsPass(dir: string, tests: string[]): Promise<boolean> {
   const { code } = await new Deno.Command(Deno.execPath(), {
@@ -89,6 +100,7 @@ async function testsPass(dir: string, tests: string[]): Promise<boolean> {
       // The scratch copy is not beside ../shared: point at the vectors.
       MLS_VECTORS_DIR: Deno.env.get("MLS_VECTORS_DIR") ??
         `${root}../shared/mls-vectors`,
+      ...postgresUrl ? { WEBMLS_TEST_POSTGRES: postgresUrl } : {},
     },
     stdout: "null",
     stderr: "null",
@@ -128,6 +140,10 @@ async function main(): Promise<number> {
     console.log(`stale mutations (update the list):\n  ${broken.join("\n  ")}`);
     return 1;
   }
+  const cluster = !postgresUrl && list.some((m) => m.postgres)
+    ? await startCluster()
+    : undefined;
+  postgresUrl ??= cluster?.url;
   const dir = await Deno.makeTempDir({ prefix: "webmls-mutate-" });
   try {
     await copyTree(dir);
@@ -160,6 +176,7 @@ async function main(): Promise<number> {
     return survived === 0 ? 0 : 1;
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await cluster?.stop();
   }
 }
 
