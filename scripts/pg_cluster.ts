@@ -67,7 +67,11 @@ export async function startCluster(): Promise<PgCluster> {
   const bin = await binDir();
   const tool = (name: string) => bin ? `${bin}/${name}` : name;
   const asPostgres = Deno.uid?.() === 0;
-  const dir = await Deno.makeTempDir({ prefix: "webmls-pg-" });
+  // /tmp: the `postgres` user must reach the directory (TMPDIR may not be).
+  const dir = await Deno.makeTempDir({
+    prefix: "webmls-pg-",
+    ...asPostgres ? { dir: "/tmp" } : {},
+  });
   if (asPostgres) {
     const id = await new Deno.Command("id", { args: ["-u", "postgres"] })
       .output();
