@@ -60,40 +60,45 @@ export async function pgAccept(
     const welcome = req.welcome && plan.welcomeRecipients.length > 0
       ? req.welcome
       : undefined;
-    const [c] = await tx`
-      UPDATE counter SET n = n + ${welcome ? 2 : 1} RETURNING n`;
-    const last = num(c.n);
-    const pos = welcome ? last - 1 : last;
     // The poster does not read its own proposal or application message,
     // nor its own external commit (see planAccept).
     const skip = req.kind !== "commit" || req.external ? req.poster : null;
-    await tx`
+    const k = welcome ? 2 : 1;
+    // The position last, so the counter's row lock is held the least.
+    const [c] = await tx`
+      WITH c AS (UPDATE counter SET n = n + ${k} RETURNING n)
       INSERT INTO group_log (group_id, pos, kind, epoch, seq, bytes, skip, at)
-      VALUES (${req.groupId}, ${pos}, ${req.kind}, ${req.epoch}, ${seq},
-        ${req.message}, ${skip}, ${Date.now()})`;
+      SELECT ${req.groupId}, c.n - ${k - 1}, ${req.kind}, ${req.epoch},
+        ${seq}, ${req.message}, ${skip}, ${Date.now()}
+      FROM c RETURNING pos::float8 AS pos`;
+    const pos = c.pos as number;
+    const last = pos + k - 1;
+    // The rest depends on nothing it returns: sent in one pipeline (run in
+    // this order on the transaction's connection).
+    const queries: PromiseLike<unknown>[] = [];
     if (welcome) {
-      await tx`
+      queries.push(tx`
         INSERT INTO inbox (client_id, pos, group_id, epoch, seq, bytes)
         SELECT r, ${last}, ${req.groupId}, ${plan.epoch}, ${seq},
           ${welcome.bytes}
-        FROM unnest(${plan.welcomeRecipients}::text[]) AS r`;
+        FROM unnest(${plan.welcomeRecipients}::text[]) AS r`);
     }
     const added = plan.members
-      ? await moveMembers(tx, group, plan.members, pos)
+      ? moveMembers(tx, group, plan.members, pos, queries)
       : [];
-    await tx`
+    queries.push(tx`
       UPDATE groups SET seq = ${seq}, epoch = ${plan.epoch},
         members = ${JSON.stringify(plan.members ?? group.members)}::text::jsonb
-      WHERE group_id = ${req.groupId}`;
+      WHERE group_id = ${req.groupId}`);
     if (req.groupInfo) {
-      await tx`
+      queries.push(tx`
         UPDATE groups SET group_info = ${req.groupInfo},
           group_info_epoch = ${plan.epoch}
-        WHERE group_id = ${req.groupId}`;
+        WHERE group_id = ${req.groupId}`);
     }
-    await keepProposal(tx, req);
-    await tx`
-      SELECT pg_notify(${CHANNEL}, ${`g ${req.groupId} ${pos} ${last}`})`;
+    keepProposal(tx, req, queries);
+    queries.push(tx`
+      SELECT pg_notify(${CHANNEL}, ${`g ${req.groupId} ${pos} ${last}`})`);
     const woken = [
       ...new Set(
         [...added, ...plan.welcomeRecipients].map((c) => c.slice(0, PREFIX)),
@@ -101,8 +106,9 @@ export async function pgAccept(
     ];
     for (let i = 0; i < woken.length; i += CLIENTS_PER_NOTIFY) {
       const list = woken.slice(i, i + CLIENTS_PER_NOTIFY).join(",");
-      await tx`SELECT pg_notify(${CHANNEL}, ${`c ${list}`})`;
+      queries.push(tx`SELECT pg_notify(${CHANNEL}, ${`c ${list}`})`);
     }
+    await Promise.all(queries);
     return { ok: true, epoch: plan.epoch, seq };
   });
 }
@@ -110,47 +116,53 @@ export async function pgAccept(
 /**
  * After the commit at `pos`: removed members (and members whose `since`
  * changed, an external resync) stop reading at `pos`; new memberships
- * read from after it. Returns the clients of the new memberships.
+ * read from after it. Queues its writes on `queries`; returns the clients
+ * of the new memberships.
  */
-async function moveMembers(
+function moveMembers(
   tx: Tx,
   group: GroupRecord,
   next: readonly MemberRecord[],
   pos: number,
-): Promise<string[]> {
+  queries: PromiseLike<unknown>[],
+): string[] {
   const before = new Map(group.members.map((m) => [m.clientId, m.since]));
   const after = new Map(next.map((m) => [m.clientId, m.since]));
   const closed = [...before].filter(([c, s]) => after.get(c) !== s)
     .map(([c]) => c);
   const opened = [...after].filter(([c, s]) => before.get(c) !== s);
   if (closed.length > 0) {
-    await tx`
+    queries.push(tx`
       UPDATE memberships SET to_pos = ${pos}
       WHERE group_id = ${group.groupId} AND to_pos IS NULL
-        AND client_id = ANY(${closed}::text[])`;
+        AND client_id = ANY(${closed}::text[])`);
   }
   if (opened.length > 0) {
-    await tx`
+    queries.push(tx`
       INSERT INTO memberships (group_id, client_id, since, from_pos)
       SELECT ${group.groupId}, c, s, ${pos}
       FROM unnest(${opened.map(([c]) => c)}::text[],
-        ${opened.map(([, s]) => s)}::int[]) AS t(c, s)`;
+        ${opened.map(([, s]) => s)}::int[]) AS t(c, s)`);
   }
   return opened.map(([c]) => c);
 }
 
 /** Keeps a verified proposal for its epoch; a commit starts a new epoch. */
-async function keepProposal(tx: Tx, req: AcceptRequest): Promise<void> {
+function keepProposal(
+  tx: Tx,
+  req: AcceptRequest,
+  queries: PromiseLike<unknown>[],
+): void {
   if (req.kind === "commit") {
-    await tx`DELETE FROM proposals WHERE group_id = ${req.groupId}`;
+    queries.push(tx`DELETE FROM proposals WHERE group_id = ${req.groupId}`);
   }
   if (req.kind !== "proposal" || !req.proposalRef) return;
-  await tx`
+  queries.push(tx`
     DELETE FROM proposals
-    WHERE group_id = ${req.groupId} AND epoch <> ${req.epoch}`;
-  await tx`
+    WHERE group_id = ${req.groupId} AND epoch <> ${req.epoch}`);
+  queries.push(tx`
     INSERT INTO proposals (group_id, ref, epoch, bytes)
     VALUES (${req.groupId}, ${req.proposalRef}, ${req.epoch}, ${req.message})
     ON CONFLICT (group_id, ref) DO UPDATE SET bytes = EXCLUDED.bytes,
-      epoch = EXCLUDED.epoch`;
+      epoch = EXCLUDED.epoch`);
 }

@@ -93,14 +93,26 @@ async function view(
   }));
 }
 
-/** A client's acknowledged position, locked for this transaction. */
-async function lockReader(tx: Tx, client: string): Promise<number> {
-  await tx`
-    INSERT INTO readers (client_id, acked) VALUES (${client}, 0)
-    ON CONFLICT DO NOTHING`;
-  const [r] = await tx`
-    SELECT acked FROM readers WHERE client_id = ${client} FOR UPDATE`;
-  return num(r.acked);
+/**
+ * Starts an acknowledgement: the client's acknowledged position, locked
+ * for this transaction, and the last position handed out. The commit
+ * need not wait for the disk (`synchronous_commit = off`): an
+ * acknowledgement lost in a crash only means messages come again, which
+ * clients handle (at-least-once delivery), while accepts stay durable.
+ */
+async function lockReader(
+  tx: Tx,
+  client: string,
+): Promise<{ done: number; top: number }> {
+  const [, [r], [c]] = await Promise.all([
+    tx`SET LOCAL synchronous_commit = off`,
+    tx`
+      INSERT INTO readers (client_id, acked) VALUES (${client}, 0)
+      ON CONFLICT (client_id) DO UPDATE SET acked = readers.acked
+      RETURNING acked`,
+    tx`SELECT n FROM counter`,
+  ]);
+  return { done: num(r.acked), top: num(c.n) };
 }
 
 /** Reading, acknowledging and trimming; see the module documentation. */
@@ -146,9 +158,8 @@ export class PgReader {
   /** See {@link DeliveryStore.ack}. */
   async ack(client: string, cursor: string): Promise<number> {
     const out = await this.#sql.begin(async (tx) => {
-      const done = await lockReader(tx, client);
-      const [c] = await tx`SELECT n FROM counter`;
-      const pos = Math.min(position(cursor), num(c.n));
+      const { done, top } = await lockReader(tx, client);
+      const pos = Math.min(position(cursor), top);
       if (pos <= done) return { n: 0, groups: [] as string[] };
       const [{ n }] = await tx`
         SELECT count(*)::int AS n FROM (SELECT 1
@@ -175,9 +186,7 @@ export class PgReader {
   async forget(client: string, cursors: readonly string[]): Promise<void> {
     if (cursors.length === 0) return;
     const groups = await this.#sql.begin(async (tx) => {
-      const done = await lockReader(tx, client);
-      const [c] = await tx`SELECT n FROM counter`;
-      const top = num(c.n);
+      const { done, top } = await lockReader(tx, client);
       const ps = [...new Set(cursors.map(position))]
         .filter((p) => p > done && p <= top);
       if (ps.length === 0) return [];
@@ -255,16 +264,18 @@ export class PgReader {
  * groups whose logs may now be trimmed.
  */
 async function advance(tx: Tx, client: string, pos: number): Promise<string[]> {
-  await tx`UPDATE readers SET acked = ${pos} WHERE client_id = ${client}`;
-  await tx`DELETE FROM inbox WHERE client_id = ${client} AND pos <= ${pos}`;
-  await tx`
-    DELETE FROM forgotten WHERE client_id = ${client} AND pos <= ${pos}`;
-  const ended = await tx`
-    DELETE FROM memberships WHERE client_id = ${client}
-      AND to_pos IS NOT NULL AND to_pos <= ${pos}
-    RETURNING group_id`;
-  const open = await tx`
-    SELECT DISTINCT group_id FROM memberships WHERE client_id = ${client}`;
+  // One pipeline, run in this order.
+  const [, , , ended, open] = await Promise.all([
+    tx`UPDATE readers SET acked = ${pos} WHERE client_id = ${client}`,
+    tx`DELETE FROM inbox WHERE client_id = ${client} AND pos <= ${pos}`,
+    tx`DELETE FROM forgotten WHERE client_id = ${client} AND pos <= ${pos}`,
+    tx`
+      DELETE FROM memberships WHERE client_id = ${client}
+        AND to_pos IS NOT NULL AND to_pos <= ${pos}
+      RETURNING group_id`,
+    tx`
+      SELECT DISTINCT group_id FROM memberships WHERE client_id = ${client}`,
+  ]);
   return [
     ...new Set([
       ...ended.map((r) => r.group_id as string),
