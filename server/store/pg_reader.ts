@@ -36,6 +36,8 @@ export function position(cursor: string | undefined): number {
 interface ViewOptions {
   /** Positions after this one. */
   after: number;
+  /** And after the client's acknowledged position. */
+  afterAcked?: boolean;
   /** At most this many. */
   limit: number;
   /** Up to and including this position. */
@@ -56,16 +58,20 @@ async function view(
 ): Promise<{ pos: number; message?: InboxMessage }[]> {
   const upTo = o.upTo ?? Number.MAX_SAFE_INTEGER;
   const skipF = o.skipForgotten;
+  const after = o.afterAcked
+    ? sql`greatest(${o.after}::bigint, coalesce((SELECT acked FROM readers
+        WHERE client_id = ${client}), 0))`
+    : sql`${o.after}::bigint`;
   const rows = await sql`
     SELECT pos::float8 AS pos, group_id, kind, epoch, seq::float8 AS seq,
       ${o.positionsOnly ? sql`NULL::bytea` : sql`bytes`} AS bytes
     FROM (
       (SELECT l.pos, l.group_id, l.kind, l.epoch, l.seq, l.bytes
         FROM memberships m JOIN group_log l ON l.group_id = m.group_id
-          AND l.pos > m.from_pos AND l.pos > ${o.after} AND l.pos <= ${upTo}
+          AND l.pos > m.from_pos AND l.pos > ${after} AND l.pos <= ${upTo}
           AND (m.to_pos IS NULL OR l.pos <= m.to_pos)
         WHERE m.client_id = ${client}
-          AND (m.to_pos IS NULL OR m.to_pos > ${o.after})
+          AND (m.to_pos IS NULL OR m.to_pos > ${after})
           AND m.since <= l.epoch AND l.at >= ${o.cutoff}
           AND (l.skip IS NULL OR l.skip <> ${client})
           AND (NOT ${skipF} OR NOT EXISTS (SELECT 1 FROM forgotten f
@@ -74,7 +80,7 @@ async function view(
       UNION ALL
       (SELECT i.pos, i.group_id, 'welcome', i.epoch, i.seq, i.bytes
         FROM inbox i
-        WHERE i.client_id = ${client} AND i.pos > ${o.after}
+        WHERE i.client_id = ${client} AND i.pos > ${after}
           AND i.pos <= ${upTo}
           AND (NOT ${skipF} OR NOT EXISTS (SELECT 1 FROM forgotten f
             WHERE f.client_id = ${client} AND f.pos = i.pos))
@@ -143,11 +149,9 @@ export class PgReader {
     after: string | undefined,
     limit: number,
   ): Promise<InboxMessage[]> {
-    const [r] = await this.#sql`
-      SELECT acked FROM readers WHERE client_id = ${client}`;
-    const from = Math.max(position(after), r ? num(r.acked) : 0);
     const rows = await view(this.#sql, client, {
-      after: from,
+      after: position(after),
+      afterAcked: true,
       limit: Math.max(0, Math.floor(limit)),
       skipForgotten: true,
       cutoff: this.#cutoff(),
@@ -190,28 +194,28 @@ export class PgReader {
       const ps = [...new Set(cursors.map(position))]
         .filter((p) => p > done && p <= top);
       if (ps.length === 0) return [];
-      await tx`
-        INSERT INTO forgotten (client_id, pos)
-        SELECT ${client}, p FROM unnest(${ps}::bigint[]) AS p
-        ON CONFLICT DO NOTHING`;
-      const fs = await tx`
-        SELECT pos::float8 AS pos FROM forgotten
-        WHERE client_id = ${client} AND pos > ${done}`;
-      const set = new Set(fs.map((f) => f.pos as number));
-      // Forgetting from the front (a stream) moves the acknowledged position.
-      // At most `set.size` of them lead: one page that long is enough.
-      let pos = done;
-      const next = await view(tx, client, {
-        after: done,
-        limit: set.size + 1,
-        skipForgotten: false,
-        cutoff: this.#cutoff(),
-        positionsOnly: true,
-      });
-      for (const e of next) {
-        if (!set.has(e.pos)) break;
-        pos = e.pos;
-      }
+      // Forgetting from the front (a stream) moves the acknowledged
+      // position: up to just before the first entry not forgotten (every
+      // position up to it is committed: positions commit in order), or to
+      // the last one forgotten when none follows.
+      const [, [first], [last]] = await Promise.all([
+        // Sent now, ahead of the view's query (which starts when called).
+        tx`
+          INSERT INTO forgotten (client_id, pos)
+          SELECT ${client}, p FROM unnest(${ps}::bigint[]) AS p
+          ON CONFLICT DO NOTHING`.execute(),
+        view(tx, client, {
+          after: done,
+          limit: 1,
+          skipForgotten: true,
+          cutoff: this.#cutoff(),
+          positionsOnly: true,
+        }),
+        tx`
+          SELECT max(pos)::float8 AS pos FROM forgotten
+          WHERE client_id = ${client}`,
+      ]);
+      const pos = first ? first.pos - 1 : (last.pos as number | null) ?? done;
       return pos > done ? await advance(tx, client, pos) : [];
     });
     this.#trimLater(groups);
