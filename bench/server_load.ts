@@ -70,6 +70,20 @@ const PROF = (() => {
   return i >= 0 ? Deno.args[i + 1] : undefined;
 })();
 
+/**
+ * CPU seconds (user + system) a process has used so far, from Linux's
+ * `/proc/<pid>/stat` (clock ticks of 1/100 s); `NaN` elsewhere.
+ */
+function cpuSeconds(pid: number | "self"): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
@@ -190,6 +204,9 @@ try {
   await new Promise((r) => setTimeout(r, 200)); // the Welcomes drain
 
   const start = performance.now();
+  // Every node's process (not the Postgres server's processes).
+  const serverCpu = () => servers.reduce((t, s) => t + cpuSeconds(s.pid), 0);
+  const cpu0 = [serverCpu(), cpuSeconds("self")];
   let next = 0;
   // One raw API per node, with the sender's token.
   const posters = servers.map((s) => new DeliveryHttp(s.url, sender.token));
@@ -203,6 +220,7 @@ try {
   }));
   const posted = performance.now();
   await done.promise;
+  const cpu = [serverCpu() - cpu0[0], cpuSeconds("self") - cpu0[1]];
   await checking;
   for (const ws of sockets) ws.close();
 
@@ -222,6 +240,13 @@ try {
     `delivery latency: p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${
       percentile(latencies, 0.99).toFixed(1)
     } ms (${latencies.length} deliveries)`,
+  );
+  console.log(
+    `cpu while delivering: server ${cpu[0].toFixed(1)} s, bench ${
+      cpu[1].toFixed(1)
+    } s, in ${seconds.toFixed(1)} s (load average ${
+      Deno.loadavg()[0].toFixed(1)
+    })`,
   );
   console.log(`end to end: one recipient decrypted ${decrypted}/${MESSAGES}`);
   if (decrypted !== MESSAGES) throw new Error("decryption check failed");
@@ -256,13 +281,20 @@ async function runSizes(sizes: number[]): Promise<void> {
     console.log(text.trimEnd());
     const rate = /: (\d+) messages\/s/.exec(text)?.[1] ?? "failed";
     const lat = /p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(text);
+    const deliveries = /(\d+) deliveries\/s/.exec(text)?.[1] ?? "-";
+    const cpu = /server ([\d.]+) s, bench ([\d.]+) s, in ([\d.]+) s/
+      .exec(text);
     rows.push(
-      `| ${storeName()} | ${n} | ${rate} | ${lat?.[1] ?? "-"} | ${
-        lat?.[2] ?? "-"
+      `| ${storeName()} | ${n} | ${rate} | ${deliveries} | ${
+        lat?.[1] ?? "-"
+      } | ${lat?.[2] ?? "-"} | ${
+        cpu ? `${cpu[1]} / ${cpu[2]} / ${cpu[3]}` : "-"
       } |`,
     );
   }
-  console.log("\n| store | members | msg/s | p50 ms | p99 ms |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
+  console.log(
+    "\n| store | members | msg/s | deliveries/s | p50 ms | p99 ms | cpu s: server / bench / wall |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) console.log(r);
 }

@@ -217,6 +217,7 @@ export class KvStore implements DeliveryStore {
       epoch: g.epoch,
       seq: 0,
       pos: 0,
+      mver: 0,
       externalJoins: g.externalJoins,
       giEpoch: g.epoch,
       gi,
@@ -377,6 +378,9 @@ export class KvStore implements DeliveryStore {
   #readsGroups(clientId: string, gids: readonly string[]): void {
     const w = this.#clientWatch.get(clientId);
     if (!w || !this.#notifier.subscribed(clientId)) return;
+    if (gids.length === w.groups.size && gids.every((g) => w.groups.has(g))) {
+      return; // unchanged (the usual case: every fetch reports its groups)
+    }
     this.#notifier.setGroups(clientId, gids);
     const next = new Set(gids);
     for (const g of next) {

@@ -418,7 +418,7 @@ export class GroupWriter {
         n++;
       }
     }
-    const meta: GroupMeta = { ...m, seq, pos, epoch: plan.epoch };
+    const meta: GroupMeta = { ...m, seq, pos, epoch: plan.epoch, mver: seq };
     if (req.groupInfo && b.giBlob) {
       n += blobDeletes(ctx, op, gid, m.gi);
       meta.gi = b.giBlob;

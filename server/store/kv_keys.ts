@@ -52,6 +52,8 @@ export interface GroupMeta {
   seq: number;
   /** The last position given out in the group's log. */
   pos: number;
+  /** The current roster's version (as in `rv, gid`; see `kv_roster.ts`). */
+  mver: number;
   /** External joins allowed. */
   externalJoins: boolean;
   /** Epoch of the stored GroupInfo. */

@@ -116,17 +116,16 @@ export class KvReader {
       const ack = got[3 * j + 2] as Deno.KvEntryMaybe<number>;
       this.#seen(gid, client, ack);
       if (!meta || !rv) continue;
-      const roster = await this.#ctx.rosters.get(
-        this.#ctx.kv,
-        this.#ctx.keys,
-        gid,
-        rv,
-      );
+      // The record and the roster reference may come from two snapshots
+      // (batched reads): only a matching pair says who reads what.
+      const roster = rv.mver === meta.mver
+        ? await this.#ctx.rosters.get(this.#ctx.kv, this.#ctx.keys, gid, rv)
+        : null;
       if (roster) {
         out.push({ gid, meta, roster, ivs: roster.readers.get(client), ack });
         continue;
       }
-      // Replaced between the reads: read the group again.
+      // Replaced between the reads: read the group again, in one snapshot.
       const st = await readGroup(this.#ctx, gid);
       if (!st) continue;
       out.push({

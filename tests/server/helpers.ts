@@ -103,7 +103,9 @@ export async function exporter(
 export async function spawnServer(
   args: string[],
   denoFlags: readonly string[] = [],
-): Promise<{ url: string; stop(): Promise<void>; kill(): Promise<void> }> {
+): Promise<
+  { url: string; pid: number; stop(): Promise<void>; kill(): Promise<void> }
+> {
   const main = decodeURIComponent(
     new URL("../../server/main.ts", import.meta.url).pathname,
   );
@@ -140,6 +142,7 @@ export async function spawnServer(
   })();
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
