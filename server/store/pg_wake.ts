@@ -20,8 +20,7 @@
  * `last + 1` reveals a gap, and every subscriber is woken to catch up. The
  * same happens when the listening connection is re-established (the client
  * library reconnects and listens again), and when a periodic check finds
- * the counter ahead of the last notification seen for longer than one
- * period.
+ * that positions committed by the previous check were never announced.
  *
  * @module
  */
@@ -47,7 +46,8 @@ export class PgWake {
   #listening = 0;
   #unlisten: (() => Promise<void>) | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #lagging = false;
+  /** The counter at the previous check. */
+  #counterBefore = -1;
   /** Id prefix -> subscribed clients with it. */
   readonly #byPrefix = new Map<string, Set<string>>();
   /** Wake-ups of all subscribers for a gap or a reconnect (tests). */
@@ -78,13 +78,13 @@ export class PgWake {
   async #check(): Promise<void> {
     try {
       const [row] = await this.#sql`SELECT n FROM counter`;
-      const n = num(row.n);
-      // Behind for two checks in a row: a notification was lost.
-      if (n > this.#high && this.#lagging) {
-        this.#high = n;
+      // Positions committed one period ago that were never announced: a
+      // notification was lost (ones in flight now are not counted).
+      if (this.#counterBefore > this.#high) {
+        this.#high = this.#counterBefore;
         this.#wakeAll();
       }
-      this.#lagging = n > this.#high;
+      this.#counterBefore = num(row.n);
     } catch {
       // The database is unreachable: the next check tries again.
     }
