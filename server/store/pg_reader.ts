@@ -129,6 +129,13 @@ export class PgReader {
   readonly #trimmed = new Map<string, number>();
   /** Trims under way (awaited by {@link PgReader.settle}). */
   readonly #pending = new Set<Promise<void>>();
+  /** Forgets waiting for the next batch, by client. */
+  #queue = new Map<
+    string,
+    { cursors: string[]; waiters: PromiseWithResolvers<void>[] }
+  >();
+  /** The batch loop, while it runs. */
+  #flushing: Promise<void> | undefined;
 
   /**
    * @param sql the pool
@@ -186,39 +193,111 @@ export class PgReader {
     return out.n;
   }
 
-  /** See {@link DeliveryStore.forget}. */
-  async forget(client: string, cursors: readonly string[]): Promise<void> {
-    if (cursors.length === 0) return;
-    const groups = await this.#sql.begin(async (tx) => {
-      const { done, top } = await lockReader(tx, client);
-      const ps = [...new Set(cursors.map(position))]
-        .filter((p) => p > done && p <= top);
-      if (ps.length === 0) return [];
-      // Forgetting from the front (a stream) moves the acknowledged
-      // position: up to just before the first entry not forgotten (every
-      // position up to it is committed: positions commit in order), or to
-      // the last one forgotten when none follows.
-      const [, [first], [last]] = await Promise.all([
-        // Sent now, ahead of the view's query (which starts when called).
+  /**
+   * See {@link DeliveryStore.forget}. Forgets are batched per process:
+   * those made while a batch is being written go into the next one, one
+   * transaction for every client in it (streams acknowledge each message,
+   * so a group message to 100 members would otherwise cost 100).
+   */
+  forget(client: string, cursors: readonly string[]): Promise<void> {
+    if (cursors.length === 0) return Promise.resolve();
+    const q = this.#queue.get(client) ?? { cursors: [], waiters: [] };
+    q.cursors.push(...cursors);
+    const w = Promise.withResolvers<void>();
+    q.waiters.push(w);
+    this.#queue.set(client, q);
+    this.#flushing ??= this.#flush();
+    return w.promise;
+  }
+
+  async #flush(): Promise<void> {
+    // The forgets of this turn join the first batch.
+    await new Promise((r) => setTimeout(r, 0));
+    while (this.#queue.size > 0) {
+      // Sorted: batches of several nodes lock reader rows in one order.
+      const batch = [...this.#queue].sort(([a], [b]) => a < b ? -1 : 1);
+      this.#queue = new Map();
+      try {
+        this.#trimLater(
+          await this.#forgetBatch(batch.map(([c, q]) => [c, q.cursors])),
+        );
+        for (const [, q] of batch) for (const w of q.waiters) w.resolve();
+      } catch (e) {
+        for (const [, q] of batch) for (const w of q.waiters) w.reject(e);
+      }
+    }
+    this.#flushing = undefined;
+  }
+
+  /**
+   * One transaction for the forgets of several clients: each client's
+   * positions are recorded, and its acknowledged position moves up to just
+   * before its first entry not forgotten (every position up to it is
+   * committed: positions commit in order), or to the last one forgotten
+   * when none follows. Returns the groups whose logs may be trimmed.
+   */
+  async #forgetBatch(
+    items: readonly [string, readonly string[]][],
+  ): Promise<string[]> {
+    return await this.#sql.begin(async (tx) => {
+      const clients = items.map(([c]) => c);
+      const [, rows, [c]] = await Promise.all([
+        tx`SET LOCAL synchronous_commit = off`,
         tx`
-          INSERT INTO forgotten (client_id, pos)
-          SELECT ${client}, p FROM unnest(${ps}::bigint[]) AS p
-          ON CONFLICT DO NOTHING`.execute(),
-        view(tx, client, {
-          after: done,
+          INSERT INTO readers (client_id, acked)
+          SELECT c, 0 FROM unnest(${clients}::text[]) AS c
+          ON CONFLICT (client_id) DO UPDATE SET acked = readers.acked
+          RETURNING client_id, acked`,
+        tx`SELECT n FROM counter`,
+      ]);
+      const top = num(c.n);
+      const doneOf = new Map(
+        rows.map((r) => [r.client_id as string, num(r.acked)]),
+      );
+      const work = items.map(([client, cursors]) => {
+        const done = doneOf.get(client) ?? 0;
+        const ps = [...new Set(cursors.map(position))]
+          .filter((p) => p > done && p <= top);
+        return { client, done, ps };
+      }).filter((w) => w.ps.length > 0);
+      if (work.length === 0) return [];
+      // Sent now, ahead of the views' queries (which start when called).
+      const insert = tx`
+        INSERT INTO forgotten (client_id, pos)
+        SELECT * FROM unnest(
+          ${work.flatMap((w) => w.ps.map(() => w.client))}::text[],
+          ${work.flatMap((w) => w.ps)}::bigint[])
+        ON CONFLICT DO NOTHING`.execute();
+      const firsts = work.map((w) =>
+        view(tx, w.client, {
+          after: w.done,
           limit: 1,
           skipForgotten: true,
           cutoff: this.#cutoff(),
           positionsOnly: true,
-        }),
+        })
+      );
+      const [, fs, ls] = await Promise.all([
+        insert,
+        Promise.all(firsts),
         tx`
-          SELECT max(pos)::float8 AS pos FROM forgotten
-          WHERE client_id = ${client}`,
+          SELECT client_id, max(pos)::float8 AS pos FROM forgotten
+          WHERE client_id = ANY(${work.map((w) => w.client)}::text[])
+          GROUP BY client_id`,
       ]);
-      const pos = first ? first.pos - 1 : (last.pos as number | null) ?? done;
-      return pos > done ? await advance(tx, client, pos) : [];
+      const lastOf = new Map(
+        ls.map((r) => [r.client_id as string, r.pos as number]),
+      );
+      const moves = work.map((w, i) => {
+        const first = fs[i][0];
+        const pos = first ? first.pos - 1 : lastOf.get(w.client) ?? w.done;
+        return { client: w.client, done: w.done, pos };
+      }).filter((m) => m.pos > m.done);
+      const groups = await Promise.all(
+        moves.map((m) => advance(tx, m.client, m.pos)),
+      );
+      return [...new Set(groups.flat())];
     });
-    this.#trimLater(groups);
   }
 
   /** Trims these groups' logs, each at most once a second per process. */
@@ -237,6 +316,7 @@ export class PgReader {
 
   /** Waits for the trims under way. */
   async settle(): Promise<void> {
+    await this.#flushing;
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
