@@ -332,9 +332,14 @@ export class PgStore implements DeliveryStore {
   async markJoined(groupId: string, clientId: string): Promise<void> {
     await this.#sql`
       INSERT INTO joined (group_id, client_id, since)
-      SELECT group_id, client_id, since FROM memberships
-      WHERE group_id = ${groupId} AND client_id = ${clientId}
-        AND to_pos IS NULL
+      SELECT m.group_id, m.client_id, m.since FROM memberships m
+      WHERE m.group_id = ${groupId} AND m.client_id = ${clientId}
+        AND m.to_pos IS NULL
+        -- Marked already (every post marks): no write, so no commit to
+        -- wait for.
+        AND NOT EXISTS (SELECT 1 FROM joined j
+          WHERE j.group_id = m.group_id AND j.client_id = m.client_id
+            AND j.since = m.since)
       ON CONFLICT (group_id, client_id) DO UPDATE SET since = EXCLUDED.since`;
   }
 
