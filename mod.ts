@@ -63,6 +63,8 @@ export type {
   CredentialInfo,
   CredentialRequest,
   DroppedProposal,
+  ExportConsumerInfo,
+  ExportGrantInfo,
   ExternalSenderInfo,
   GroupDetails,
   GroupExtensions,

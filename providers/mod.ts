@@ -38,7 +38,7 @@ import {
 } from "./detect.ts";
 import { HpkeSuite } from "./hpke.ts";
 import { JsKdf } from "./js_kdf.ts";
-import { mlDsa, type MlDsaScheme } from "./ml_dsa.ts";
+import { mlDsa, type MlDsaScheme, NobleMlDsa, WebMlDsa } from "./ml_dsa.ts";
 import { isPqKem, PqHpke } from "./pq_hpke.ts";
 import { kdfPartFor } from "./split_kdf.ts";
 import { NobleChaCha20Poly1305, NobleEdDsa } from "./pure_js.ts";
@@ -144,6 +144,21 @@ async function buildSuite(
     features,
     options.forcePureJs,
   );
+  const implementation = (hpke: string, kdf: string) =>
+    [
+      `signature: ${
+        signature instanceof WebSignature || signature instanceof WebMlDsa
+          ? "WebCrypto"
+          : signature instanceof NobleMlDsa
+          ? "@noble/post-quantum"
+          : "@noble/curves"
+      } ${info.signature}`,
+      `HPKE: ${hpke}`,
+      `AEAD: ${
+        aead instanceof WebAesGcm ? "WebCrypto AES-GCM" : "@noble/ciphers"
+      }`,
+      `KDF: ${kdf}`,
+    ].join("; ");
   if (isPqKem(info.kem)) {
     return new ComposedSuite(info.id, {
       kdf: kdfPartFor(
@@ -153,14 +168,23 @@ async function buildSuite(
       aead,
       signature,
       hpke: new PqHpke(info, { labeledDerive: isDraftSuite(info.name) }),
+      implementation: implementation(
+        `@hpke/* ${info.kem}`,
+        options.kdf === "js" ? "js (@noble/hashes)" : "WebCrypto",
+      ),
     });
   }
+  // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
+  const hpke = new HpkeSuite(info, features, { hkdf: js });
   return new ComposedSuite(info.id, {
     kdf: js ?? new WebKdf(info.hash),
     aead,
     signature,
-    // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
-    hpke: new HpkeSuite(info, features, { hkdf: js }),
+    hpke,
+    implementation: implementation(
+      hpke.implementation,
+      js ? "js (@noble/hashes)" : "WebCrypto",
+    ),
   });
 }
 

@@ -65,6 +65,11 @@ export interface SignatureKeyPair {
 export interface SuiteCrypto {
   /** The cipher suite id. */
   readonly id: CipherSuiteId;
+  /**
+   * Which implementation serves each primitive (WebCrypto or a pure-JS
+   * fallback), for diagnostics; optional for other providers.
+   */
+  readonly implementation?: string;
   /** Output length of the suite's KDF (`KDF.Nh`). */
   readonly hashLength: number;
   /**

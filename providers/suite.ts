@@ -148,6 +148,8 @@ export interface SuiteParts {
   signature: SignaturePart;
   /** HPKE. */
   hpke: HpkePart;
+  /** Which implementation serves each part, for diagnostics. */
+  implementation?: string;
 }
 
 /** A {@link SuiteCrypto} made of {@link SuiteParts}. */
@@ -162,6 +164,8 @@ export class ComposedSuite implements SuiteCrypto {
   readonly aeadKeyLength: number;
   /** `AEAD.Nn`. */
   readonly aeadNonceLength: number;
+  /** Which implementation serves each part, for diagnostics. */
+  readonly implementation?: string;
   #kdf: KdfPart;
   #aead: AeadPart;
   #signature: SignaturePart;
@@ -183,6 +187,7 @@ export class ComposedSuite implements SuiteCrypto {
     this.digestLength = parts.kdf.digestLength ?? parts.kdf.hashLength;
     this.aeadKeyLength = parts.aead.keyLength;
     this.aeadNonceLength = parts.aead.nonceLength;
+    this.implementation = parts.implementation;
   }
 
   /** The suite's hash. */

@@ -51,7 +51,13 @@ export type ApiErrorCode =
   // Display names (routes/names.ts).
   | "invalid_name"
   | "name_taken"
-  | "unknown_name";
+  | "unknown_name"
+  // The key export service (server/exports/).
+  | "consumer_not_authorized"
+  | "export_not_authorized"
+  | "invalid_request_signature"
+  | "replayed_request"
+  | "stale_request";
 
 /** An error response with a status and a stable code. */
 export class ApiError extends Error {

@@ -12,7 +12,10 @@
  * `--public-handshakes` (every group's proposals and commits must be
  * PublicMessages, verified by the service: `AppOptions.handshakes`),
  * `--option NAME=N` (any numeric {@link AppOptions} field, e.g.
- * `--option headersTimeoutMs=5000`; repeatable).
+ * `--option headersTimeoutMs=5000`; repeatable), `--no-exports` (no key
+ * export routes), `--exports-only` (the key export service alone, over the
+ * same database), `--retention-days D` (how long group messages not every
+ * member has read are kept; default 30).
  *
  * It serves through `server/serve.ts` (`node:http`), which enforces the
  * header, body and idle timeouts and the connection cap that `Deno.serve`
@@ -34,6 +37,9 @@ import type { NameStore } from "./store/names.ts";
 import { MemoryNameStore } from "./store/memory_names.ts";
 import { PgStore } from "./store/pg.ts";
 import type { DeliveryStore } from "./store/store.ts";
+import { KvExportStore } from "./exports/kv_store.ts";
+import { MemoryExportStore } from "./exports/memory_store.ts";
+import type { ExportStore } from "./exports/store.ts";
 
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
@@ -60,31 +66,43 @@ const port = Number(flag("port") ?? Deno.env.get("PORT") ?? 8080);
 const hostname = flag("hostname") ?? "127.0.0.1";
 const page = !Deno.args.includes("--no-page");
 
+const retentionDays = Number(flag("retention-days") ?? 30);
+if (!(retentionDays > 0)) {
+  throw new Error("--retention-days: a positive number of days");
+}
+const retentionMs = retentionDays * 24 * 3600 * 1000;
+
 let store: DeliveryStore;
 let names: NameStore;
+let exports: ExportStore | undefined;
 let where: string;
 const postgresUrl = flag("postgres") ??
   (Deno.args.includes("--memory") || flag("kv") !== undefined
     ? undefined
     : Deno.env.get("DATABASE_URL"));
+const withExports = !Deno.args.includes("--no-exports");
 if (Deno.args.includes("--memory")) {
-  store = new MemoryStore();
+  store = new MemoryStore({ retentionMs });
   names = new MemoryNameStore();
+  if (withExports) exports = new MemoryExportStore();
   where = "memory";
 } else if (postgresUrl) {
-  const pg = await PgStore.open(postgresUrl);
+  const pg = await PgStore.open(postgresUrl, { retentionMs });
   store = pg;
   names = pg.names();
+  // The key export store has no Postgres version yet (issue 18 keeps it
+  // in memory or Deno KV): on Postgres the export routes are not mounted.
   // Never print the URL: it may carry a password.
   where = `Postgres ${new URL(postgresUrl).host}`;
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  // One database for both; the KvStore closes it.
+  // One database for all three; the KvStore closes it.
   const kv = await Deno.openKv(path);
-  store = new KvStore(kv);
+  store = new KvStore(kv, { retentionMs });
   names = new KvNameStore(kv);
+  if (withExports) exports = new KvExportStore(kv, { ownsKv: false });
   where = `Deno KV ${path}`;
 }
 
@@ -99,6 +117,8 @@ const options: AppOptions = {
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
   handshakes: Deno.args.includes("--public-handshakes") ? "public" : "any",
+  exports,
+  delivery: !Deno.args.includes("--exports-only"),
   ...optionFlags(),
 };
 const app = createApp(store, options);
@@ -125,4 +145,5 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 await server.finished;
 stopWatching();
+await exports?.close();
 await store.close();

@@ -378,8 +378,42 @@ export class DeliveryClient {
           continue;
         }
         await this.#sync(); // our commit comes back: now applied
+        await this.#exportsAfterCommit(g);
         return g;
       }
+    });
+  }
+
+  /**
+   * The committer's rule of the key export service: after its commit, a
+   * group that authorizes consumers gets this epoch's sealed exports. A
+   * failure does not undo the commit: it is an `exports_failed` event.
+   */
+  async #exportsAfterCommit(g: GroupView): Promise<void> {
+    if (!g.details().extensions.exportConsumers?.length) return;
+    try {
+      await this.http.postExports(g.groupId, await g.sealExports());
+    } catch (error) {
+      this.#onEvent({ type: "exports_failed", groupId: g.groupId, error });
+    }
+  }
+
+  /**
+   * Seals and posts this epoch's exports of `groupId` for the key export
+   * service's consumers (`GroupView.sealExports`); the service keeps the
+   * first it accepts of each, so any member may post again.
+   *
+   * @example
+   * ```ts ignore
+   * await client.postExports(groupId);
+   * ```
+   */
+  postExports(
+    groupId: string,
+  ): Promise<{ epoch: number; accepted: number; stored: number }> {
+    return this.#exclusive(async () => {
+      const g = await this.#mustGroup(groupId);
+      return await this.http.postExports(groupId, await g.sealExports());
     });
   }
 
@@ -415,13 +449,16 @@ export class DeliveryClient {
         const gi = await group.groupInfo({ ratchetTree: true });
         try {
           await this.http.post(groupId, concat([commit, gi]));
-          return group;
         } catch (e) {
           await group.deleteState();
           const retry = e instanceof DeliveryError &&
             e.code === "epoch_conflict" && attempt < this.#maxRetries;
           if (!retry) throw e;
+          continue;
         }
+        // An external commit is a commit: its committer seals the exports.
+        await this.#exportsAfterCommit(group);
+        return group;
       }
     });
   }

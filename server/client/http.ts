@@ -333,6 +333,26 @@ export class DeliveryHttp {
     )).json();
   }
 
+  /**
+   * `POST /v1/groups/:id/exports`: a member's sealed exports of the current
+   * epoch (`GroupView.sealExports()`) for the key export service.
+   *
+   * @example
+   * ```ts ignore
+   * await http.postExports(group.groupId, await group.sealExports());
+   * ```
+   */
+  async postExports(
+    groupId: string,
+    bytes: Uint8Array,
+  ): Promise<{ epoch: number; accepted: number; stored: number }> {
+    return await (await this.#call(
+      "POST",
+      `/v1/groups/${groupId}/exports`,
+      bytes,
+    )).json();
+  }
+
   /** `GET /v1/groups/:id/group-info`. */
   async groupInfo(groupId: string): Promise<Uint8Array> {
     return await this.#bytes(

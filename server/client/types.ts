@@ -65,6 +65,18 @@ export type DeliveryEvent =
   }
   | {
     /**
+     * This client committed, but posting the new epoch's sealed exports
+     * to the key export service failed: the commit stands; post them again
+     * with `DeliveryClient.postExports` (any member may).
+     */
+    readonly type: "exports_failed";
+    /** The group id, hex. */
+    readonly groupId: string;
+    /** What was thrown. */
+    readonly error: unknown;
+  }
+  | {
+    /**
      * A message could not be processed: for good (`skipped`), or for now
      * (the client's storage or the network failed and retries did not
      * help: the client stopped at the message and tries it again on the

@@ -26,7 +26,20 @@ import { storeNewState } from "./stored_view.ts";
 import { registerView } from "./view_registry.ts";
 import { ViewState } from "./view_state.ts";
 import { externalPskProposal } from "./psk_store.ts";
-import type { CommitOutput, GroupExtensions, ProposalOutput } from "./types.ts";
+import type {
+  CommitOutput,
+  ExportConsumerInfo,
+  GroupExtensions,
+  ProposalOutput,
+} from "./types.ts";
+import {
+  checkConsumerKey,
+  withConsumer,
+  withoutConsumer,
+} from "./export_consumers.ts";
+import { sealExportsOf } from "./export_seal.ts";
+import { ProposalType } from "../messages/proposal.ts";
+import type { Extension } from "../messages/extension.ts";
 import { sendChecks, type ViewEnvironment } from "./view_environment.ts";
 import type { WriterTurns } from "./writer_guard.ts";
 
@@ -126,6 +139,106 @@ export class GroupAdmin extends GroupReader {
       const p = extensionsProposal(extensions, "extensions");
       return (await proposeEach(this.#live, [p], sendChecks(this.#env)))[0];
     });
+  }
+
+  /** Commits `extensions` as the new group context extensions (§12.1.7). */
+  #commitExtensions(extensions: Extension[]): Promise<CommitOutput> {
+    return commitOwn(this.#live, this.#env, {
+      proposals: [{
+        proposalType: ProposalType.groupContextExtensions,
+        extensions,
+      }],
+    });
+  }
+
+  /**
+   * Authorizes a consumer of the key export service by commit: a
+   * non-member (media server, recorder) that will receive this group's
+   * exports `exportSecret(label, context, length)` for each of
+   * `consumer.exports`, HPKE-sealed to its key, from the epoch this commit
+   * starts until it is revoked or `expires`. A consumer of the same id is
+   * replaced. The list is a GroupContext extension (webmls's private-use
+   * type 0xF0E5) every member sees in `details().extensions.exportConsumers`
+   * and must support (webmls clients do by default:
+   * `unsupported_group_extension` otherwise). A key the suite's KEM
+   * refuses is `invalid_argument`.
+   *
+   * @example Authorizing an SFU for SFrame base keys (RFC 9605 §5.2)
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * import { generateConsumerKeys } from "@webmls/mls/export";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const sfu = await generateConsumerKeys(group.cipherSuite);
+   * await group.receive(await group.authorizeConsumer({
+   *   id: "sfu",
+   *   hpkePublicKey: sfu.hpkePublicKey,
+   *   signaturePublicKey: sfu.signaturePublicKey,
+   *   exports: [{ label: "SFrame 1.0 Base Key", length: 16 }],
+   * }));
+   * console.log(group.details().extensions.exportConsumers?.[0].id); // "sfu"
+   * ```
+   */
+  authorizeConsumer(consumer: ExportConsumerInfo): Promise<CommitOutput> {
+    return this.#turns.run(async () => {
+      const list = withConsumer(this.#live.state.context.extensions, consumer);
+      await checkConsumerKey(this.#live.state.cs, consumer);
+      return await this.#commitExtensions(list);
+    });
+  }
+
+  /**
+   * Revokes consumer `id` by commit: from the epoch this commit starts,
+   * members seal nothing for it and the service accepts nothing for it
+   * (`invalid_argument` when `id` is not authorized).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * import { generateConsumerKeys } from "@webmls/mls/export";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const rec = await generateConsumerKeys(group.cipherSuite);
+   * await group.receive(await group.authorizeConsumer({
+   *   id: "recorder",
+   *   hpkePublicKey: rec.hpkePublicKey,
+   *   signaturePublicKey: rec.signaturePublicKey,
+   *   exports: [{ label: "recording" }],
+   * }));
+   * await group.receive(await group.revokeConsumer("recorder"));
+   * console.log(group.details().extensions.exportConsumers); // undefined
+   * ```
+   */
+  revokeConsumer(id: string): Promise<CommitOutput> {
+    return this.#turns.run(() =>
+      this.#commitExtensions(
+        withoutConsumer(this.#live.state.context.extensions, id),
+      )
+    );
+  }
+
+  /**
+   * This epoch's exports for every authorized, unexpired consumer, each
+   * HPKE-sealed to the consumer's key (group id, epoch, consumer, label and
+   * context bound in HPKE's `info`): the body to post to the key export
+   * service (`POST /v1/groups/:id/exports`; `DeliveryClient` posts it after
+   * each of its commits). The committer of an epoch posts it; any member
+   * may post again (the service keeps the first of each export).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const body = await group.sealExports(); // no consumer: an empty list
+   * console.log(body.length > 0); // true
+   * ```
+   */
+  sealExports(): Promise<Uint8Array> {
+    return this.#turns.run(() => sealExportsOf(this.#live.state, new Date()));
   }
 
   /**

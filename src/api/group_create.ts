@@ -9,6 +9,7 @@
 import type { CreateGroupOptions } from "../group/create.ts";
 import type { GroupConfig } from "../group/config.ts";
 import { DEFAULT_EXTENSION_TYPES } from "../messages/capabilities.ts";
+import { defaultCapabilities } from "../group/key_package.ts";
 import type { Credential } from "../messages/credential.ts";
 import { optional } from "./args.ts";
 import { groupExtensionList } from "./group_extensions.ts";
@@ -34,8 +35,8 @@ export interface GroupCreateOptions {
   extensions?: GroupExtensions;
   /**
    * The creator's capabilities, as `generateKeyPackage`'s. By default
-   * they list the application extension types of `extensions`, so that
-   * the creator supports its own group.
+   * they list the default types and the application extension types of
+   * `extensions`, so that the creator supports its own group.
    */
   capabilities?: KeyPackageCapabilities;
 }
@@ -61,8 +62,12 @@ export function creatorOptions(
   );
   const own = (extensions ?? []).map((e) => e.extensionType)
     .filter((t) => !DEFAULT_EXTENSION_TYPES.has(t));
+  // The default types stay listed (the key export consumer list among them).
+  const defaults = defaultCapabilities(suite).extensions;
   const capabilities = o.capabilities ??
-    (own.length > 0 ? { extensions: own } : undefined);
+    (own.length > 0
+      ? { extensions: [...new Set([...defaults, ...own])] }
+      : undefined);
   const leaf = keyPackageOptions(
     { capabilities },
     "options",

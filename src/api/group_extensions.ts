@@ -26,8 +26,14 @@ import {
   optional,
 } from "./args.ts";
 import { credentialInfo, wireCredential } from "./convert.ts";
+import { consumerInfo, exportConsumersExtension } from "./export_consumers.ts";
+import {
+  decodeExportConsumers,
+  EXPORT_CONSUMERS_EXTENSION,
+} from "../messages/export_consumers.ts";
 import type {
   CredentialInfo,
+  ExportConsumerInfo,
   ExtensionInput,
   ExternalSenderInfo,
   GroupExtensions,
@@ -41,6 +47,7 @@ const RESERVED: readonly number[] = [
   ExtensionType.requiredCapabilities,
   ExtensionType.externalPub,
   ExtensionType.externalSenders,
+  EXPORT_CONSUMERS_EXTENSION,
 ];
 
 function types(value: unknown, field: string): number[] {
@@ -89,7 +96,7 @@ function application(value: unknown, field: string): Extension[] {
     const f = `${field}.${i}.extensionType`;
     const t = checkInteger(o.extensionType, f, 0, 0xffff);
     if (RESERVED.includes(t)) {
-      invalid(f, "an application's type (not 1 to 5, RFC 9420 §17.3)", t);
+      invalid(f, "an application's type (not 1 to 5 or 0xF0E5)", t);
     }
     if (seen.has(t)) invalid(f, "a type not already listed (§13.4)", t);
     seen.add(t);
@@ -125,6 +132,15 @@ export function groupExtensionList(
   if (req) out.push(req);
   const ext = optional(o.externalSenders, f("externalSenders"), senders);
   if (ext) out.push(ext);
+  const consumers = optional(
+    o.exportConsumers,
+    f("exportConsumers"),
+    (v, field) =>
+      checkArray(v, field).length > 0
+        ? exportConsumersExtension(v, field)
+        : undefined,
+  );
+  if (consumers) out.push(consumers);
   out.push(...optional(o.application, f("application"), application) ?? []);
   return out;
 }
@@ -157,6 +173,7 @@ export function extensionsProposal(value: unknown, field: string): Proposal {
 export function groupExtensionsOf(list: readonly Extension[]): GroupExtensions {
   let requiredCapabilities: RequiredCapabilitiesInfo | undefined;
   let externalSenders: ExternalSenderInfo[] | undefined;
+  let exportConsumers: ExportConsumerInfo[] | undefined;
   const app: ExtensionInput[] = [];
   for (const e of list) {
     try {
@@ -177,6 +194,11 @@ export function groupExtensionsOf(list: readonly Extension[]): GroupExtensions {
           }));
         continue;
       }
+      if (e.extensionType === EXPORT_CONSUMERS_EXTENSION) {
+        exportConsumers = decodeExportConsumers(e.extensionData)
+          .map(consumerInfo);
+        continue;
+      }
     } catch (err) {
       if (!(err instanceof MlsError)) throw err;
       // Shown raw below.
@@ -189,6 +211,7 @@ export function groupExtensionsOf(list: readonly Extension[]): GroupExtensions {
   return {
     ...(requiredCapabilities ? { requiredCapabilities } : {}),
     ...(externalSenders ? { externalSenders } : {}),
+    ...(exportConsumers ? { exportConsumers } : {}),
     application: app,
   };
 }

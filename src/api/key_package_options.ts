@@ -33,7 +33,8 @@ export type { ExtensionInput } from "./types.ts";
  * Capabilities a KeyPackage advertises (RFC 9420 §7.2). Each list given
  * replaces the default one; a list left out keeps its default: MLS 1.0,
  * the identity's cipher suite, basic and X.509 credentials, the
- * `last_resort` extension plus the types of the package's own extensions,
+ * `last_resort` extension and webmls's key export consumer list (0xF0E5)
+ * plus the types of the package's own extensions,
  * no proposal types. Default proposal types (1 to 7) and extension types
  * (1 to 5) are never listed (§7.2).
  */

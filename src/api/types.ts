@@ -111,6 +111,42 @@ export interface GroupExtensions {
    * `capabilities.extensions`).
    */
   readonly application?: readonly ExtensionInput[];
+  /**
+   * The key export service's consumers (webmls's private-use extension
+   * 0xF0E5): non-members that members hand exporter secrets to, sealed to
+   * each consumer's HPKE key. Usually changed with
+   * `authorizeConsumer` / `revokeConsumer`.
+   */
+  readonly exportConsumers?: readonly ExportConsumerInfo[];
+}
+
+/** One export a consumer may receive: `exportSecret(label, context, length)`. */
+export interface ExportGrantInfo {
+  /** The exporter label. */
+  readonly label: string;
+  /** The exporter context (default: empty). */
+  readonly context?: string | Uint8Array;
+  /** The secret's length in bytes, 1 to 1024 (default 32). */
+  readonly length?: number;
+}
+
+/**
+ * A consumer of the key export service: a non-member (a media server, a
+ * recorder) that receives this group's exports sealed to `hpkePublicKey`
+ * and authenticates to the service with `signaturePublicKey` (both of the
+ * group's cipher suite).
+ */
+export interface ExportConsumerInfo {
+  /** The consumer's id, unique in the group. */
+  readonly id: string;
+  /** Its HPKE public key (the suite's KEM). */
+  readonly hpkePublicKey: Uint8Array;
+  /** Its signature public key (the suite's scheme). */
+  readonly signaturePublicKey: Uint8Array;
+  /** What it may receive. */
+  readonly exports: readonly ExportGrantInfo[];
+  /** No exports for epochs reached after this time (default: never). */
+  readonly expires?: Date;
 }
 
 /** One member of a group, as a group view sees it. */

@@ -223,6 +223,7 @@ Deno.test("provider: Deno has native Ed25519, X25519 and X448", async () => {
     ed25519: true,
     x25519: true,
     x448: true,
+    ecdhJwkOfPkcs8: true,
   });
 });
 

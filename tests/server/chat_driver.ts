@@ -258,6 +258,11 @@ async function scenario(
 
   // A session the service does not know (e.g. it restarted in memory).
   const stranger = await (await browser.newContext()).newPage();
+  stranger.on("console", (m) => log.push(`stranger console: ${m.text()}`));
+  stranger.on(
+    "pageerror",
+    (e) => log.push(`stranger page error: ${e.message}`),
+  );
   await stranger.goto(url);
   await stranger.evaluate(
     `localStorage.setItem("webmls-chat-session-v2", JSON.stringify({
@@ -266,7 +271,13 @@ async function scenario(
   );
   await stranger.reload();
   await stranger.locator("#name-error", { hasText: "Register again" })
-    .waitFor(T);
+    .waitFor(T).catch(async (e) => {
+      // Say what the page showed instead, for a failure seen once under load.
+      const shown = await stranger.locator("#name-error").textContent()
+        .catch(() => "?");
+      log.push(`stranger's #name-error: ${JSON.stringify(shown)}`);
+      throw e;
+    });
   check(await stranger.isVisible("#register-form"), "no register form");
   step("an unknown session is dropped and the page asks to register");
 

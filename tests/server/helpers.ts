@@ -148,9 +148,8 @@ export async function spawnServer(
       await child.status;
       await drain;
     },
-    /** `kill -9`: no cleanup at all, as a crash. */
     kill: async () => {
-      child.kill("SIGKILL");
+      child.kill("SIGKILL"); // kill -9: no shutdown, no flush
       await child.status;
       await drain;
     },
