@@ -22,6 +22,7 @@ const FILES = [
   "tests/server/group_security_test.ts",
   "tests/server/client_security_test.ts",
   "tests/server/names_test.ts",
+  "tests/server/inbox_scale_test.ts",
   "tests/postgres/",
 ];
 
