@@ -23,6 +23,7 @@ const FILES = [
   "tests/server/client_security_test.ts",
   "tests/server/names_test.ts",
   "tests/server/inbox_scale_test.ts",
+  "tests/server/pq_flow_test.ts",
   "tests/postgres/",
 ];
 
