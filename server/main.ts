@@ -90,8 +90,7 @@ if (Deno.args.includes("--memory")) {
   const pg = await PgStore.open(postgresUrl, { retentionMs });
   store = pg;
   names = pg.names();
-  // The key export store has no Postgres version yet (issue 18 keeps it
-  // in memory or Deno KV): on Postgres the export routes are not mounted.
+  if (withExports) exports = pg.exports();
   // Never print the URL: it may carry a password.
   where = `Postgres ${new URL(postgresUrl).host}`;
 } else {

@@ -17,6 +17,7 @@ import {
   putKeyPackage,
   takeChallenge,
 } from "./pg_keys.ts";
+import { PgExportStore } from "../exports/pg_store.ts";
 import { PgNameStore } from "./pg_names.ts";
 import { PgReader } from "./pg_reader.ts";
 import { migrate } from "./pg_schema.ts";
@@ -94,6 +95,11 @@ export class PgStore implements DeliveryStore {
   /** Display names in the same database (closed with this store). */
   names(): PgNameStore {
     return new PgNameStore(this.#sql);
+  }
+
+  /** The key export service's store in the same database. */
+  exports(): PgExportStore {
+    return new PgExportStore(this.#sql);
   }
 
   /** Wake-ups of all subscribers after a missed notification (tests). */

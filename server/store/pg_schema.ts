@@ -133,6 +133,30 @@ export const MIGRATIONS: readonly string[] = [
     previous text
   );
   `,
+  // 2: the key export service's store (issue 18), `server/exports/pg_store.ts`.
+  `
+  CREATE TABLE exports (
+    group_id text NOT NULL,
+    consumer_id text NOT NULL,
+    epoch integer NOT NULL,
+    label bytea NOT NULL,
+    context bytea NOT NULL,
+    kem_output bytea NOT NULL,
+    ciphertext bytea NOT NULL,
+    PRIMARY KEY (group_id, consumer_id, epoch, label, context)
+  );
+  CREATE TABLE export_consumers (
+    group_id text NOT NULL,
+    consumer_id text NOT NULL,
+    signature_key bytea NOT NULL,
+    PRIMARY KEY (group_id, consumer_id)
+  );
+  CREATE TABLE export_nonces (
+    nonce text PRIMARY KEY,
+    expires_at bigint NOT NULL
+  );
+  CREATE INDEX export_nonces_expiry ON export_nonces (expires_at);
+  `,
 ];
 
 /** Advisory lock key of the migrations (any constant). */

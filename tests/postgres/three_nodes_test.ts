@@ -15,6 +15,11 @@ import {
 } from "../server/helpers.ts";
 import { freshDatabase, PG_URL } from "../server/pg_stores.ts";
 import { tcpProxy } from "./tcp_proxy.ts";
+import {
+  ExportConsumer,
+  generateConsumerKeys,
+  sframeExport,
+} from "../../export.ts";
 
 type Node = Awaited<ReturnType<typeof spawnServer>>;
 
@@ -228,6 +233,37 @@ if (PG_URL) {
       await Promise.all(
         ns.map((n, i) => i === 2 && killed ? undefined : n.stop()),
       );
+    }
+  });
+
+  Deno.test("three nodes (Postgres): exports posted through one node are fetched from another", async () => {
+    const ns = await nodes(2);
+    try {
+      const alice = await client(ns[0].url, "alice");
+      const group = await alice.client.createGroup();
+      const keys = await generateConsumerKeys(group.cipherSuite);
+      await alice.client.commit(
+        group.groupId,
+        (g) =>
+          g.authorizeConsumer({
+            id: "sfu",
+            hpkePublicKey: keys.hpkePublicKey,
+            signaturePublicKey: keys.signaturePublicKey,
+            exports: [sframeExport(4)],
+          }),
+      );
+      await alice.client.update(group.groupId);
+      const sfu = new ExportConsumer({ url: ns[1].url, id: "sfu", keys });
+      const got = (await sfu.fetch(group.groupId)).secrets;
+      assert.deepEqual(got.map((e) => e.epoch), [1n, 2n]);
+      const view = (await alice.client.group(group.groupId))!;
+      const grant = sframeExport(4);
+      assert.deepEqual(
+        got[1].secret,
+        await view.exportSecret(grant.label, grant.context, grant.length),
+      );
+    } finally {
+      await Promise.all(ns.map((n) => n.stop()));
     }
   });
 }
