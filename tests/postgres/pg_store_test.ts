@@ -63,6 +63,51 @@ if (PG_URL) {
     }
   });
 
+  Deno.test("Postgres store: a database of an older version gets only the newer migrations; a newer one is refused", async () => {
+    const url = await freshDatabase();
+    const raw = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      // As the first release left it: migration 1 only, with a client.
+      await raw`CREATE TABLE webmls_migrations (
+        version integer PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now())`;
+      await raw.unsafe(MIGRATIONS[0]);
+      await raw`INSERT INTO webmls_migrations (version) VALUES (1)`;
+      await raw`INSERT INTO clients VALUES ('c1', 'h1', 1)`;
+      const s = await openPg({}, url);
+      try {
+        assert.equal(await s.hasClient("c1"), true);
+        const rows = await raw`
+          SELECT version FROM webmls_migrations ORDER BY version`;
+        assert.deepEqual(
+          rows.map((r) => r.version),
+          MIGRATIONS.map((_, i) => i + 1),
+        );
+        // Migration 2's tables are there.
+        assert.equal(
+          await s.exports().putExports("g", [], [{
+            consumerId: "6166",
+            epoch: 1,
+            label: new Uint8Array([1]),
+            context: new Uint8Array(0),
+            kemOutput: new Uint8Array(32),
+            ciphertext: new Uint8Array(48),
+          }]),
+          1,
+        );
+      } finally {
+        await s.close();
+      }
+      // A database a newer service migrated: this one refuses it.
+      await raw`INSERT INTO webmls_migrations (version) VALUES (${
+        MIGRATIONS.length + 1
+      })`;
+      await assert.rejects(openPg({}, url), /newer than this service/);
+    } finally {
+      await raw.end();
+    }
+  });
+
   Deno.test("Postgres store: of 24 concurrent commits for one epoch from two nodes, exactly one wins", async () => {
     const url = await freshDatabase();
     const one = await openPg({}, url);
