@@ -59,7 +59,9 @@ for (const c of members.slice(1)) {
       if (msgs.length < 100) woken = await sub.changed(1000);
     }
     sub.close();
-  })();
+  })().catch((e) => {
+    if (!stop) throw e; // after the run, the store closing ends the readers
+  });
 }
 await new Promise((r) => setTimeout(r, 200)); // subscriptions settle
 
