@@ -5,7 +5,9 @@
  * `postgres://postgres@127.0.0.1:5432/postgres`) it uses that server;
  * otherwise it starts a throwaway cluster (`pg_cluster.ts`: Debian's
  * `postgresql` package, initdb/pg_ctl in a temporary directory, as the
- * `postgres` user when run as root) and removes it afterwards. Extra
+ * `postgres` user when run as root) and removes it afterwards. Each test
+ * creates a database of its own (`t_…`); on a server you name they stay
+ * (drop them, or use a throwaway server). Extra
  * arguments go to `deno test` (e.g. `--filter "three nodes"`).
  *
  * @module
