@@ -8,9 +8,10 @@
  * Tables (fan-out on read, as on the other stores, issue 23):
  *
  * - `counter`: one row, the last position handed out. An accept takes the
- *   next position (with the log row, in one statement) and holds the row lock until it
- *   commits, so positions commit in increasing order and a reader never
- *   sees position n+1 before n (its cursor can never skip a message).
+ *   next position (with the log row, in one statement) and holds the row
+ *   lock until it commits, so positions commit in increasing order and a
+ *   reader never sees position n+1 before n (its cursor can never skip a
+ *   message).
  * - `group_log`: each group message once, at its position.
  * - `memberships`: a client's intervals in a group's log (`from_pos <
  *   pos <= to_pos`, `since` its first epoch): who reads what.
