@@ -1,7 +1,10 @@
 /**
  * Load test of the delivery service, bounded and on loopback only: the
  * server runs in its own process (`server/main.ts --no-rate-limit`, memory
- * store, or Deno KV with `--kv`); this process registers 100 clients, one
+ * store, or Deno KV with `--kv`), or in `--nodes N` processes on one
+ * Postgres database with `--postgres` (the server named by
+ * `WEBMLS_TEST_POSTGRES`, or a throwaway cluster, `scripts/pg_cluster.ts`);
+ * this process registers 100 clients, one
  * creates a group and adds the other 99 in one commit, then posts a fixed
  * number of application messages (pre-encrypted PrivateMessages) with a few
  * requests in flight. The 99 recipients read their inboxes over the
@@ -12,7 +15,11 @@
  * and p50/p99 delivery latency (POST start to arrival at the recipient).
  *
  * `deno run -A bench/server_load.ts [--messages 500] [--members 100]
- *  [--concurrency 8] [--kv] [--cap-seconds 60] [--server-cpu-prof DIR]`
+ *  [--concurrency 8] [--kv | --postgres [--nodes 3]] [--cap-seconds 60]
+ *  [--server-cpu-prof DIR]`
+ *
+ * With several nodes, recipients' streams and the sender's posts are spread
+ * over the nodes round-robin, so most deliveries cross nodes (LISTEN/NOTIFY).
  *
  * `--server-cpu-prof DIR` writes the server's V8 CPU profile into DIR
  * (summarize it with `bench/cpuprofile_top.ts`).
@@ -27,6 +34,8 @@
 import { DeliveryClient, DeliveryHttp } from "../delivery.ts";
 import { MLS } from "../mod.ts";
 import { spawnServer } from "../tests/server/helpers.ts";
+import { startCluster } from "../scripts/pg_cluster.ts";
+import postgres from "postgres";
 
 function flag(name: string, dflt: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -52,6 +61,9 @@ const MEMBERS = SIZES[0];
 const CONCURRENCY = flag("concurrency", 8);
 const CAP_MS = flag("cap-seconds", 60) * 1000;
 const KV = Deno.args.includes("--kv");
+const PG = Deno.args.includes("--postgres");
+const NODES = PG ? flag("nodes", 1) : 1;
+const STORE = storeName();
 const ACK_EVERY = flag("ack-every", 1);
 const PROF = (() => {
   const i = Deno.args.indexOf("--server-cpu-prof");
@@ -77,18 +89,54 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
+/** A fresh database on the Postgres server at `admin`; its URL. */
+async function freshDatabase(admin: string): Promise<string> {
+  const name = `bench_${Date.now().toString(36)}_${Deno.pid}`;
+  const sql = postgres(admin, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await sql.end();
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 const dir = await Deno.makeTempDir({ prefix: "webmls-load-" });
-const server = await spawnServer([
-  "--no-rate-limit",
-  // A commit adding 999 members (its Welcome and GroupInfo) exceeds the
-  // default 512 KiB body, and 999 streams come near the default caps.
-  ...["maxMessageBytes=16777216", "maxStreams=4096", "maxConnections=4096"]
-    .flatMap((o) => ["--option", o]),
-  ...KV ? ["--kv", `${dir}/load.kv`] : ["--memory"],
-], PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []);
+const cluster = PG && !Deno.env.get("WEBMLS_TEST_POSTGRES")
+  ? await startCluster()
+  : undefined;
+const database = PG
+  ? await freshDatabase(Deno.env.get("WEBMLS_TEST_POSTGRES") ?? cluster!.url)
+  : undefined;
+const spawnNode = () =>
+  spawnServer([
+    "--no-rate-limit",
+    // A commit adding 999 members (its Welcome and GroupInfo) exceeds the
+    // default 512 KiB body, and 999 streams come near the default caps.
+    ...["maxMessageBytes=16777216", "maxStreams=4096", "maxConnections=4096"]
+      .flatMap((o) => ["--option", o]),
+    ...database
+      ? ["--postgres", database]
+      : KV
+      ? ["--kv", `${dir}/load.kv`]
+      : ["--memory"],
+  ], PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []);
+// The first node migrates the schema; the others start after it.
+const first = await spawnNode();
+const servers = [
+  first,
+  ...await Promise.all(Array.from({ length: NODES - 1 }, spawnNode)),
+];
+const server = servers[0];
+const stopAll = async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  await cluster?.stop();
+};
 const cap = setTimeout(() => {
   console.error(`time cap of ${CAP_MS / 1000} s reached`);
-  server.stop().finally(() => Deno.exit(1));
+  stopAll().finally(() => Deno.exit(1));
 }, CAP_MS);
 
 try {
@@ -112,7 +160,7 @@ try {
   console.log(
     `setup: ${MEMBERS} members in one group in ${
       Math.round(performance.now() - t0)
-    } ms (${KV ? "Deno KV" : "memory"} store)`,
+    } ms (${STORE} store)`,
   );
 
   // Pre-encrypt the messages so that the sender's crypto is not timed.
@@ -130,7 +178,7 @@ try {
   // Recipients: raw inbox streams.
   const receivers = [checker, ...rest];
   const sockets = await Promise.all(receivers.map((c, i) => {
-    const http = new DeliveryHttp(server.url, c.token);
+    const http = new DeliveryHttp(servers[(i + 1) % NODES].url, c.token);
     const ws = http.stream();
     let n = 0;
     ws.onmessage = (e) => {
@@ -156,18 +204,23 @@ try {
   await new Promise((r) => setTimeout(r, 200)); // the Welcomes drain
 
   const start = performance.now();
-  const cpu0 = [cpuSeconds(server.pid), cpuSeconds("self")];
+  // Every node's process (not the Postgres server's processes).
+  const serverCpu = () => servers.reduce((t, s) => t + cpuSeconds(s.pid), 0);
+  const cpu0 = [serverCpu(), cpuSeconds("self")];
   let next = 0;
+  // One raw API per node, with the sender's token.
+  const posters = servers.map((s) => new DeliveryHttp(s.url, sender.token));
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < MESSAGES) {
-      const b = payloads[next++];
+      const i = next++;
+      const b = payloads[i];
       sentAt.set(keyOf(b), performance.now());
-      await sender.http.post(gid, b);
+      await posters[i % NODES].post(gid, b);
     }
   }));
   const posted = performance.now();
   await done.promise;
-  const cpu = [cpuSeconds(server.pid) - cpu0[0], cpuSeconds("self") - cpu0[1]];
+  const cpu = [serverCpu() - cpu0[0], cpuSeconds("self") - cpu0[1]];
   await checking;
   for (const ws of sockets) ws.close();
 
@@ -199,8 +252,17 @@ try {
   if (decrypted !== MESSAGES) throw new Error("decryption check failed");
 } finally {
   clearTimeout(cap);
-  await server.stop();
+  await stopAll();
   await Deno.remove(dir, { recursive: true });
+}
+
+/** The store and nodes of this run, as printed. */
+function storeName(): string {
+  if (Deno.args.includes("--postgres")) {
+    const nodes = flag("nodes", 1);
+    return `Postgres, ${nodes} node${nodes > 1 ? "s" : ""}`;
+  }
+  return Deno.args.includes("--kv") ? "Deno KV" : "memory";
 }
 
 /** Runs this benchmark once per group size, each in its own process. */
@@ -223,11 +285,11 @@ async function runSizes(sizes: number[]): Promise<void> {
     const cpu = /server ([\d.]+) s, bench ([\d.]+) s, in ([\d.]+) s/
       .exec(text);
     rows.push(
-      `| ${
-        Deno.args.includes("--kv") ? "Deno KV" : "memory"
-      } | ${n} | ${rate} | ${deliveries} | ${lat?.[1] ?? "-"} | ${
-        lat?.[2] ?? "-"
-      } | ${cpu ? `${cpu[1]} / ${cpu[2]} / ${cpu[3]}` : "-"} |`,
+      `| ${storeName()} | ${n} | ${rate} | ${deliveries} | ${
+        lat?.[1] ?? "-"
+      } | ${lat?.[2] ?? "-"} | ${
+        cpu ? `${cpu[1]} / ${cpu[2]} / ${cpu[3]}` : "-"
+      } |`,
     );
   }
   console.log(

@@ -7,10 +7,16 @@
  * check that no test proves; the task then exits 1. The working tree is
  * never touched.
  *
+ * Mutations of the Postgres store (`"postgres": true`) run their tests
+ * with `WEBMLS_TEST_POSTGRES`: the server it names, or a throwaway cluster
+ * started here (`pg_cluster.ts`, Debian's `postgresql` package).
+ *
  * `deno task mutate [--only id,id] [--list]`
  *
  * @module
  */
+
+import { startCluster } from "./pg_cluster.ts";
 
 /** One mutation of the list. */
 export interface Mutation {
@@ -30,6 +36,8 @@ export interface Mutation {
   kind: "invert" | "skip" | "accept";
   /** Test files (relative) that must fail with the mutation. */
   tests: string[];
+  /** Its tests need Postgres (their Postgres cases must fail). */
+  postgres?: boolean;
 }
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
@@ -81,8 +89,19 @@ async function copyTree(dir: string): Promise<void> {
   }
 }
 
-/** Runs `tests` in `dir`; true when they all pass. */
-async function testsPass(dir: string, tests: string[]): Promise<boolean> {
+/** The Postgres server of the Postgres tests, once needed. */
+let postgresUrl = Deno.env.get("WEBMLS_TEST_POSTGRES");
+
+/**
+ * Runs `tests` in `dir`; true when they all pass. `postgres`: with
+ * `WEBMLS_TEST_POSTGRES`, so that their Postgres cases run too (only for
+ * the mutations that need them: the others stay as fast as before).
+ */
+async function testsPass(
+  dir: string,
+  tests: string[],
+  postgres = false,
+): Promise<boolean> {
   const { code } = await new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-all", "--no-check", "--quiet", ...tests],
     cwd: dir,
@@ -90,6 +109,7 @@ async function testsPass(dir: string, tests: string[]): Promise<boolean> {
       // The scratch copy is not beside ../shared: point at the vectors.
       MLS_VECTORS_DIR: Deno.env.get("MLS_VECTORS_DIR") ??
         `${root}../shared/mls-vectors`,
+      ...postgres && postgresUrl ? { WEBMLS_TEST_POSTGRES: postgresUrl } : {},
     },
     stdout: "null",
     stderr: "null",
@@ -129,13 +149,23 @@ async function main(): Promise<number> {
     console.log(`stale mutations (update the list):\n  ${broken.join("\n  ")}`);
     return 1;
   }
+  const cluster = !postgresUrl && list.some((m) => m.postgres)
+    ? await startCluster()
+    : undefined;
+  postgresUrl ??= cluster?.url;
   const dir = await Deno.makeTempDir({ prefix: "webmls-mutate-" });
   try {
     await copyTree(dir);
     // Unmutated, every listed test file must pass: a failure then means
     // the check, not a broken test.
     const allTests = [...new Set(list.flatMap((m) => m.tests))];
-    if (!await testsPass(dir, allTests)) {
+    const pgTests = [
+      ...new Set(list.filter((m) => m.postgres).flatMap((m) => m.tests)),
+    ];
+    if (
+      !await testsPass(dir, allTests) ||
+      (pgTests.length > 0 && !await testsPass(dir, pgTests, true))
+    ) {
       console.log("the listed tests fail without any mutation");
       return 1;
     }
@@ -145,7 +175,7 @@ async function main(): Promise<number> {
       const original = await Deno.readTextFile(path);
       await Deno.writeTextFile(path, applyMutation(original, m));
       const t0 = performance.now();
-      const passed = await testsPass(dir, m.tests);
+      const passed = await testsPass(dir, m.tests, m.postgres);
       await Deno.writeTextFile(path, original);
       const s = ((performance.now() - t0) / 1000).toFixed(1);
       if (passed) survived++;
@@ -161,6 +191,7 @@ async function main(): Promise<number> {
     return survived === 0 ? 0 : 1;
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await cluster?.stop();
   }
 }
 

@@ -4,7 +4,9 @@
  * otherwise. Prints the URL.
  *
  * Flags: `--port N` (0: any free port), `--hostname H`, `--kv PATH`,
- * `--memory` (no persistence), `--no-page` (API only, no bundling),
+ * `--memory` (no persistence), `--postgres URL` (Postgres, for several
+ * nodes on one database; also taken from `DATABASE_URL` when no store flag
+ * is given: see `store/pg.ts`), `--no-page` (API only, no bundling),
  * `--no-rate-limit` (for load tests on loopback), `--origin URL` (the
  * public origin registration proofs must name; default: each request's),
  * `--public-handshakes` (every group's proposals and commits must be
@@ -33,6 +35,7 @@ import { KvNameStore } from "./store/kv_names.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { NameStore } from "./store/names.ts";
 import { MemoryNameStore } from "./store/memory_names.ts";
+import { PgStore } from "./store/pg.ts";
 import type { DeliveryStore } from "./store/store.ts";
 import { KvExportStore } from "./exports/kv_store.ts";
 import { MemoryExportStore } from "./exports/memory_store.ts";
@@ -73,12 +76,23 @@ let store: DeliveryStore;
 let names: NameStore;
 let exports: ExportStore | undefined;
 let where: string;
+const postgresUrl = flag("postgres") ??
+  (Deno.args.includes("--memory") || flag("kv") !== undefined
+    ? undefined
+    : Deno.env.get("DATABASE_URL"));
 const withExports = !Deno.args.includes("--no-exports");
 if (Deno.args.includes("--memory")) {
   store = new MemoryStore({ retentionMs });
   names = new MemoryNameStore();
   if (withExports) exports = new MemoryExportStore();
   where = "memory";
+} else if (postgresUrl) {
+  const pg = await PgStore.open(postgresUrl, { retentionMs });
+  store = pg;
+  names = pg.names();
+  if (withExports) exports = pg.exports();
+  // Never print the URL: it may carry a password.
+  where = `Postgres ${new URL(postgresUrl).host}`;
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";

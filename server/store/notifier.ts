@@ -146,6 +146,11 @@ export class Notifier {
     if (clients) this.notify(clients);
   }
 
+  /** Wakes every subscriber (a store that may have missed a change). */
+  notifyAll(): void {
+    this.notify([...this.#subs.keys()]);
+  }
+
   /** Closes every subscription. */
   closeAll(): void {
     for (const set of [...this.#subs.values()]) {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { KvExportStore } from "../../server/exports/kv_store.ts";
 import { MemoryExportStore } from "../../server/exports/memory_store.ts";
 import type { ExportStore, StoredExport } from "../../server/exports/store.ts";
+import { openPg, PG_URL } from "../server/pg_stores.ts";
 
 const ex = (
   epoch: number,
@@ -145,3 +146,14 @@ store.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+if (PG_URL) {
+  Deno.test("export store contract: Postgres", async () => {
+    const pg = await openPg();
+    try {
+      await contract(pg.exports());
+    } finally {
+      await pg.close();
+    }
+  });
+}

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { DeliveryError, DeliveryHttp } from "../../delivery.ts";
 import { MLS } from "../../mod.ts";
 import { KvStore } from "../../server/store/kv.ts";
+import { openPg, PG_URL } from "./pg_stores.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore } from "../../server/store/store.ts";
 import { client, NO_PROOF, registerRaw, startServer } from "./helpers.ts";
@@ -352,3 +353,9 @@ Deno.test("server api: long poll, WebSocket stream, acknowledgement (Deno KV)", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+if (PG_URL) {
+  Deno.test("server api: long poll, WebSocket stream, acknowledgement (Postgres)", async () => {
+    await inboxMechanics(await openPg());
+  });
+}

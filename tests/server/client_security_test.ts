@@ -11,6 +11,7 @@ import { verifyWithLabel } from "../../src/crypto/labeled.ts";
 import { createApp } from "../../server/app.ts";
 import type { AppOptions } from "../../server/options.ts";
 import { KvStore } from "../../server/store/kv.ts";
+import { freshDatabase, openPg, PG_URL } from "./pg_stores.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore } from "../../server/store/store.ts";
 import { toBase64 } from "../../server/shared/base64.ts";
@@ -28,17 +29,27 @@ import {
 
 const OPEN: AppOptions = { anonymousRateLimit: false };
 
-type Kind = "memory" | "Deno KV";
+type Kind = "memory" | "Deno KV" | "Postgres";
 
 /** Runs `f` with a store of each kind (a fresh KV file for Deno KV). */
 function perStore(
   name: string,
   f: (open: () => Promise<DeliveryStore>) => Promise<void>,
 ): void {
-  for (const kind of ["memory", "Deno KV"] as Kind[]) {
+  const kinds: Kind[] = [
+    "memory",
+    "Deno KV",
+    ...PG_URL ? ["Postgres" as const] : [],
+  ];
+  for (const kind of kinds) {
     Deno.test(`security (${kind}): ${name}`, async () => {
       if (kind === "memory") {
         return await f(() => Promise.resolve(new MemoryStore()));
+      }
+      if (kind === "Postgres") {
+        // One database per test: every store opened shares it.
+        const url = await freshDatabase();
+        return await f(() => openPg({}, url));
       }
       const dir = await Deno.makeTempDir({ prefix: "webmls-sec-" });
       try {
@@ -577,104 +588,116 @@ Deno.test("security: claim limits per pair, per requester, per target and window
   }]);
 });
 
-Deno.test("security (Deno KV): two app instances on one database share challenges and claim limits", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "webmls-sec-" });
+/** Two app instances on one database: challenges and claim limits are shared. */
+async function twoInstances(open: () => Promise<DeliveryStore>): Promise<void> {
   const origin = "http://deployment.test";
   const o: AppOptions = { ...OPEN, origin };
+  await withServers(
+    async (s1, s2) => {
+      // One challenge used at both instances at once: one registration.
+      const challenge = await challengeOf(s1.url);
+      const mls = new MLS();
+      const reqs = await Promise.all(
+        [0, 1].map(async () =>
+          proofRequest(...await newcomer(mls), "register", origin, challenge)
+        ),
+      );
+      const results = await Promise.all([
+        post(`${s1.url}/v1/clients`, reqs[0].headers, reqs[0].body),
+        post(`${s2.url}/v1/clients`, reqs[1].headers, reqs[1].body),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r[0]).sort(),
+        [201, 403],
+        JSON.stringify(results),
+      );
+      assert.ok(results.some((r) => r[1] === "invalid_challenge"));
+      // With `origin` set, a client must reach the service under it: the
+      // binding signs the origin of its URL, never one the service names.
+      assert.deepEqual(
+        await status(DeliveryClient.register(s1.url, new MLS())),
+        [403, "invalid_proof"],
+      );
+    },
+    [await open(), o],
+    [await open(), o],
+  );
+
+  // Concurrent claims by one requester through both: one limit.
+  await withServers(
+    async (s1, s2) => {
+      const victim = await client(s1.url, "victim", { keyPackages: 10 });
+      const drainer = await client(s1.url, "drainer");
+      const claims = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          claim(
+            i % 2 ? s2.url : s1.url,
+            drainer.client.token,
+            victim.client.clientId,
+          )),
+      );
+      assert.ok(
+        claims.every((c) => c.status === 200),
+        JSON.stringify(claims),
+      );
+      assert.equal(regulars(claims), 4);
+      assert.equal(new Set(claims.map((c) => c.ref)).size, 5);
+    },
+    [await open(), OPEN],
+    [await open(), OPEN],
+  );
+
+  // One requester, six targets at once through both: one total limit
+  // (distinct targets: only the count rows make these claims collide).
+  const limits = {
+    windowSeconds: 3600,
+    perPair: 5,
+    perRequester: 3,
+    perTarget: 10,
+  };
+  const limited = { ...OPEN, keyPackageClaims: limits };
+  await withServers(
+    async (s1, s2) => {
+      const victims = await Promise.all(
+        [0, 1, 2, 3, 4, 5].map((i) =>
+          client(s1.url, `v${i}`, { lastResort: false })
+        ),
+      );
+      const drainer = await client(s1.url, "drainer");
+      const claims = await Promise.all(
+        victims.map((v, i) =>
+          claim(
+            i % 2 ? s2.url : s1.url,
+            drainer.client.token,
+            v.client.clientId,
+          )
+        ),
+      );
+      assert.deepEqual(
+        claims.map((c) => c.status).sort(),
+        [200, 200, 200, 429, 429, 429],
+      );
+    },
+    [await open(), limited],
+    [await open(), limited],
+  );
+}
+
+Deno.test("security (Deno KV): two app instances on one database share challenges and claim limits", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "webmls-sec-" });
   try {
-    await withServers(
-      async (s1, s2) => {
-        // One challenge used at both instances at once: one registration.
-        const challenge = await challengeOf(s1.url);
-        const mls = new MLS();
-        const reqs = await Promise.all(
-          [0, 1].map(async () =>
-            proofRequest(...await newcomer(mls), "register", origin, challenge)
-          ),
-        );
-        const results = await Promise.all([
-          post(`${s1.url}/v1/clients`, reqs[0].headers, reqs[0].body),
-          post(`${s2.url}/v1/clients`, reqs[1].headers, reqs[1].body),
-        ]);
-        assert.deepEqual(
-          results.map((r) => r[0]).sort(),
-          [201, 403],
-          JSON.stringify(results),
-        );
-        assert.ok(results.some((r) => r[1] === "invalid_challenge"));
-        // With `origin` set, a client must reach the service under it: the
-        // binding signs the origin of its URL, never one the service names.
-        assert.deepEqual(
-          await status(DeliveryClient.register(s1.url, new MLS())),
-          [403, "invalid_proof"],
-        );
-      },
-      [await KvStore.open(`${dir}/ds.kv`), o],
-      [await KvStore.open(`${dir}/ds.kv`), o],
-    );
-
-    // Concurrent claims by one requester through both: one limit.
-    await withServers(
-      async (s1, s2) => {
-        const victim = await client(s1.url, "victim", { keyPackages: 10 });
-        const drainer = await client(s1.url, "drainer");
-        const claims = await Promise.all(
-          Array.from({ length: 12 }, (_, i) =>
-            claim(
-              i % 2 ? s2.url : s1.url,
-              drainer.client.token,
-              victim.client.clientId,
-            )),
-        );
-        assert.ok(
-          claims.every((c) => c.status === 200),
-          JSON.stringify(claims),
-        );
-        assert.equal(regulars(claims), 4);
-        assert.equal(new Set(claims.map((c) => c.ref)).size, 5);
-      },
-      [await KvStore.open(`${dir}/ds.kv`), OPEN],
-      [await KvStore.open(`${dir}/ds.kv`), OPEN],
-    );
-
-    // One requester, six targets at once through both: one total limit
-    // (distinct targets: only the count rows make these claims collide).
-    const limits = {
-      windowSeconds: 3600,
-      perPair: 5,
-      perRequester: 3,
-      perTarget: 10,
-    };
-    const limited = { ...OPEN, keyPackageClaims: limits };
-    await withServers(
-      async (s1, s2) => {
-        const victims = await Promise.all(
-          [0, 1, 2, 3, 4, 5].map((i) =>
-            client(s1.url, `v${i}`, { lastResort: false })
-          ),
-        );
-        const drainer = await client(s1.url, "drainer");
-        const claims = await Promise.all(
-          victims.map((v, i) =>
-            claim(
-              i % 2 ? s2.url : s1.url,
-              drainer.client.token,
-              v.client.clientId,
-            )
-          ),
-        );
-        assert.deepEqual(
-          claims.map((c) => c.status).sort(),
-          [200, 200, 200, 429, 429, 429],
-        );
-      },
-      [await KvStore.open(`${dir}/ds.kv`), limited],
-      [await KvStore.open(`${dir}/ds.kv`), limited],
-    );
+    await twoInstances(() => KvStore.open(`${dir}/ds.kv`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+if (PG_URL) {
+  Deno.test("security (Postgres): two app instances on one database share challenges and claim limits", async () => {
+    const url = await freshDatabase();
+    await twoInstances(() => openPg({}, url));
+  });
+}
 
 // ---- Findings 3 and 8: keeping key packages published -------------------
 

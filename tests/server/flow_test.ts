@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { DeliveryError } from "../../delivery.ts";
 import { KvStore } from "../../server/store/kv.ts";
+import { openPg, PG_URL } from "./pg_stores.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore } from "../../server/store/store.ts";
 import { client, exporter, startServer } from "./helpers.ts";
@@ -111,3 +112,9 @@ Deno.test("server: three clients end to end (Deno KV store)", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+if (PG_URL) {
+  Deno.test("server: three clients end to end (Postgres store)", async () => {
+    await flow(await openPg());
+  });
+}

@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { KvStore } from "../../server/store/kv.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
+import { freshDatabase, PG_URL } from "./pg_stores.ts";
+import { PgStore } from "../../server/store/pg.ts";
+import postgres from "postgres";
 import type {
   AcceptRequest,
   DeliveryStore,
@@ -95,9 +98,36 @@ async function kvStore(retentionMs?: number): Promise<LogStore> {
   });
 }
 
+async function pgStore(retentionMs?: number): Promise<LogStore> {
+  const url = await freshDatabase();
+  const s = await PgStore.open(url, { retentionMs });
+  // A second connection, to count the rows the store wrote.
+  const raw = postgres(url, { max: 1 });
+  const close = s.close.bind(s);
+  return Object.assign(s, {
+    written: async () => {
+      const [r] = await raw`
+        SELECT (SELECT count(*) FROM group_log WHERE group_id = ${G})
+          + (SELECT count(*) FROM inbox WHERE group_id = ${G}) AS n`;
+      return Number(r.n);
+    },
+    logSize: async (gid: string) => {
+      await s.trim(gid);
+      const [r] = await raw`
+        SELECT count(*)::int AS n FROM group_log WHERE group_id = ${gid}`;
+      return r.n as number;
+    },
+    close: async () => {
+      await close();
+      await raw.end();
+    },
+  });
+}
+
 const stores: [string, (retentionMs?: number) => Promise<LogStore>][] = [
   ["memory", memoryStore],
   ["Deno KV", kvStore],
+  ...PG_URL ? [["Postgres", pgStore] as [string, typeof pgStore]] : [],
 ];
 
 async function ok(s: DeliveryStore, r: AcceptRequest): Promise<void> {

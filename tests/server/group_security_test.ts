@@ -12,6 +12,7 @@ import { commitBundle, DeliveryError } from "../../delivery.ts";
 import { generateKeyPackage } from "../../src/group/key_package.ts";
 import { ProposalType } from "../../src/messages/proposal.ts";
 import { KvStore } from "../../server/store/kv.ts";
+import { openPg, PG_URL } from "./pg_stores.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import type { DeliveryStore } from "../../server/store/store.ts";
 import {
@@ -41,6 +42,9 @@ function overStores(
       await Deno.remove(dir, { recursive: true });
     }
   });
+  if (PG_URL) {
+    Deno.test(`${name} (Postgres)`, async () => body(await openPg()));
+  }
 }
 
 async function errorOf(p: Promise<unknown>): Promise<DeliveryError> {

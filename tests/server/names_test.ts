@@ -6,6 +6,7 @@ import { DeliveryError, DeliveryHttp } from "../../delivery.ts";
 import { checkName } from "../../server/shared/names.ts";
 import { KvNameStore } from "../../server/store/kv_names.ts";
 import { MemoryNameStore } from "../../server/store/memory_names.ts";
+import { openPg, PG_URL } from "./pg_stores.ts";
 import type { NameStore } from "../../server/store/names.ts";
 import { client, spawnServer, startServer } from "./helpers.ts";
 
@@ -214,6 +215,28 @@ Deno.test("KvNameStore: claim rules, and one winner of a race", async () => {
     kv.close();
   }
 });
+
+if (PG_URL) {
+  Deno.test("PgNameStore (Postgres): claim rules, and one winner of a race", async () => {
+    const store = await openPg();
+    try {
+      const names = store.names();
+      await storeRules(names);
+      const ids = Array.from({ length: 8 }, (_, i) => `r${i}`);
+      const got = await Promise.all(
+        ids.map((id) => names.claim(id, "race", "race", 0, { holdMs: 10 })),
+      );
+      assert.equal(got.filter((r) => r === "ok").length, 1);
+      const winner = ids[got.indexOf("ok")];
+      assert.deepEqual(await names.byKey("race"), {
+        clientId: winner,
+        display: "race",
+      });
+    } finally {
+      await store.close();
+    }
+  });
+}
 
 Deno.test("names: deno task start keeps them in its Deno KV file across a restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "webmls-names-" });

@@ -9,13 +9,14 @@ import assert from "node:assert/strict";
 import { MLS } from "../../mod.ts";
 import { DeliveryError, DeliveryHttp } from "../../delivery.ts";
 import { KvStore } from "../../server/store/kv.ts";
+import type { DeliveryStore } from "../../server/store/store.ts";
+import { openPg, PG_URL } from "./pg_stores.ts";
 import { client, exporter, registerRaw, startServer } from "./helpers.ts";
 
 const XWING = "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519";
 
-Deno.test("server: a post-quantum group end to end (Deno KV store)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "webmls-kv-" });
-  const server = await startServer(await KvStore.open(`${dir}/ds.kv`), {
+async function pqFlow(store: DeliveryStore): Promise<void> {
+  const server = await startServer(store, {
     cipherSuites: [1, 0xf001, 0xf009],
   });
   try {
@@ -66,6 +67,20 @@ Deno.test("server: a post-quantum group end to end (Deno KV store)", async () =>
     );
   } finally {
     await server.close();
+  }
+}
+
+Deno.test("server: a post-quantum group end to end (Deno KV store)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "webmls-kv-" });
+  try {
+    await pqFlow(await KvStore.open(`${dir}/ds.kv`));
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+if (PG_URL) {
+  Deno.test("server: a post-quantum group end to end (Postgres store)", async () => {
+    await pqFlow(await openPg());
+  });
+}

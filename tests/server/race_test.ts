@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { commitBundle, DeliveryError } from "../../delivery.ts";
 import { KvStore } from "../../server/store/kv.ts";
+import { freshDatabase, openPg, PG_URL } from "./pg_stores.ts";
 import { client, exporter, spawnServer, startServer } from "./helpers.ts";
 
 /** alice and carol talk to `urlA`, bob to `urlB`. */
@@ -92,3 +93,17 @@ Deno.test("server race: one commit per epoch (two processes, one Deno KV file)",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+if (PG_URL) {
+  Deno.test("server race: one commit per epoch (two processes, one Postgres database)", async () => {
+    const url = await freshDatabase();
+    const a = await startServer(await openPg({}, url));
+    const b = await spawnServer(["--postgres", url]);
+    try {
+      await race(a.url, b.url);
+    } finally {
+      await b.stop();
+      await a.close();
+    }
+  });
+}
