@@ -47,10 +47,17 @@ export {
   DeliveryHttp,
   type InboxEntry,
   type InboxPage,
+  type NamedClient,
   type Proof,
 } from "./server/client/http.ts";
 export { MLS_MEDIA_TYPE } from "./server/shared/wire.ts";
 export { MAX_KEY_PACKAGES_PER_UPLOAD } from "./server/shared/limits.ts";
+export {
+  checkName,
+  MAX_NAME_LENGTH,
+  MIN_NAME_LENGTH,
+  type NameCheck,
+} from "./server/shared/names.ts";
 export {
   PROOF_LABEL,
   proofContent,

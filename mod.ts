@@ -34,6 +34,16 @@ export {
   type MLSOptions,
 } from "./src/api/mls.ts";
 export { GroupView, type KeyPackageInput } from "./src/api/group_view.ts";
+export type { GroupCreateOptions } from "./src/api/group_create.ts";
+export type { ExportKeyAlgorithm } from "./src/api/export_key.ts";
+export type { ServiceProposal } from "./src/api/service_proposal.ts";
+export type {
+  BranchOptions,
+  ReinitOptions,
+  ResumedGroup,
+} from "./src/api/resumption.ts";
+export { GroupReader } from "./src/api/group_reader.ts";
+export { GroupAdmin } from "./src/api/group_admin.ts";
 export type { MemberByIdentity, MemberRef } from "./src/api/member_ref.ts";
 export type { MessageInput } from "./src/api/message_input.ts";
 export type {
@@ -53,7 +63,11 @@ export type {
   CredentialInfo,
   CredentialRequest,
   DroppedProposal,
+  ExportConsumerInfo,
+  ExportGrantInfo,
+  ExternalSenderInfo,
   GroupDetails,
+  GroupExtensions,
   Identity,
   KeyPackageOutput,
   Member,
@@ -62,6 +76,7 @@ export type {
   ProposalReceived,
   Received,
   RemovedReceived,
+  RequiredCapabilitiesInfo,
   SenderInfo,
   X509Credential,
 } from "./src/api/types.ts";
@@ -120,3 +135,10 @@ export {
   CIPHER_SUITES,
   type CipherSuiteInfo,
 } from "./src/crypto/cipher_suites.ts";
+export {
+  CODE_POINTS,
+  type CodePoints,
+  PQ_SUITES,
+  type PqSuiteParams,
+  suiteTable,
+} from "./src/crypto/pq_suites.ts";

@@ -23,7 +23,7 @@ import { receiveMessage } from "../src/group/receive.ts";
 import {
   deserializeGroupState,
   serializeGroupState,
-} from "../src/group/serialize.ts";
+} from "../src/group/stored/serialize.ts";
 import { joinFromWelcome } from "../src/group/welcome.ts";
 import type { Credential } from "../src/messages/credential.ts";
 

@@ -27,7 +27,7 @@ import { decode } from "../src/codec/codec.ts";
 import { mlsMessageCodec } from "../src/framing/mls_message.ts";
 import { receiveMessage } from "../src/group/receive.ts";
 import { loadState } from "../src/api/persist.ts";
-import { groupKey } from "../src/api/records.ts";
+import { groupKey, signerKey } from "../src/api/records.ts";
 
 class Counting implements Storage {
   readonly canStoreCryptoKeys = true;
@@ -138,7 +138,7 @@ async function apiSide(n: number) {
   // and then kept in step: each round times receiveMessage on it and
   // receive() on the view, for the same commit.
   const me = joined[2];
-  const signer = (await storage.get(`signer/${me.clientId}`)) as Uint8Array;
+  const signer = (await storage.get(signerKey(me.clientId))) as Uint8Array;
   let state = (await loadState(
     storage,
     defaultProvider(),

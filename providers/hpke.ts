@@ -26,6 +26,7 @@ import { DhkemX25519HkdfSha256 as PureDhkemX25519 } from "@hpke/dhkem-x25519";
 import { DhkemX448HkdfSha512 as PureDhkemX448 } from "@hpke/dhkem-x448";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { x448 } from "@noble/curves/ed448.js";
+import { ecPublicOfScalar, ecScalarOfPkcs8 } from "./ec_public.ts";
 import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
 import { MlsError } from "../src/errors.ts";
 import type {
@@ -74,28 +75,81 @@ type PublicFromPrivate = (
 
 const jwkPublicFromPrivate: PublicFromPrivate = (key) => jwkPublic(key);
 
-function kemFor(
+/** A KEM and how its keys are handled. */
+interface KemChoice {
+  kem: KemInterface;
+  publicFromPrivate: PublicFromPrivate;
+  /** Whether its keys are WebCrypto keys. */
+  native: boolean;
+  /** Which implementation serves it, for diagnostics. */
+  implementation: string;
+}
+
+/**
+ * A P-curve KEM on WebCrypto. Its public keys come from a JWK export of the
+ * private key, or, where the runtime cannot export a PKCS#8-imported key as
+ * JWK (Firefox), from `@noble/curves` (`ec_public.ts`).
+ */
+function ecKem(
   id: number,
+  kem: KemInterface,
   features: WebCryptoFeatures,
-): [KemInterface, PublicFromPrivate] {
-  const native = jwkPublicFromPrivate;
+): KemChoice {
+  const name = `WebCrypto ${KEM_NAMES[id]}`;
+  if (features.ecdhJwkOfPkcs8) {
+    return {
+      kem,
+      publicFromPrivate: jwkPublicFromPrivate,
+      native: true,
+      implementation: name,
+    };
+  }
+  return {
+    kem,
+    publicFromPrivate: (_, raw) => Promise.resolve(ecPublicOfScalar(id, raw)),
+    native: true,
+    implementation: `${name}, public keys by @noble/curves`,
+  };
+}
+
+/** KEM names (RFC 9180 §7.1), for diagnostics. */
+const KEM_NAMES: Record<number, string> = {
+  0x0010: "DHKEM(P-256)",
+  0x0011: "DHKEM(P-384)",
+  0x0012: "DHKEM(P-521)",
+  0x0020: "DHKEM(X25519)",
+  0x0021: "DHKEM(X448)",
+};
+
+function kemFor(id: number, features: WebCryptoFeatures): KemChoice {
+  const native = (kem: KemInterface): KemChoice => ({
+    kem,
+    publicFromPrivate: jwkPublicFromPrivate,
+    native: true,
+    implementation: `WebCrypto ${KEM_NAMES[id]}`,
+  });
+  const pure = (kem: KemInterface, pub: (raw: Uint8Array) => Uint8Array) => ({
+    kem,
+    publicFromPrivate: (_: CryptoKey, raw: Uint8Array) =>
+      Promise.resolve(pub(raw)),
+    native: false,
+    implementation: `@noble/curves ${KEM_NAMES[id]}`,
+  });
   switch (id) {
     case 0x0010:
-      return [new DhkemP256HkdfSha256(), native];
+      return ecKem(id, new DhkemP256HkdfSha256(), features);
     case 0x0011:
-      return [new DhkemP384HkdfSha384(), native];
+      return ecKem(id, new DhkemP384HkdfSha384(), features);
     case 0x0012:
-      return [new DhkemP521HkdfSha512(), native];
+      return ecKem(id, new DhkemP521HkdfSha512(), features);
     case 0x0020:
-      return features.x25519 ? [new DhkemX25519HkdfSha256(), native] : [
-        new PureDhkemX25519(),
-        (_, raw) => Promise.resolve(x25519.getPublicKey(raw)),
-      ];
+      return features.x25519
+        ? native(new DhkemX25519HkdfSha256())
+        : pure(new PureDhkemX25519(), x25519.getPublicKey);
     case 0x0021:
-      return features.x448 ? [new DhkemX448HkdfSha512(), native] : [
-        new PureDhkemX448(),
-        (_, raw) => Promise.resolve(x448.getPublicKey(raw)),
-      ];
+      return features.x448
+        ? native(new DhkemX448HkdfSha512())
+        : pure(new PureDhkemX448(), x448.getPublicKey);
   }
   throw new MlsError("unsupported_cipher_suite", `unknown HPKE KEM ${id}`);
 }
@@ -181,14 +235,18 @@ export class HpkeSuite implements HpkePart {
   #hkdf: KdfPart | undefined;
   /** The KEM primitives' WebCrypto, which remembers public key bytes. */
   #subtle: KeyBytesSubtle | undefined;
-  /** Whether the KEM's keys are WebCrypto keys (exportable as JWK). */
+  /** Whether the KEM's keys are WebCrypto keys. */
   #native: boolean;
+  /** Whether an EC key's public key comes from its JWK (not `@noble`). */
+  #ecJwk: boolean;
   #publicFromPrivate: PublicFromPrivate;
   #privateKeyLength: number;
   #private = new SecretCache<PrivateEntry>();
   /** Private keys imported with a public key the caller gave. */
   #privateKnown = new SecretCache<PrivateEntry>();
   #public = new PublicCache<CryptoKey>();
+  /** Which implementation serves the KEM, for diagnostics. */
+  readonly implementation: string;
 
   /**
    * Builds the suite's HPKE `CipherSuite`.
@@ -203,8 +261,12 @@ export class HpkeSuite implements HpkePart {
     features: WebCryptoFeatures,
     options: HpkeSuiteOptions = {},
   ) {
-    [this.#kem, this.#publicFromPrivate] = kemFor(info.kem, features);
-    this.#native = this.#publicFromPrivate === jwkPublicFromPrivate;
+    const choice = kemFor(info.kem, features);
+    this.#kem = choice.kem;
+    this.#publicFromPrivate = choice.publicFromPrivate;
+    this.#native = choice.native;
+    this.#ecJwk = choice.publicFromPrivate === jwkPublicFromPrivate;
+    this.implementation = choice.implementation;
     this.#privateKeyLength = PRIVATE_KEY_LENGTH[info.kem] ?? 0;
     this.#info = info;
     this.#hkdf = options.hkdf;
@@ -252,12 +314,11 @@ export class HpkeSuite implements HpkePart {
     knownPublic?: Uint8Array,
   ): Promise<PrivateEntry> {
     try {
-      const privateKey = await this.#kem.deserializePrivateKey(
-        padScalar(raw, this.#privateKeyLength),
-      );
+      const padded = padScalar(raw, this.#privateKeyLength);
+      const privateKey = await this.#kem.deserializePrivateKey(padded);
       this.#subtle?.forget(privateKey);
       const pub = knownPublic?.slice() ??
-        await this.#publicFromPrivate(privateKey, raw);
+        await this.#publicFromPrivate(privateKey, padded);
       const publicKey = await this.#public.get(pub, this.#importPublic);
       return { pair: { privateKey, publicKey }, publicKey: pub };
     } catch (cause) {
@@ -298,7 +359,29 @@ export class HpkeSuite implements HpkePart {
 
   async #serialize(pair: CryptoKeyPair): Promise<HpkeKeyPair> {
     let publicKey: Uint8Array, privateKey: Uint8Array;
-    if (this.#native && pair.privateKey.algorithm.name === "ECDH") {
+    if (
+      this.#native && !this.#ecJwk && pair.privateKey.algorithm.name === "ECDH"
+    ) {
+      // No JWK export (Firefox): the scalar from PKCS#8 (a derived key's
+      // comes from memory), its public key from `@noble/curves`. A derived
+      // pair's public key may be `@hpke/core`'s guess, so it is replaced.
+      const pkcs8 = new Uint8Array(
+        await (this.#subtle ?? crypto.subtle).exportKey(
+          "pkcs8",
+          pair.privateKey,
+        ),
+      );
+      try {
+        privateKey = ecScalarOfPkcs8(pkcs8, this.#privateKeyLength);
+      } finally {
+        pkcs8.fill(0);
+      }
+      publicKey = ecPublicOfScalar(this.#info.kem, privateKey);
+      pair = {
+        privateKey: pair.privateKey,
+        publicKey: await this.#public.get(publicKey, this.#importPublic),
+      };
+    } else if (this.#native && pair.privateKey.algorithm.name === "ECDH") {
       // An EC private key's JWK holds both halves: one export, not two.
       const jwk = await (this.#subtle ?? crypto.subtle).exportKey(
         "jwk",

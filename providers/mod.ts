@@ -1,5 +1,8 @@
 /**
- * The built-in crypto provider: all seven RFC 9420 cipher suites.
+ * The built-in crypto provider: all seven RFC 9420 cipher suites, and the
+ * post-quantum suites of `src/crypto/pq_suites.ts` (ML-KEM and X-Wing HPKE
+ * from `@hpke/ml-kem` and `@hpke/hybridkem-x-wing` in `pq_hpke.ts`; ML-DSA
+ * from WebCrypto or `@noble/post-quantum` in `ml_dsa.ts`).
  *
  * `crypto.subtle` serves SHA-2, HMAC, HKDF, AES-GCM, ECDSA and (where the
  * runtime has them) Ed25519, X25519 and X448; HPKE comes from `@hpke/core`
@@ -20,7 +23,12 @@
  * @module
  */
 
-import { CIPHER_SUITES } from "../src/crypto/cipher_suites.ts";
+import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
+import {
+  type CodePoints,
+  isDraftSuite,
+  suiteTable,
+} from "../src/crypto/pq_suites.ts";
 import { MlsError } from "../src/errors.ts";
 import type { CipherSuiteId, CryptoProvider, SuiteCrypto } from "./provider.ts";
 import {
@@ -30,6 +38,9 @@ import {
 } from "./detect.ts";
 import { HpkeSuite } from "./hpke.ts";
 import { JsKdf } from "./js_kdf.ts";
+import { mlDsa, type MlDsaScheme, NobleMlDsa, WebMlDsa } from "./ml_dsa.ts";
+import { isPqKem, PqHpke } from "./pq_hpke.ts";
+import { kdfPartFor } from "./split_kdf.ts";
 import { NobleChaCha20Poly1305, NobleEdDsa } from "./pure_js.ts";
 import { ComposedSuite, type SignaturePart } from "./suite.ts";
 import { WebAesGcm, WebKdf } from "./webcrypto.ts";
@@ -47,6 +58,7 @@ export type {
   SuiteCrypto,
 } from "./provider.ts";
 export type { WebCryptoFeatures } from "./detect.ts";
+export type { CodePoints } from "../src/crypto/pq_suites.ts";
 export { derToP1363, p1363ToDer } from "./der.ts";
 
 /** Options of {@link createProvider}. */
@@ -67,6 +79,14 @@ export interface ProviderOptions {
    * runtimes where it was not measured.
    */
   kdf?: "webcrypto" | "js";
+  /**
+   * How the post-quantum suites are numbered (`src/crypto/pq_suites.ts`):
+   * `"draft"` (default: draft-ietf-mls-pq-ciphersuites-06's suites, in the
+   * Private Use range until IANA assigns values), `"ts-mls"` (ts-mls's
+   * twelve suites, 77 to 88), `"openmls"` (X-Wing at 0x004D), or a map of
+   * suite names to code points. RFC 9420's suites 1 to 7 are always served.
+   */
+  codePoints?: CodePoints;
 }
 
 /**
@@ -84,11 +104,16 @@ export function defaultKdf(): "webcrypto" | "js" {
   return nav?.userAgent?.startsWith("Deno/") ? "js" : "webcrypto";
 }
 
-function signatureFor(
+async function signatureFor(
   scheme: string,
   features: WebCryptoFeatures,
-): SignaturePart {
+  forcePureJs: boolean,
+): Promise<SignaturePart> {
   switch (scheme) {
+    case "mldsa44":
+    case "mldsa65":
+    case "mldsa87":
+      return await mlDsa(scheme as MlDsaScheme, forcePureJs);
     case "ed25519":
       return features.ed25519
         ? WebSignature.ed25519()
@@ -105,40 +130,89 @@ function signatureFor(
   throw new MlsError("unsupported_cipher_suite", `no signature ${scheme}`);
 }
 
-function buildSuite(
-  id: number,
+async function buildSuite(
+  info: CipherSuiteInfo,
   features: WebCryptoFeatures,
-  options: Required<Pick<ProviderOptions, "kdf">>,
-): SuiteCrypto {
-  const info = CIPHER_SUITES[id];
+  options: Required<Pick<ProviderOptions, "kdf" | "forcePureJs">>,
+): Promise<SuiteCrypto> {
   const aead = info.aead === 0x0003
     ? new NobleChaCha20Poly1305()
     : new WebAesGcm(info.aead === 0x0001 ? 16 : 32);
   const js = options.kdf === "js" ? new JsKdf(info.hash) : undefined;
-  return new ComposedSuite(id, {
+  const signature = await signatureFor(
+    info.signature,
+    features,
+    options.forcePureJs,
+  );
+  const implementation = (hpke: string, kdf: string) =>
+    [
+      `signature: ${
+        signature instanceof WebSignature || signature instanceof WebMlDsa
+          ? "WebCrypto"
+          : signature instanceof NobleMlDsa
+          ? "@noble/post-quantum"
+          : "@noble/curves"
+      } ${info.signature}`,
+      `HPKE: ${hpke}`,
+      `AEAD: ${
+        aead instanceof WebAesGcm ? "WebCrypto AES-GCM" : "@noble/ciphers"
+      }`,
+      `KDF: ${kdf}`,
+    ].join("; ");
+  if (isPqKem(info.kem)) {
+    return new ComposedSuite(info.id, {
+      kdf: kdfPartFor(
+        info,
+        (h) => options.kdf === "js" ? new JsKdf(h) : new WebKdf(h),
+      ),
+      aead,
+      signature,
+      hpke: new PqHpke(info, { labeledDerive: isDraftSuite(info.name) }),
+      implementation: implementation(
+        `@hpke/* ${info.kem}`,
+        options.kdf === "js" ? "js (@noble/hashes)" : "WebCrypto",
+      ),
+    });
+  }
+  // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
+  const hpke = new HpkeSuite(info, features, { hkdf: js });
+  return new ComposedSuite(info.id, {
     kdf: js ?? new WebKdf(info.hash),
     aead,
-    signature: signatureFor(info.signature, features),
-    // With `kdf: "js"`, HPKE's key schedule and KEM use the same HKDF.
-    hpke: new HpkeSuite(info, features, { hkdf: js }),
+    signature,
+    hpke,
+    implementation: implementation(
+      hpke.implementation,
+      js ? "js (@noble/hashes)" : "WebCrypto",
+    ),
   });
 }
 
 class Provider implements CryptoProvider {
   readonly name: string;
-  readonly supportedSuites: readonly CipherSuiteId[] = Object.freeze(
-    Object.keys(CIPHER_SUITES).map(Number),
-  );
+  readonly supportedSuites: readonly CipherSuiteId[];
+  readonly suiteNames: Readonly<Record<string, CipherSuiteId>>;
+  #table: Readonly<Record<number, CipherSuiteInfo>>;
   #features: () => Promise<WebCryptoFeatures>;
   #suites = new Map<CipherSuiteId, Promise<SuiteCrypto>>();
 
-  #options: Required<Pick<ProviderOptions, "kdf">>;
+  #options: Required<Pick<ProviderOptions, "kdf" | "forcePureJs">>;
 
   constructor(options: ProviderOptions) {
     const forcePureJs = options.forcePureJs ?? false;
     this.#options = {
       kdf: options.kdf ?? defaultKdf(),
+      forcePureJs,
     };
+    this.#table = suiteTable(options.codePoints);
+    this.supportedSuites = Object.freeze(
+      Object.keys(this.#table).map(Number),
+    );
+    this.suiteNames = Object.freeze(
+      Object.fromEntries(
+        Object.values(this.#table).map((s) => [s.name, s.id]),
+      ),
+    );
     this.name = forcePureJs ? "webmls (pure-JS fallback)" : "webmls";
     if (this.#options.kdf !== "webcrypto") this.name += " (JS KDF)";
     this.#features = forcePureJs
@@ -147,14 +221,16 @@ class Provider implements CryptoProvider {
   }
 
   suite(id: CipherSuiteId): Promise<SuiteCrypto> {
-    if (!(id in CIPHER_SUITES)) {
+    if (!(id in this.#table)) {
       return Promise.reject(
         new MlsError("unsupported_cipher_suite", `cipher suite ${id}`),
       );
     }
     let s = this.#suites.get(id);
     if (!s) {
-      s = this.#features().then((f) => buildSuite(id, f, this.#options));
+      s = this.#features().then((f) =>
+        buildSuite(this.#table[id], f, this.#options)
+      );
       this.#suites.set(id, s);
     }
     return s;
@@ -162,7 +238,8 @@ class Provider implements CryptoProvider {
 }
 
 /**
- * A provider for all seven RFC 9420 cipher suites. Suite objects are built
+ * A provider for all seven RFC 9420 cipher suites and the post-quantum
+ * suites under `options.codePoints`' numbering. Suite objects are built
  * once per provider and reused.
  *
  * @param options see {@link ProviderOptions}

@@ -65,8 +65,18 @@ export interface SignatureKeyPair {
 export interface SuiteCrypto {
   /** The cipher suite id. */
   readonly id: CipherSuiteId;
-  /** Output length of the suite's hash and KDF (`KDF.Nh`). */
+  /**
+   * Which implementation serves each primitive (WebCrypto or a pure-JS
+   * fallback), for diagnostics; optional for other providers.
+   */
+  readonly implementation?: string;
+  /** Output length of the suite's KDF (`KDF.Nh`). */
   readonly hashLength: number;
+  /**
+   * Output length of the suite's hash (and MAC), where it differs from
+   * `hashLength` (ts-mls's post-quantum suites 77 to 80); else absent.
+   */
+  readonly digestLength?: number;
   /** AEAD key length (`AEAD.Nk`). */
   readonly aeadKeyLength: number;
   /** AEAD nonce length (`AEAD.Nn`). */
@@ -204,6 +214,11 @@ export interface CryptoProvider {
   readonly name: string;
   /** The suite ids this provider can serve. */
   readonly supportedSuites: readonly CipherSuiteId[];
+  /**
+   * The code point of each suite it serves, by registry name (optional):
+   * lets `new MLS({ cipherSuite: "MLS_…" })` take a name.
+   */
+  readonly suiteNames?: Readonly<Record<string, CipherSuiteId>>;
   /**
    * The operations of one suite; throws
    * `MlsError("unsupported_cipher_suite")` for a suite it cannot serve.

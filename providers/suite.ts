@@ -21,6 +21,8 @@ import type {
 export interface KdfPart {
   /** `Nh`. */
   readonly hashLength: number;
+  /** The hash's output length, where it is not `Nh` (optional). */
+  readonly digestLength?: number;
   /** The hash. */
   hash(data: Uint8Array): Promise<Uint8Array>;
   /** HMAC. */
@@ -72,7 +74,7 @@ export interface SignaturePart {
   importPrivate(raw: Uint8Array): Promise<SignaturePrivateKey>;
   /** The public key of a private key. */
   publicKey(privateKey: SignaturePrivateKey): Promise<Uint8Array>;
-  /** Signs. */
+  /** Signs `message` with `privateKey`: the suite's signature scheme. */
   sign(
     privateKey: SignaturePrivateKey,
     message: Uint8Array,
@@ -142,10 +144,12 @@ export interface SuiteParts {
   kdf: KdfPart;
   /** AEAD. */
   aead: AeadPart;
-  /** Signatures. */
+  /** The signature scheme. */
   signature: SignaturePart;
   /** HPKE. */
   hpke: HpkePart;
+  /** Which implementation serves each part, for diagnostics. */
+  implementation?: string;
 }
 
 /** A {@link SuiteCrypto} made of {@link SuiteParts}. */
@@ -154,13 +158,17 @@ export class ComposedSuite implements SuiteCrypto {
   readonly id: CipherSuiteId;
   /** `KDF.Nh`. */
   readonly hashLength: number;
+  /** The hash's output length. */
+  readonly digestLength: number;
   /** `AEAD.Nk`. */
   readonly aeadKeyLength: number;
   /** `AEAD.Nn`. */
   readonly aeadNonceLength: number;
+  /** Which implementation serves each part, for diagnostics. */
+  readonly implementation?: string;
   #kdf: KdfPart;
   #aead: AeadPart;
-  #sig: SignaturePart;
+  #signature: SignaturePart;
   #hpke: HpkePart;
 
   /**
@@ -173,11 +181,13 @@ export class ComposedSuite implements SuiteCrypto {
     this.id = id;
     this.#kdf = parts.kdf;
     this.#aead = parts.aead;
-    this.#sig = parts.signature;
+    this.#signature = parts.signature;
     this.#hpke = parts.hpke;
     this.hashLength = parts.kdf.hashLength;
+    this.digestLength = parts.kdf.digestLength ?? parts.kdf.hashLength;
     this.aeadKeyLength = parts.aead.keyLength;
     this.aeadNonceLength = parts.aead.nonceLength;
+    this.implementation = parts.implementation;
   }
 
   /** The suite's hash. */
@@ -321,22 +331,22 @@ export class ComposedSuite implements SuiteCrypto {
   signatureGenerateKeyPair(
     options?: { extractable?: boolean },
   ): Promise<SignatureKeyPair> {
-    return this.#sig.generate(options?.extractable ?? true);
+    return this.#signature.generate(options?.extractable ?? true);
   }
   /** Imports a raw private key (test-vector format). */
   signatureImportPrivateKey(raw: Uint8Array): Promise<SignaturePrivateKey> {
-    return this.#sig.importPrivate(raw);
+    return this.#signature.importPrivate(raw);
   }
   /** The public key of a signature private key. */
   signaturePublicKey(privateKey: SignaturePrivateKey): Promise<Uint8Array> {
-    return this.#sig.publicKey(privateKey);
+    return this.#signature.publicKey(privateKey);
   }
   /** Signs; ECDSA signatures are DER-encoded. */
   sign(
     privateKey: SignaturePrivateKey,
     message: Uint8Array,
   ): Promise<Uint8Array> {
-    return this.#sig.sign(privateKey, message);
+    return this.#signature.sign(privateKey, message);
   }
   /** Verifies; malformed keys or signatures yield `false`. */
   verify(
@@ -344,7 +354,7 @@ export class ComposedSuite implements SuiteCrypto {
     message: Uint8Array,
     signature: Uint8Array,
   ): Promise<boolean> {
-    return this.#sig.verify(publicKey, message, signature);
+    return this.#signature.verify(publicKey, message, signature);
   }
   /** Cryptographically secure random bytes. */
   randomBytes(length: number): Uint8Array {

@@ -9,7 +9,8 @@
  * - `types/`: `.d.ts` declarations emitted by the TypeScript compiler
  *   (npm `typescript`, from Deno's cache), with relative imports pointing
  *   at `.js` so that any `moduleResolution` finds them;
- * - `package.json` with `exports` for `.` and `./delivery`.
+ * - `export.mjs`: the key export consumer (`export.ts`);
+ * - `package.json` with `exports` for `.`, `./delivery` and `./export`.
  *
  * `npm install ./dist/npm` (or `npm pack` it) gives a Node project
  * `import { MLS } from "@webmls/mls"` with types.
@@ -34,6 +35,7 @@ const ENTRIES = [
     bundle: "delivery.mjs",
     types: "types/delivery.d.ts",
   },
+  { source: "export.ts", bundle: "export.mjs", types: "types/export.d.ts" },
 ] as const;
 
 /**

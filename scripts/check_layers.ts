@@ -48,7 +48,7 @@ export const LAYERS: readonly Layer[] = [
   { name: "entry", paths: ["mod.ts"] },
   {
     name: "delivery",
-    paths: ["server/shared/", "server/client/", "delivery.ts"],
+    paths: ["server/shared/", "server/client/", "delivery.ts", "export.ts"],
   },
 ];
 

@@ -38,6 +38,7 @@ const LIST = `${root}tests/mutation/security_checks.json`;
 const COPY = [
   "mod.ts",
   "delivery.ts",
+  "export.ts",
   "deno.json",
   "deno.lock",
   "package.json",

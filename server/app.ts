@@ -21,8 +21,10 @@ import { ApiError } from "./errors.ts";
 import { bodyDeadline } from "./http.ts";
 import { type AppOptions, resolveOptions } from "./options.ts";
 import { clientRoutes } from "./routes/clients.ts";
+import { exportRoutes } from "./exports/routes.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
+import { nameRoutes } from "./routes/names.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import type { DeliveryStore } from "./store/store.ts";
@@ -38,11 +40,17 @@ export function createApp(
   const app = new Hono<AppEnv>();
   app.use(bodyDeadline(s.opts.bodyTimeoutMs));
   app.get("/v1/health", (c) => c.json({ ok: true }));
-  clientRoutes(app, s);
-  groupRoutes(app, s);
-  inboxRoutes(app, s);
-  staticRoutes(app, s);
-  tokenRoutes(app, s);
+  if (s.opts.exports) {
+    exportRoutes(app, s, s.opts.exports, s.opts.exportReplayWindowSeconds);
+  }
+  if (s.opts.delivery) {
+    clientRoutes(app, s);
+    groupRoutes(app, s);
+    inboxRoutes(app, s);
+    nameRoutes(app, s);
+    staticRoutes(app, s);
+    tokenRoutes(app, s);
+  }
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found", "no such route").toJSON(), 404)
   );

@@ -47,7 +47,17 @@ export type ApiErrorCode =
   // Registration and token proofs (server/proof.ts).
   | "challenge_required"
   | "invalid_challenge"
-  | "invalid_proof";
+  | "invalid_proof"
+  // Display names (routes/names.ts).
+  | "invalid_name"
+  | "name_taken"
+  | "unknown_name"
+  // The key export service (server/exports/).
+  | "consumer_not_authorized"
+  | "export_not_authorized"
+  | "invalid_request_signature"
+  | "replayed_request"
+  | "stale_request";
 
 /** An error response with a status and a stable code. */
 export class ApiError extends Error {

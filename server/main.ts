@@ -10,7 +10,9 @@
  * `--public-handshakes` (every group's proposals and commits must be
  * PublicMessages, verified by the service: `AppOptions.handshakes`),
  * `--option NAME=N` (any numeric {@link AppOptions} field, e.g.
- * `--option headersTimeoutMs=5000`; repeatable).
+ * `--option headersTimeoutMs=5000`; repeatable), `--no-exports` (no key
+ * export routes), `--exports-only` (the key export service alone, over the
+ * same database).
  *
  * It serves through `server/serve.ts` (`node:http`), which enforces the
  * header, body and idle timeouts and the connection cap that `Deno.serve`
@@ -26,8 +28,14 @@ import { buildChatBundle, STATIC_DIR } from "./chat/build.ts";
 import { resolveOptions } from "./options.ts";
 import { serve } from "./serve.ts";
 import { KvStore } from "./store/kv.ts";
+import { KvNameStore } from "./store/kv_names.ts";
 import { MemoryStore } from "./store/memory.ts";
+import type { NameStore } from "./store/names.ts";
+import { MemoryNameStore } from "./store/memory_names.ts";
 import type { DeliveryStore } from "./store/store.ts";
+import { KvExportStore } from "./exports/kv_store.ts";
+import { MemoryExportStore } from "./exports/memory_store.ts";
+import type { ExportStore } from "./exports/store.ts";
 
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
@@ -55,15 +63,24 @@ const hostname = flag("hostname") ?? "127.0.0.1";
 const page = !Deno.args.includes("--no-page");
 
 let store: DeliveryStore;
+let names: NameStore;
+let exports: ExportStore | undefined;
 let where: string;
+const withExports = !Deno.args.includes("--no-exports");
 if (Deno.args.includes("--memory")) {
   store = new MemoryStore();
+  names = new MemoryNameStore();
+  if (withExports) exports = new MemoryExportStore();
   where = "memory";
 } else {
   const path = flag("kv") ?? ".data/webmls.kv";
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  store = await KvStore.open(path);
+  // One database for all three; the KvStore closes it.
+  const kv = await Deno.openKv(path);
+  store = new KvStore(kv);
+  names = new KvNameStore(kv);
+  if (withExports) exports = new KvExportStore(kv, { ownsKv: false });
   where = `Deno KV ${path}`;
 }
 
@@ -72,11 +89,14 @@ const origin = flag("origin");
 const options: AppOptions = {
   staticDir: page ? STATIC_DIR : false,
   bundlePath,
+  names,
   ...origin ? { origin } : {},
   ...Deno.args.includes("--no-rate-limit")
     ? { rateLimit: false, anonymousRateLimit: false }
     : {},
   handshakes: Deno.args.includes("--public-handshakes") ? "public" : "any",
+  exports,
+  delivery: !Deno.args.includes("--exports-only"),
   ...optionFlags(),
 };
 const app = createApp(store, options);
@@ -103,4 +123,5 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 await server.finished;
 stopWatching();
+await exports?.close();
 await store.close();

@@ -8,6 +8,9 @@ import { defaultProvider } from "../providers/mod.ts";
 import type { CryptoProvider } from "../providers/provider.ts";
 import { DEFAULT_MAX_KEY_PACKAGE_BYTES } from "./shared/limits.ts";
 import type { ClaimLimits } from "./store/store.ts";
+import { MemoryNameStore } from "./store/memory_names.ts";
+import type { NameStore } from "./store/names.ts";
+import type { ExportStore } from "./exports/store.ts";
 
 export type { ClaimLimits } from "./store/store.ts";
 
@@ -79,6 +82,17 @@ export interface AppOptions {
   /** The clock (tests). */
   now?: () => Date;
   /**
+   * The display names (`routes/names.ts`; default: a new
+   * `MemoryNameStore`, so give a `KvNameStore` when the delivery store is
+   * persistent).
+   */
+  names?: NameStore;
+  /**
+   * How long a client's previous display name stays held for it after a
+   * rename, ms (default 30 days): nobody else can take it meanwhile.
+   */
+  nameHoldMs?: number;
+  /**
    * Limits on claims of a client's regular key packages (RFC 9420 §16.8),
    * per window of `windowSeconds` (default 3600): `perPair` by one
    * requester of one target (default 4), `perRequester` by one requester in
@@ -108,6 +122,23 @@ export interface AppOptions {
    * (`POST /v1/groups?handshakes=public`).
    */
   handshakes?: HandshakePolicy;
+  /**
+   * The key export service's store: given, its routes are mounted
+   * (`server/exports/`, README "Key export"); absent, they are not.
+   */
+  exports?: ExportStore;
+  /**
+   * Mount the delivery service's routes (default true). `false` with
+   * `exports` deploys the key export service alone (an edge function over
+   * the same database as the delivery service, whose groups' GroupInfos
+   * and client tokens it reads).
+   */
+  delivery?: boolean;
+  /**
+   * How far a consumer's fetch time may be from the service's clock,
+   * seconds (default 60): its replay window.
+   */
+  exportReplayWindowSeconds?: number;
 }
 
 /** Whether a group's handshake messages must be PublicMessages. */
@@ -115,10 +146,11 @@ export type HandshakePolicy = "public" | "any";
 
 /** Options with defaults filled in. */
 export type ResolvedOptions =
-  & Required<Omit<AppOptions, "bundlePath" | "origin">>
+  & Required<Omit<AppOptions, "bundlePath" | "origin" | "exports">>
   & {
     bundlePath?: string;
     origin?: string;
+    exports?: ExportStore;
   };
 
 /** Fills in defaults. */
@@ -143,6 +175,8 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     staticDir: o.staticDir ?? false,
     bundlePath: o.bundlePath,
     now: o.now ?? (() => new Date()),
+    names: o.names ?? new MemoryNameStore(),
+    nameHoldMs: o.nameHoldMs ?? 30 * 24 * 3600 * 1000,
     keyPackageClaims: o.keyPackageClaims ?? {
       windowSeconds: 3600,
       perPair: 4,
@@ -152,5 +186,8 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     challengeTtlSeconds: o.challengeTtlSeconds ?? 300,
     origin: o.origin === undefined ? undefined : new URL(o.origin).origin,
     handshakes: o.handshakes ?? "any",
+    exports: o.exports,
+    delivery: o.delivery ?? true,
+    exportReplayWindowSeconds: o.exportReplayWindowSeconds ?? 60,
   };
 }

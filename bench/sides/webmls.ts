@@ -31,7 +31,7 @@ import { receiveMessage } from "../../src/group/receive.ts";
 import {
   deserializeGroupState,
   serializeGroupState,
-} from "../../src/group/serialize.ts";
+} from "../../src/group/stored/serialize.ts";
 import type { GroupState } from "../../src/group/state.ts";
 import { joinFromWelcome } from "../../src/group/welcome.ts";
 import type { Credential } from "../../src/messages/credential.ts";
@@ -134,7 +134,7 @@ export async function webmlsSide(
     serialize: (state) => serializeGroupState(state),
     load: (bytes) => deserializeGroupState(bytes, provider),
     fork: (state) => ({ ...state, secretTree: state.secretTree.clone() }),
-    leafIndex: (state) => state.priv.leafIndex,
+    leafIndex: (state) => state.privateTree.leafIndex,
     epoch: (state) => state.context.epoch,
   };
 }

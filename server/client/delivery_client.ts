@@ -18,6 +18,7 @@
 import type {
   CommitOutput,
   CredentialInfo,
+  GroupExtensions,
   GroupView,
   MLS,
 } from "../../mod.ts";
@@ -117,6 +118,7 @@ export class DeliveryClient {
         target: o.keyPackages ?? 3,
         lastResort: o.lastResort ?? true,
         checkSeconds: o.keyPackageCheckSeconds ?? 300,
+        capabilities: o.capabilities,
       },
     );
   }
@@ -150,6 +152,7 @@ export class DeliveryClient {
       identity,
       credential,
       "register",
+      options.capabilities,
     );
     const { token } = await http.register(keyPackage, proof);
     const client = new DeliveryClient({
@@ -188,6 +191,7 @@ export class DeliveryClient {
       options.identity,
       options.credential,
       "token",
+      options.capabilities,
     );
     const { token } = await http.requestToken(keyPackage, proof);
     return new DeliveryClient({ ...options, token });
@@ -212,6 +216,7 @@ export class DeliveryClient {
       this.#identity,
       this.credential,
       "token",
+      this.#pool.settings.capabilities,
     );
     const { token } = await fresh.requestToken(keyPackage, proof);
     this.http.token = token;
@@ -289,12 +294,33 @@ export class DeliveryClient {
     return g;
   }
 
-  /** Creates a group and registers it with the service. */
+  /**
+   * Creates a group and registers it with the service. `extensions` are
+   * the group context extensions (e.g. an application's group name, RFC
+   * 9420 §12.1.7); the creator's leaf advertises the client's
+   * `capabilities` (by default, the application extension types given).
+   *
+   * @example A group with a name every member agrees on
+   * ```ts ignore
+   * const g = await client.createGroup({
+   *   extensions: {
+   *     application: [{ extensionType: 0xff00, extensionData: utf8("Team") }],
+   *   },
+   * });
+   * ```
+   */
   async createGroup(
-    options: { externalJoins?: boolean; groupId?: string } = {},
+    options: {
+      externalJoins?: boolean;
+      groupId?: string;
+      extensions?: GroupExtensions;
+    } = {},
   ): Promise<GroupView> {
+    const capabilities = this.#pool.settings.capabilities;
     const g = await this.mls.groupCreate(this.clientId, this.credential, {
       groupId: options.groupId,
+      extensions: options.extensions,
+      ...capabilities ? { capabilities } : {},
     });
     try {
       await this.http.createGroup(
@@ -352,8 +378,42 @@ export class DeliveryClient {
           continue;
         }
         await this.#sync(); // our commit comes back: now applied
+        await this.#exportsAfterCommit(g);
         return g;
       }
+    });
+  }
+
+  /**
+   * The committer's rule of the key export service: after its commit, a
+   * group that authorizes consumers gets this epoch's sealed exports. A
+   * failure does not undo the commit: it is an `exports_failed` event.
+   */
+  async #exportsAfterCommit(g: GroupView): Promise<void> {
+    if (!g.details().extensions.exportConsumers?.length) return;
+    try {
+      await this.http.postExports(g.groupId, await g.sealExports());
+    } catch (error) {
+      this.#onEvent({ type: "exports_failed", groupId: g.groupId, error });
+    }
+  }
+
+  /**
+   * Seals and posts this epoch's exports of `groupId` for the key export
+   * service's consumers (`GroupView.sealExports`); the service keeps the
+   * first it accepts of each, so any member may post again.
+   *
+   * @example
+   * ```ts ignore
+   * await client.postExports(groupId);
+   * ```
+   */
+  postExports(
+    groupId: string,
+  ): Promise<{ epoch: number; accepted: number; stored: number }> {
+    return this.#exclusive(async () => {
+      const g = await this.#mustGroup(groupId);
+      return await this.http.postExports(groupId, await g.sealExports());
     });
   }
 
@@ -389,13 +449,16 @@ export class DeliveryClient {
         const gi = await group.groupInfo({ ratchetTree: true });
         try {
           await this.http.post(groupId, concat([commit, gi]));
-          return group;
         } catch (e) {
           await group.deleteState();
           const retry = e instanceof DeliveryError &&
             e.code === "epoch_conflict" && attempt < this.#maxRetries;
           if (!retry) throw e;
+          continue;
         }
+        // An external commit is a commit: its committer seals the exports.
+        await this.#exportsAfterCommit(group);
+        return group;
       }
     });
   }

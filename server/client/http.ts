@@ -103,6 +103,14 @@ export interface ClientInfo {
   readonly groups: string[];
 }
 
+/** A display name and the client that has it. */
+export interface NamedClient {
+  /** The client id. */
+  readonly clientId: string;
+  /** The display name (NFC). */
+  readonly name: string;
+}
+
 /** The HTTP API of the delivery service. */
 export class DeliveryHttp {
   /** Base URL, without a trailing slash. */
@@ -217,6 +225,57 @@ export class DeliveryHttp {
     return await (await this.#call("GET", "/v1/clients/me")).json();
   }
 
+  /**
+   * `PUT /v1/names/me`: sets this client's display name (unique per
+   * service; see `server/shared/names.ts` for the rules). Resolves with
+   * the name as the service keeps it; `409 name_taken` if another client
+   * has it.
+   *
+   * @example
+   * ```ts ignore
+   * const { name } = await client.http.setName("Alice");
+   * ```
+   */
+  async setName(name: string): Promise<NamedClient> {
+    return await (await this.#call("PUT", "/v1/names/me", { name })).json();
+  }
+
+  /**
+   * `GET /v1/names/:name`: the client that has this display name (exact,
+   * after normalization), or `null`.
+   *
+   * @example Add a member by name
+   * ```ts ignore
+   * const bob = await client.http.clientByName("bob");
+   * if (bob) await client.add(groupId, [bob.clientId]);
+   * ```
+   */
+  async clientByName(name: string): Promise<NamedClient | null> {
+    return await this.#orNull(`/v1/names/${encodeURIComponent(name)}`);
+  }
+
+  /**
+   * `GET /v1/clients/:id/name`: a client's display name, or `null`.
+   *
+   * @example
+   * ```ts ignore
+   * const named = await client.http.nameOf(member.clientId);
+   * console.log(named?.name ?? "no name");
+   * ```
+   */
+  async nameOf(clientId: string): Promise<NamedClient | null> {
+    return await this.#orNull(`/v1/clients/${clientId}/name`);
+  }
+
+  async #orNull(path: string): Promise<NamedClient | null> {
+    try {
+      return await (await this.#call("GET", path)).json();
+    } catch (e) {
+      if (e instanceof DeliveryError && e.code === "unknown_name") return null;
+      throw e;
+    }
+  }
+
   /** `POST /v1/key-packages`: uploads concatenated KeyPackage messages. */
   async uploadKeyPackages(bytes: Uint8Array): Promise<void> {
     await (await this.#call("POST", "/v1/key-packages", bytes)).body?.cancel();
@@ -270,6 +329,26 @@ export class DeliveryHttp {
     return await (await this.#call(
       "POST",
       `/v1/groups/${groupId}/messages`,
+      bytes,
+    )).json();
+  }
+
+  /**
+   * `POST /v1/groups/:id/exports`: a member's sealed exports of the current
+   * epoch (`GroupView.sealExports()`) for the key export service.
+   *
+   * @example
+   * ```ts ignore
+   * await http.postExports(group.groupId, await group.sealExports());
+   * ```
+   */
+  async postExports(
+    groupId: string,
+    bytes: Uint8Array,
+  ): Promise<{ epoch: number; accepted: number; stored: number }> {
+    return await (await this.#call(
+      "POST",
+      `/v1/groups/${groupId}/exports`,
       bytes,
     )).json();
   }

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { CredentialInfo, MLS } from "../../mod.ts";
+import type { CredentialInfo, KeyPackageCapabilities, MLS } from "../../mod.ts";
 import {
   DEFAULT_MAX_KEY_PACKAGE_BYTES,
   MAX_KEY_PACKAGES_PER_UPLOAD,
@@ -66,6 +66,25 @@ export interface PoolSettings {
   readonly lastResort: boolean;
   /** Re-read the count on a sync at most this often, seconds. */
   readonly checkSeconds: number;
+  /** What the key packages advertise (default: the library's). */
+  readonly capabilities?: KeyPackageCapabilities;
+}
+
+/** Last-resort extension type (RFC 9420 §17.3). */
+const LAST_RESORT = 10;
+
+/**
+ * The capabilities of a key package: a last-resort one must also list
+ * its own extension's type (RFC 9420 §10).
+ */
+function advertised(
+  caps: KeyPackageCapabilities | undefined,
+  lastResort: boolean,
+): KeyPackageCapabilities | undefined {
+  if (!caps || !lastResort || caps.extensions?.includes(LAST_RESORT)) {
+    return caps;
+  }
+  return { ...caps, extensions: [...caps.extensions ?? [], LAST_RESORT] };
 }
 
 /** One client's key packages in the directory. */
@@ -112,7 +131,10 @@ export class KeyPackagePool {
       const kp = await this.#mls.generateKeyPackage(
         this.#clientId,
         this.#credential,
-        { lastResort: i >= regular },
+        {
+          lastResort: i >= regular,
+          capabilities: advertised(this.#settings.capabilities, i >= regular),
+        },
       );
       kps.push(kp.bytes);
     }

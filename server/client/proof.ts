@@ -7,7 +7,12 @@
  * @module
  */
 
-import type { CredentialInfo, Identity, MLS } from "../../mod.ts";
+import type {
+  CredentialInfo,
+  Identity,
+  KeyPackageCapabilities,
+  MLS,
+} from "../../mod.ts";
 import {
   PROOF_LABEL,
   proofContent,
@@ -22,9 +27,14 @@ export async function prove(
   identity: Identity | string,
   credential: CredentialInfo,
   purpose: ProofPurpose,
+  capabilities?: KeyPackageCapabilities,
 ): Promise<{ keyPackage: Uint8Array; proof: Proof }> {
   const { challenge } = await http.challenge();
-  const kp = await mls.generateKeyPackage(identity, credential);
+  // Registration uploads this key package too: it advertises what the
+  // client's other key packages do.
+  const kp = await mls.generateKeyPackage(identity, credential, {
+    capabilities,
+  });
   const signature = await mls.signWithIdentity(
     identity,
     PROOF_LABEL,

@@ -8,6 +8,7 @@ import type {
   CredentialInfo,
   GroupView,
   Identity,
+  KeyPackageCapabilities,
   MLS,
   Received,
 } from "../../mod.ts";
@@ -64,6 +65,18 @@ export type DeliveryEvent =
   }
   | {
     /**
+     * This client committed, but posting the new epoch's sealed exports
+     * to the key export service failed: the commit stands; post them again
+     * with `DeliveryClient.postExports` (any member may).
+     */
+    readonly type: "exports_failed";
+    /** The group id, hex. */
+    readonly groupId: string;
+    /** What was thrown. */
+    readonly error: unknown;
+  }
+  | {
+    /**
      * A message could not be processed: for good (`skipped`), or for now
      * (the client's storage or the network failed and retries did not
      * help: the client stopped at the message and tries it again on the
@@ -99,6 +112,12 @@ export interface KeyPackagePolicy {
   lastResort?: boolean;
   /** Re-read the count on a sync at most this often, seconds (default 300). */
   keyPackageCheckSeconds?: number;
+  /**
+   * What this client's key packages (and the leaf of groups it creates)
+   * advertise, e.g. an application's group context extension type, which
+   * every member must list (RFC 9420 §13.4). Default: the library's.
+   */
+  capabilities?: KeyPackageCapabilities;
 }
 
 /** Options of `DeliveryClient.connect`. */

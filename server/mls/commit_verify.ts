@@ -23,7 +23,10 @@ import type { PublicMessage } from "../../src/framing/public_message.ts";
 import { verifyFramedContent } from "../../src/framing/sign.ts";
 import { WireFormat } from "../../src/framing/wire_format.ts";
 import { requiredCapabilities } from "../../src/group/capabilities.ts";
-import { applyToClone, type SentProposal } from "../../src/group/proposals.ts";
+import {
+  applyToClone,
+  type ProposalWithSender,
+} from "../../src/group/proposals.ts";
 import { pathRequired } from "../../src/group/validation/commit.ts";
 import { validationContext } from "../../src/group/validation/context.ts";
 import { validateProposalList } from "../../src/group/validation/proposal_list.ts";
@@ -68,7 +71,7 @@ export function verifyCommit(
   state: PublicState,
   pm: PublicMessage,
   committer: number | undefined,
-  list: readonly SentProposal[],
+  list: readonly ProposalWithSender[],
   now: Date,
 ): Promise<NextPublicState> {
   return refusing("invalid_commit", async () => {

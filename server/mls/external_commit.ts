@@ -14,7 +14,7 @@
 
 import { ContentType } from "../../src/framing/content_type.ts";
 import type { PublicMessage } from "../../src/framing/public_message.ts";
-import type { SentProposal } from "../../src/group/proposals.ts";
+import type { ProposalWithSender } from "../../src/group/proposals.ts";
 import { ProposalOrRefType } from "../../src/messages/commit.ts";
 import { ProposalType } from "../../src/messages/proposal.ts";
 import { bytesEqual, toHex } from "../../src/util/bytes.ts";
@@ -56,7 +56,7 @@ export async function verifyExternalCommit(
   // most one Remove, PSKs) are the library's, applied by verifyCommit. The
   // service adds its own policy: a Remove only of the joiner's own earlier
   // leaf (same client id), i.e. a resync.
-  const list: SentProposal[] = content.commit.proposals.map((p, i) => {
+  const list: ProposalWithSender[] = content.commit.proposals.map((p, i) => {
     if (p.type !== ProposalOrRefType.proposal) {
       throw invalid(`proposals[${i}]: no proposals by reference`);
     }

@@ -31,6 +31,7 @@ import { RatchetTree } from "../../src/tree/ratchet_tree.ts";
 import { bytesEqual, toHex } from "../../src/util/bytes.ts";
 import type { CryptoProvider, SuiteCrypto } from "../../providers/provider.ts";
 import { ApiError, badRequest } from "../errors.ts";
+import { MAX_SIGNATURE_KEY_BYTES } from "../shared/limits.ts";
 
 /** One decoded message and its exact bytes. */
 export interface Parsed {
@@ -114,6 +115,13 @@ export async function inspectKeyPackage(
   }
   const kp: KeyPackage = p.msg.keyPackage;
   const cs = await suiteFor(provider, suites, kp.cipherSuite);
+  if (kp.leafNode.signatureKey.length > MAX_SIGNATURE_KEY_BYTES) {
+    // An ML-DSA key: its hex, the client id, is too long for ids here.
+    throw badRequest(
+      "unsupported_cipher_suite",
+      `signature keys over ${MAX_SIGNATURE_KEY_BYTES} bytes (ML-DSA) make client ids too long for this service`,
+    );
+  }
   try {
     await validateKeyPackage(cs, kp, { now });
   } catch (e) {

@@ -15,7 +15,10 @@ import { ContentType } from "../../src/framing/content_type.ts";
 import type { PublicMessage } from "../../src/framing/public_message.ts";
 import { SenderType } from "../../src/framing/sender.ts";
 import { verifyFramedContent } from "../../src/framing/sign.ts";
-import { proposalRef, type SentProposal } from "../../src/group/proposals.ts";
+import {
+  proposalRef,
+  type ProposalWithSender,
+} from "../../src/group/proposals.ts";
 import { ProposalOrRefType } from "../../src/messages/commit.ts";
 import { ProposalType } from "../../src/messages/proposal.ts";
 import { checkGroupAndEpoch } from "../../src/framing/context_input.ts";
@@ -32,7 +35,7 @@ import { refusal, refusing } from "./refusals.ts";
 /** Resolves a ProposalRef (hex) kept for the current epoch. */
 export type ProposalLookup = (
   ref: string,
-) => Promise<SentProposal | undefined>;
+) => Promise<ProposalWithSender | undefined>;
 
 /** The sender's leaf index; its key must be the poster's (403 otherwise). */
 function senderLeaf(
@@ -106,7 +109,7 @@ export async function verifyMemberCommit(
   if (content.contentType !== ContentType.commit) {
     throw refusal("invalid_commit", "wrong_content_type", "not a commit");
   }
-  const list: SentProposal[] = [];
+  const list: ProposalWithSender[] = [];
   for (const [i, p] of content.commit.proposals.entries()) {
     if (p.type === ProposalOrRefType.proposal) {
       list.push({ proposal: p.proposal, sender: content.sender });

@@ -23,7 +23,7 @@ import { mlsMessageCodec } from "../../src/framing/mls_message.ts";
 import type { PublicMessage } from "../../src/framing/public_message.ts";
 import { WireFormat } from "../../src/framing/wire_format.ts";
 import { keyPackageRef } from "../../src/group/key_package.ts";
-import type { SentProposal } from "../../src/group/proposals.ts";
+import type { ProposalWithSender } from "../../src/group/proposals.ts";
 import { fromHex, toHex } from "../../src/util/bytes.ts";
 import type { CryptoProvider } from "../../providers/provider.ts";
 import { ApiError, badRequest } from "../errors.ts";
@@ -43,7 +43,7 @@ import { loadPublicState, type PublicState } from "./public_state.ts";
 export interface VerifyContext {
   /** The store (public state, kept proposals). */
   readonly store: DeliveryStore;
-  /** Crypto. */
+  /** The crypto provider that verifies signatures and hashes refs. */
   readonly provider: CryptoProvider;
   /** The authenticated poster. */
   readonly poster: string;
@@ -128,7 +128,7 @@ async function verifyHandshakeCommit(
       if (c?.contentType !== ContentType.proposal) {
         throw new Error("a kept proposal is not a PublicMessage proposal");
       }
-      const found: SentProposal = {
+      const found: ProposalWithSender = {
         proposal: c.proposal,
         sender: c.sender,
         ref: fromHex(ref),

@@ -43,7 +43,7 @@ export interface WireError {
   error: {
     /** Stable code. */
     code: string;
-    /** Explanation. */
+    /** A human-readable explanation, not to be matched on. */
     message: string;
     /** For `epoch_conflict`: the group's current epoch. */
     epoch?: number;

@@ -28,7 +28,7 @@ export interface AcceptPlan {
 
 /** A rejection, with the group's epoch when there is a group. */
 export interface Rejection {
-  /** Why. */
+  /** Why the message was rejected. */
   readonly reject: RejectReason;
   /** The current epoch. */
   readonly epoch?: number;

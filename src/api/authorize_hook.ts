@@ -8,7 +8,8 @@
 
 import type { Authorize } from "../group/receive.ts";
 import type { RatchetTree } from "../tree/ratchet_tree.ts";
-import { proposalInfo, senderInfo } from "./convert.ts";
+import { senderInfo } from "./convert.ts";
+import { describeProposal } from "./proposal_details.ts";
 import type { AuthorizeHook } from "./types.ts";
 
 /**
@@ -38,7 +39,7 @@ export function groupAuthorize(
         req.senderCredential?.credentialType ? req.senderCredential : undefined,
       ),
       proposals: req.proposals.map((p) =>
-        proposalInfo(tree, p.proposal, p.sender)
+        describeProposal(tree, p.proposal, p.sender)
       ),
     });
 }

@@ -1,217 +1,61 @@
 /**
- * `GroupView`: one member's live view of one group, the object the
- * explainer's examples call methods on. Each method checks its arguments,
- * computes the next state with the group layer, and hands it to the
- * view's {@link ViewState} (`view_state.ts`), which persists it atomically
- * and only then swaps it in; or it throws an `MlsError` and the stored
- * state stays as it was. Calls run one at a time, taking turns with the
- * other views of the member (tabs, processes) through `writer_guard.ts`.
+ * `GroupView`, the object the explainer's examples call methods on: each
+ * call computes the next state with the group layer; `view_state.ts`
+ * stores it atomically, then swaps it in (on an `MlsError` nothing stored
+ * changed); calls take turns with other views through `writer_guard.ts`.
  *
  * @module
  */
 
-import { encode } from "../codec/codec.ts";
-import { mlsMessageCodec } from "../framing/mls_message.ts";
-import { groupInfoMessage } from "../group/commit.ts";
-import { groupInfoFor } from "../group/group_info.ts";
-import { clearProposals, propose, proposeUpdate } from "../group/propose.ts";
-import type { GroupState, GroupStatus } from "../group/state.ts";
-import { ratchetTreeCodec } from "../messages/ratchet_tree.ts";
-import { mlsExporter } from "../schedule/exporter.ts";
-import type { SignaturePrivateKey } from "../../providers/provider.ts";
-import { toHex } from "../util/bytes.ts";
-import {
-  checkBoolean,
-  checkInteger,
-  checkOptions,
-  checkString,
-  checkTextOrBytes,
-  oneOrMany,
-  optional,
-} from "./args.ts";
-import { membersOf } from "./convert.ts";
+import { proposeUpdate } from "../group/propose.ts";
+import { ownLeaf } from "../group/state.ts";
+import { checkTextOrBytes, oneOrMany } from "./args.ts";
+import { GroupAdmin } from "./group_admin.ts";
 import {
   byIdentity,
   leavesOf,
   leavesToRemove,
   type MemberByIdentity,
   type MemberRef,
-  withIdentity,
+  otherLeaves,
 } from "./member_ref.ts";
 import type { MessageInput } from "./message_input.ts";
-import { commitOwn, proposeOwn, sendOwn } from "./own_messages.ts";
-import { type PendingCommit, withPendingState } from "./pending_commit.ts";
+import { commitOwn, proposeEach, proposeOwn, sendOwn } from "./own_messages.ts";
+import { clearEpochProposals } from "./proposal_clearing.ts";
 import {
   addProposal,
+  addProposals,
   type KeyPackageInput,
   removeProposal,
 } from "./proposal_input.ts";
 import { applyOwnCommit, receiveInto } from "./receive_flow.ts";
-import { checkHandshakeWireFormat } from "./settings_check.ts";
-import type { StorageWrite } from "./storage/storage.ts";
-import { loadViewParts, storeNewState } from "./stored_view.ts";
 import type {
   CommitOutput,
-  GroupDetails,
   Identity,
   Member,
   ProposalOutput,
   Received,
 } from "./types.ts";
 import { sendChecks, type ViewEnvironment } from "./view_environment.ts";
-import { ViewState } from "./view_state.ts";
-import type { ViewStore } from "./view_store.ts";
+import type { ViewState } from "./view_state.ts";
+import { storeHandshakeWireFormat } from "./wire_format_setting.ts";
 import { WriterTurns } from "./writer_guard.ts";
 
 export type { KeyPackageInput } from "./proposal_input.ts";
 
-/** One member's view of one group. */
-export class GroupView {
-  /** The group id, hex. */
-  readonly groupId: string;
-  /** This member's client id. */
-  readonly clientId: string;
+/** One member's view of one group: {@link GroupAdmin}, and changes. */
+export class GroupView extends GroupAdmin {
   #env: ViewEnvironment;
-  #viewState: ViewState;
+  #live: ViewState;
   #turns: WriterTurns;
 
   /** @internal Use `MLS.groupCreate`, `groupJoin` or `groupGet`. */
-  constructor(
-    env: ViewEnvironment,
-    clientId: string,
-    signer: SignaturePrivateKey,
-    state: GroupState,
-    pending: PendingCommit | undefined,
-    store: ViewStore,
-  ) {
+  constructor(env: ViewEnvironment, live: ViewState) {
+    const turns = new WriterTurns(live.groupId, live.clientId, live);
+    super(env, live, turns);
     this.#env = env;
-    this.clientId = clientId;
-    this.groupId = toHex(state.context.groupId);
-    const parts = { state, pending, store };
-    this.#viewState = new ViewState(env, this.groupId, clientId, signer, parts);
-    this.#turns = new WriterTurns(this.groupId, clientId, this.#viewState);
-  }
-
-  /** @internal The stored view, or `null` (see `stored_view.ts`). */
-  static async load(
-    env: ViewEnvironment,
-    groupId: string,
-    clientId: string,
-    signer: SignaturePrivateKey,
-  ): Promise<GroupView | null> {
-    const p = await loadViewParts(env, groupId, clientId, signer);
-    return p &&
-      new GroupView(env, clientId, signer, p.state, p.pending, p.store);
-  }
-
-  /** @internal Stores a fresh state (see `storeNewState`); its view. */
-  static async store(
-    env: ViewEnvironment,
-    clientId: string,
-    signer: SignaturePrivateKey,
-    state: GroupState,
-    extra: StorageWrite[] = [],
-    replace = false,
-  ): Promise<GroupView> {
-    const store = await storeNewState(env, clientId, state, extra, replace);
-    return new GroupView(env, clientId, signer, state, undefined, store);
-  }
-
-  /** The current state (swapped by {@link ViewState}). */
-  get #state(): GroupState {
-    return this.#viewState.state;
-  }
-
-  /** Our pending commit. */
-  get #pending(): PendingCommit | undefined {
-    return this.#viewState.pending;
-  }
-
-  /** The current epoch. */
-  get epoch(): bigint {
-    return this.#state.context.epoch;
-  }
-
-  /** The cipher suite. */
-  get cipherSuite(): number {
-    return this.#state.context.cipherSuite;
-  }
-
-  /** The members, by leaf index. */
-  get members(): Member[] {
-    return membersOf(this.#state.tree);
-  }
-
-  /** `"active"`, `"removed"` (a commit removed us) or `"reinit"`. */
-  get status(): GroupStatus {
-    return this.#state.status;
-  }
-
-  /** Whether a commit of ours awaits confirmation. */
-  get hasPendingCommit(): boolean {
-    return this.#pending !== undefined;
-  }
-
-  /**
-   * How this member frames its proposals and commits: `"private"`
-   * (PrivateMessage) or `"public"` (PublicMessage, which a delivery
-   * service can read). See {@link GroupView.setHandshakeWireFormat}.
-   */
-  get handshakeWireFormat(): "private" | "public" {
-    return this.#state.config.handshakeWireFormat;
-  }
-
-  /**
-   * The members whose basic credential has `identity` (a string, compared
-   * as UTF-8, or the identity bytes), by leaf index: several when one user
-   * has several devices in the group, none when nobody has it. Members
-   * with X.509 credentials are never matched.
-   *
-   * @example Finding Bob's devices
-   * ```ts
-   * import { MLS } from "@webmls/mls";
-   * const mls = new MLS();
-   * const alice = await mls.generateIdentity();
-   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
-   * console.log(group.membersByIdentity("alice").length); // 1
-   * console.log(group.membersByIdentity("bob").length); // 0
-   * ```
-   */
-  membersByIdentity(identity: string | Uint8Array): Member[] {
-    return withIdentity(this.members, checkTextOrBytes(identity, "identity"));
-  }
-
-  /**
-   * Group id, epoch, suite and members. Synchronous, so both
-   * `await group.details()` and `group.details().members` work.
-   *
-   * @example
-   * ```ts
-   * import { MLS } from "@webmls/mls";
-   * const mls = new MLS();
-   * const alice = await mls.generateIdentity();
-   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
-   * const { epoch, members } = group.details();
-   * console.log(epoch, members[0].clientId === alice.clientId); // 0n true
-   * ```
-   */
-  details(): GroupDetails {
-    return {
-      type: "groupDetails",
-      groupId: this.groupId,
-      epoch: this.epoch,
-      cipherSuite: this.cipherSuite,
-      members: this.members,
-    };
-  }
-
-  /**
-   * @internal Brings the view up to date with the stored state (another
-   * tab stored a new one), in turn with its calls; a failure is left for
-   * the next call to report.
-   */
-  refresh(): void {
-    this.#turns.run(() => Promise.resolve()).catch(() => {});
+    this.#live = live;
+    this.#turns = turns;
   }
 
   /**
@@ -232,9 +76,8 @@ export class GroupView {
    */
   add(keyPackages: KeyPackageInput | KeyPackageInput[]): Promise<CommitOutput> {
     return this.#turns.run(() => {
-      const list = oneOrMany(keyPackages, "keyPackages");
-      const proposals = list.map((k) => addProposal(k.value, k.field));
-      return commitOwn(this.#viewState, this.#env, { proposals });
+      const proposals = addProposals(keyPackages, "keyPackages");
+      return commitOwn(this.#live, this.#env, { proposals });
     });
   }
 
@@ -264,11 +107,10 @@ export class GroupView {
   remove(members: MemberRef | MemberRef[]): Promise<CommitOutput> {
     return this.#turns.run(() => {
       const refs = oneOrMany<unknown>(members, "members");
-      const me = this.#state.priv.leafIndex;
-      const leaves = leavesToRemove(this.members, refs, me);
-      return commitOwn(this.#viewState, this.#env, {
-        proposals: leaves.map(removeProposal),
-      });
+      const me = ownLeaf(this.#live.state);
+      const proposals = leavesToRemove(this.members, refs, me)
+        .map(removeProposal);
+      return commitOwn(this.#live, this.#env, { proposals });
     });
   }
 
@@ -288,7 +130,7 @@ export class GroupView {
    */
   update(): Promise<CommitOutput> {
     return this.#turns.run(() =>
-      commitOwn(this.#viewState, this.#env, { path: true })
+      commitOwn(this.#live, this.#env, { path: true })
     );
   }
 
@@ -307,7 +149,7 @@ export class GroupView {
    * ```
    */
   commit(): Promise<CommitOutput> {
-    return this.#turns.run(() => commitOwn(this.#viewState, this.#env, {}));
+    return this.#turns.run(() => commitOwn(this.#live, this.#env, {}));
   }
 
   /**
@@ -324,13 +166,11 @@ export class GroupView {
    * ```
    */
   close(): Promise<CommitOutput> {
-    return this.#turns.run(() =>
-      commitOwn(this.#viewState, this.#env, {
-        proposals: this.members
-          .filter((m) => m.clientId !== this.clientId)
-          .map((m) => removeProposal(m.leafIndex)),
-      })
-    );
+    return this.#turns.run(() => {
+      const me = ownLeaf(this.#live.state);
+      const proposals = otherLeaves(this.members, me).map(removeProposal);
+      return commitOwn(this.#live, this.#env, { proposals });
+    });
   }
 
   /**
@@ -351,11 +191,7 @@ export class GroupView {
   proposeAdd(keyPackage: KeyPackageInput): Promise<ProposalOutput> {
     return this.#turns.run(async () => {
       const add = addProposal(keyPackage, "keyPackage");
-      const checks = sendChecks(this.#env);
-      const [out] = await proposeOwn(this.#viewState, [
-        (s) => propose(s, add, undefined, checks),
-      ]);
-      return out;
+      return (await proposeEach(this.#live, [add], sendChecks(this.#env)))[0];
     });
   }
 
@@ -390,10 +226,7 @@ export class GroupView {
   ): Promise<ProposalOutput | ProposalOutput[]> {
     return this.#turns.run(async () => {
       const leaves = leavesOf(this.members, member, "member");
-      const out = await proposeOwn(
-        this.#viewState,
-        leaves.map((leaf) => (s) => propose(s, removeProposal(leaf))),
-      );
+      const out = await proposeEach(this.#live, leaves.map(removeProposal));
       return byIdentity(member) ? out : out[0];
     });
   }
@@ -412,7 +245,7 @@ export class GroupView {
    */
   proposeUpdate(): Promise<ProposalOutput> {
     return this.#turns.run(async () =>
-      (await proposeOwn(this.#viewState, [(s) => proposeUpdate(s)]))[0]
+      (await proposeOwn(this.#live, [(s) => proposeUpdate(s)]))[0]
     );
   }
 
@@ -434,15 +267,7 @@ export class GroupView {
    * ```
    */
   clearProposals(): Promise<number> {
-    return this.#turns.run(async () => {
-      const n = this.#state.proposals.size;
-      if (n === 0) return 0;
-      await this.#viewState.storeState(
-        clearProposals(this.#state),
-        this.#pending,
-      );
-      return n;
-    });
+    return this.#turns.run(() => clearEpochProposals(this.#live));
   }
 
   /**
@@ -464,7 +289,7 @@ export class GroupView {
    */
   send(message: string | Uint8Array): Promise<Uint8Array> {
     return this.#turns.run(() =>
-      sendOwn(this.#viewState, checkTextOrBytes(message, "message"))
+      sendOwn(this.#live, checkTextOrBytes(message, "message"))
     );
   }
 
@@ -483,7 +308,7 @@ export class GroupView {
    * ```
    */
   applyPendingCommit(): Promise<Received> {
-    return this.#turns.run(() => applyOwnCommit(this.#viewState));
+    return this.#turns.run(() => applyOwnCommit(this.#live));
   }
 
   /**
@@ -501,7 +326,7 @@ export class GroupView {
    * ```
    */
   clearPendingCommit(): Promise<void> {
-    return this.#turns.run(() => this.#viewState.clearPending());
+    return this.#turns.run(() => this.#live.clearPending());
   }
 
   /**
@@ -524,24 +349,7 @@ export class GroupView {
    * ```
    */
   setHandshakeWireFormat(format: "private" | "public"): Promise<void> {
-    return this.#turns.run(async () => {
-      const wf = checkHandshakeWireFormat(format, "format");
-      if (wf === this.#state.config.handshakeWireFormat) return;
-      const withFormat = (s: GroupState): GroupState => ({
-        ...s,
-        config: { ...s.config, handshakeWireFormat: wf },
-      });
-      // The pending state carries the setting into the next epoch.
-      const p = this.#pending;
-      const pending = p &&
-        withPendingState(
-          p,
-          withFormat(p.state),
-          this.clientId,
-          withFormat(this.#state),
-        );
-      await this.#viewState.storeState(withFormat(this.#state), pending);
-    });
+    return this.#turns.run(() => storeHandshakeWireFormat(this.#live, format));
   }
 
   /**
@@ -564,85 +372,7 @@ export class GroupView {
    * ```
    */
   receive(message: MessageInput): Promise<Received> {
-    return this.#turns.run(() =>
-      receiveInto(this.#viewState, this.#env, message)
-    );
-  }
-
-  /**
-   * MLS-Exporter (RFC 9420 §8.5): a secret for `label` and `context`, equal
-   * across members in the same epoch, different across epochs and labels.
-   *
-   * @example A key for a file shared in this epoch
-   * ```ts
-   * import { MLS } from "@webmls/mls";
-   * const mls = new MLS();
-   * const alice = await mls.generateIdentity();
-   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
-   * const key = await group.exportSecret("file sharing key", "file-42", 32);
-   * console.log(key.length); // 32
-   * ```
-   */
-  exportSecret(
-    label: string,
-    context: string | Uint8Array,
-    length: number,
-  ): Promise<Uint8Array> {
-    return this.#turns.run(() => {
-      checkString(label, "label");
-      const ctx = checkTextOrBytes(context, "context");
-      // `uint16 length` of KDFLabel (RFC 9420 §8, §8.5).
-      checkInteger(length, "length", 0, 0xffff);
-      const s = this.#state;
-      return mlsExporter(s.cs, s.keys.exporterSecret, label, ctx, length);
-    });
-  }
-
-  /**
-   * A signed GroupInfo MLSMessage of the current epoch, for external joins.
-   *
-   * @example Publishing a GroupInfo with the ratchet tree in it
-   * ```ts
-   * import { MLS } from "@webmls/mls";
-   * const mls = new MLS();
-   * const [alice, carol] = [await mls.generateIdentity(), await mls.generateIdentity()];
-   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
-   * const info = await group.groupInfo({ ratchetTree: true });
-   * const joined = await mls.groupJoinExternal(carol, await mls.generateCredential("carol"), info);
-   * await group.receive(joined.commit);
-   * ```
-   */
-  groupInfo(options: { ratchetTree?: boolean } = {}): Promise<Uint8Array> {
-    return this.#turns.run(async () => {
-      const o = checkOptions(options);
-      const ratchetTree = optional(
-        o.ratchetTree,
-        "options.ratchetTree",
-        checkBoolean,
-      );
-      const gi = await groupInfoFor(this.#state, { ratchetTree });
-      return encode(mlsMessageCodec, groupInfoMessage(gi));
-    });
-  }
-
-  /**
-   * The ratchet tree of the current epoch (`optional<Node> ratchet_tree<V>`).
-   *
-   * @example Joining with the tree given apart from the Welcome
-   * ```ts
-   * import { MLS } from "@webmls/mls";
-   * const mls = new MLS();
-   * const [alice, bob] = [await mls.generateIdentity(), await mls.generateIdentity()];
-   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
-   * const added = await group.add(
-   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
-   * );
-   * await group.receive(added);
-   * await mls.groupJoin(bob, added, { ratchetTree: group.ratchetTree() });
-   * ```
-   */
-  ratchetTree(): Uint8Array {
-    return encode(ratchetTreeCodec, this.#state.tree.toNodes());
+    return this.#turns.run(() => receiveInto(this.#live, this.#env, message));
   }
 
   /**
@@ -662,6 +392,6 @@ export class GroupView {
    * ```
    */
   deleteState(): Promise<void> {
-    return this.#turns.run(() => this.#viewState.deleteAll());
+    return this.#turns.run(() => this.#live.deleteAll());
   }
 }

@@ -15,6 +15,7 @@ import { type Extension, ExtensionType } from "../messages/extension.ts";
 import type { Lifetime } from "../messages/lifetime.ts";
 import { ProposalType } from "../messages/proposal.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
+import type { ExtensionInput } from "./types.ts";
 import {
   checkArray,
   checkBoolean,
@@ -26,19 +27,14 @@ import {
   optional,
 } from "./args.ts";
 
-/** An extension (RFC 9420 §13.4): a type and its encoded data. */
-export interface ExtensionInput {
-  /** The extension type (uint16). */
-  readonly extensionType: number;
-  /** The extension data. */
-  readonly extensionData: Uint8Array;
-}
+export type { ExtensionInput } from "./types.ts";
 
 /**
  * Capabilities a KeyPackage advertises (RFC 9420 §7.2). Each list given
  * replaces the default one; a list left out keeps its default: MLS 1.0,
  * the identity's cipher suite, basic and X.509 credentials, the
- * `last_resort` extension plus the types of the package's own extensions,
+ * `last_resort` extension and webmls's key export consumer list (0xF0E5)
+ * plus the types of the package's own extensions,
  * no proposal types. Default proposal types (1 to 7) and extension types
  * (1 to 5) are never listed (§7.2).
  */

@@ -112,3 +112,16 @@ export function leavesToRemove(
   }
   return [...leaves];
 }
+
+/**
+ * The leaves of every member but the one at `me` (a commit that removes
+ * everyone else).
+ *
+ * @example
+ * ```ts ignore
+ * const proposals = otherLeaves(view.members, me).map(removeProposal);
+ * ```
+ */
+export function otherLeaves(members: readonly Member[], me: number): number[] {
+  return members.map((m) => m.leafIndex).filter((l) => l !== me);
+}

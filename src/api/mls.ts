@@ -17,7 +17,6 @@ import { createGroup } from "../group/create.ts";
 import { joinExternal } from "../group/external_join.ts";
 import { generateKeyPackage, keyPackageRef } from "../group/key_package.ts";
 import type { PskLookup } from "../group/psks.ts";
-import { joinFromWelcome } from "../group/welcome.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
 import { ratchetTreeCodec } from "../messages/ratchet_tree.ts";
 import type {
@@ -39,7 +38,6 @@ import {
   optional,
   settle,
 } from "./args.ts";
-import { belongsToClient } from "./client_keys.ts";
 import { credentialValidator, wireCredential } from "./convert.ts";
 import {
   type GenerateKeyPackageOptions,
@@ -57,9 +55,22 @@ import {
   checkProvider,
   checkStorage,
 } from "./settings_check.ts";
+import { creatorOptions, type GroupCreateOptions } from "./group_create.ts";
 import { GroupView } from "./group_view.ts";
+import { deletePsk, pskLookup, storePsk } from "./psk_store.ts";
+import { type ServiceProposal, serviceProposal } from "./service_proposal.ts";
+import {
+  joinResuming,
+  reinitOf,
+  type ResumedGroup,
+  resumedGroup,
+} from "./resumption.ts";
+import { liveStateOf } from "./view_registry.ts";
+import type { KeyPackageInput } from "./proposal_input.ts";
+import { loadGroupView, storeGroupView } from "./view_open.ts";
 import type { ViewEnvironment } from "./view_environment.ts";
 import {
+  belongsToClient,
   groupKey,
   identityKey,
   identityRecord,
@@ -84,8 +95,13 @@ import type {
 export interface MLSOptions {
   /** Where identities, key packages and groups are kept (memory by default). */
   storage?: Storage;
-  /** Cipher suite for new identities (default 1: X25519, AES-128-GCM, Ed25519). */
-  cipherSuite?: number;
+  /**
+   * Cipher suite for new identities (default 1: X25519, AES-128-GCM,
+   * Ed25519): its code point, or its name, such as
+   * `"MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519"` (post-quantum; the
+   * provider's `codePoints` numbering gives its code point).
+   */
+  cipherSuite?: number | string;
   /** Crypto provider (default: WebCrypto with pure-JS fallbacks). */
   provider?: CryptoProvider;
   /** Policy for incoming proposals and commits. */
@@ -97,7 +113,10 @@ export interface MLSOptions {
   autoCommit?: boolean;
   /** Settings for new groups (wire format, padding, retention). */
   groupConfig?: Partial<GroupConfig>;
-  /** External PSKs, by id. */
+  /**
+   * External PSKs, by id: asked before those stored with
+   * {@link MLS.storePsk}.
+   */
   psks?: PskLookup;
   /**
    * How many per-entry ratchet records (one per secret-tree entry a message
@@ -223,6 +242,15 @@ export class MLS {
    * });
    * console.log((await mls.generateIdentity()).cipherSuite); // 2
    * ```
+   *
+   * @example A post-quantum suite, by name (draft-ietf-mls-pq-ciphersuites)
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS({
+   *   cipherSuite: "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519",
+   * });
+   * console.log((await mls.generateIdentity()).cipherSuite); // 61441 (0xF001)
+   * ```
    */
   constructor(options: MLSOptions = {}) {
     const o = checkOptions(options);
@@ -269,7 +297,10 @@ export class MLS {
         checkFunction<AuthorizeHook>,
       ),
       autoCommit: optional(o.autoCommit, "autoCommit", checkBoolean) ?? true,
-      psks: optional(o.psks, "psks", checkFunction<PskLookup>),
+      psks: pskLookup(
+        this.#storage,
+        optional(o.psks, "psks", checkFunction<PskLookup>),
+      ),
       ratchetRecordLimit: limit as number,
       validation: {
         maxLifetime,
@@ -277,6 +308,9 @@ export class MLS {
           credentialValidator(credentialHook),
       },
       forget: (g, c) => this.#views.delete(`${g}/${c}`),
+      remember: (v) => {
+        if (v instanceof GroupView) this.#remember(v);
+      },
     };
     // Another tab stored a new state of a group: its view here reloads it.
     // (Held weakly: the storage outlives the instances made over it.)
@@ -317,7 +351,7 @@ export class MLS {
    * ```
    */
   async generateIdentity(
-    options: { cipherSuite?: number } = {},
+    options: { cipherSuite?: number | string } = {},
   ): Promise<Identity> {
     const o = checkOptions(options);
     const suite = o.cipherSuite === undefined
@@ -462,7 +496,11 @@ export class MLS {
 
   /**
    * Creates a group with `identity` as its only member. `options.config`
-   * and `options.handshakeWireFormat` override `MLSOptions.groupConfig`.
+   * and `options.handshakeWireFormat` override `MLSOptions.groupConfig`;
+   * `options.extensions` are the group context extensions (RFC 9420 §11.1)
+   * and `options.capabilities` the creator's (by default they list the
+   * application extension types of `extensions`); see
+   * {@link GroupCreateOptions}.
    *
    * @example
    * ```ts
@@ -489,23 +527,21 @@ export class MLS {
   async groupCreate(
     identity: Identity | string,
     credential: CredentialInfo,
-    options: {
-      groupId?: string | Uint8Array;
-      config?: Partial<GroupConfig>;
-      handshakeWireFormat?: "private" | "public";
-    } = {},
+    options: GroupCreateOptions = {},
   ): Promise<GroupView> {
     const o = checkOptions(options);
     const config = groupSettings(this.#groupConfig, o);
     const requested = optional(o.groupId, "options.groupId", hexOrBytes);
     const { identity: id, signer, cs } = await this.#identity(identity);
+    const wire = wireCredential(credential, "credential");
     const state = await createGroup(
       cs,
-      wireCredential(credential, "credential"),
+      wire,
       { publicKey: id.signaturePublicKey, privateKey: signer },
       {
         groupId: requested === undefined ? undefined : fromHex(requested),
         config,
+        ...creatorOptions(o, cs.id, wire),
       },
     );
     const groupId = toHex(state.context.groupId);
@@ -513,11 +549,25 @@ export class MLS {
       throw new MlsError("group_exists", "this client already has this group");
     }
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state),
+      await storeGroupView(this.#env, id.clientId, signer, state),
     );
   }
 
-  /** The stored view of a group for a client, or `null`. */
+  /**
+   * The stored view of a group for a client (by client id or `Identity`),
+   * or `null` when none is stored; the same object for the same group and
+   * client while it is in use.
+   *
+   * @example Carrying on after a restart
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * const again = await new MLS({ storage: mls.storage }).groupGet(group.groupId, alice);
+   * console.log(again?.epoch); // 0n
+   * ```
+   */
   async groupGet(
     groupId: string | Uint8Array,
     clientId: string | Identity,
@@ -528,7 +578,7 @@ export class MLS {
     if (cached) return cached;
     const signer = await this.#storage.get(signerKey(c));
     if (!signer) return null;
-    const view = await GroupView.load(this.#env, g, c, signer);
+    const view = await loadGroupView(this.#env, g, c, signer);
     return view && this.#remember(view);
   }
 
@@ -538,7 +588,10 @@ export class MLS {
    * that are not an MLS message are `not_mls_message`; another kind of
    * MLS message is `invalid_wire_format`. `options.handshakeWireFormat`
    * sets how this member frames its proposals and commits (see
-   * `GroupView.setHandshakeWireFormat`).
+   * `GroupView.setHandshakeWireFormat`). `options.resumes` is this
+   * member's view of the group the Welcome's group resumes (RFC 9420 §11):
+   * a reinitialization of it (after its ReInit commit) or a branch of it,
+   * checked as the RFC requires (`invalid_resumption`).
    *
    * @example Joining a group whose delivery service reads handshakes
    * ```ts
@@ -560,11 +613,15 @@ export class MLS {
       ratchetTree?: Uint8Array;
       config?: Partial<GroupConfig>;
       handshakeWireFormat?: "private" | "public";
+      resumes?: GroupView;
     } = {},
   ): Promise<GroupView> {
     const o = checkOptions(options);
     const config = groupSettings(this.#groupConfig, o);
     const ratchetTree = ratchetTreeOption(o);
+    const resumes = o.resumes === undefined
+      ? undefined
+      : liveStateOf(o.resumes, "options.resumes").state;
     const msg = decodeMessage(
       messageBytes(welcome, "welcome", "welcome"),
       "welcome",
@@ -587,7 +644,7 @@ export class MLS {
     const kpMsg = decodeMessage(rec.keyPackage, "KeyPackageRecord", [
       WireFormat.mlsKeyPackage,
     ]);
-    const { state } = await joinFromWelcome(cs, msg.welcome, {
+    const { state } = await joinResuming(cs, msg.welcome, {
       keyPackage: kpMsg.keyPackage,
       initPrivateKey: rec.initPrivateKey,
       encryptionPrivateKey: rec.encryptionPrivateKey,
@@ -597,7 +654,7 @@ export class MLS {
       config,
       ...this.#env.validation,
       now: new Date(),
-    });
+    }, resumes);
     const groupId = toHex(state.context.groupId);
     if (await this.#storage.get(groupKey(groupId, id.clientId))) {
       throw new MlsError(
@@ -608,8 +665,51 @@ export class MLS {
     // The key package is used up (unless it is a last-resort one).
     const extra = rec.lastResort ? [] : [{ key: ours[0] }];
     return this.#remember(
-      await GroupView.store(this.#env, id.clientId, signer, state, extra),
+      await storeGroupView(this.#env, id.clientId, signer, state, extra),
     );
+  }
+
+  /**
+   * Recreates a group frozen by a ReInit commit (`GroupView.reinit`, RFC
+   * 9420 §11.2) as the ReInit says — its cipher suite, group id and
+   * extensions — with `identity` (a client of the new suite, with the
+   * same credential as before) and the other members' key packages for
+   * the new suite. Returns this member's view of the new group, at epoch
+   * 1, and the Welcome; the others join with
+   * `groupJoin(identity, welcome, { resumes: theirOldView })`.
+   *
+   * @example Moving a group from suite 1 to suite 3
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await group.receive(await group.reinit({ cipherSuite: 3 }));
+   * const alice3 = await mls.generateIdentity({ cipherSuite: 3 });
+   * const { group: moved } = await mls.groupReinit(group, alice3, []);
+   * console.log(moved.cipherSuite); // 3
+   * ```
+   */
+  async groupReinit(
+    group: GroupView,
+    identity: Identity | string,
+    keyPackages: KeyPackageInput[],
+  ): Promise<ResumedGroup<GroupView>> {
+    const old = liveStateOf(group, "group").state;
+    const { identity: id, signer, cs } = await this.#identity(identity);
+    const created = await reinitOf(
+      cs,
+      old,
+      { publicKey: id.signaturePublicKey, privateKey: signer },
+      keyPackages,
+    );
+    const view = await storeGroupView(
+      this.#env,
+      id.clientId,
+      signer,
+      created.state,
+    );
+    return resumedGroup(created, this.#remember(view));
   }
 
   /**
@@ -671,7 +771,7 @@ export class MLS {
     if (existing) {
       this.#views.delete(`${groupId}/${id.clientId}`);
     }
-    const view = await GroupView.store(
+    const view = await storeGroupView(
       this.#env,
       id.clientId,
       signer,
@@ -728,7 +828,103 @@ export class MLS {
     });
   }
 
-  /** Deletes everything this instance stored: identities, key packages, groups. */
+  /**
+   * An external proposal (RFC 9420 §12.1.8) from `identity`, a service the
+   * group lists as an external sender (`GroupExtensions.externalSenders`):
+   * add a member (`{ add: keyPackage }`) or remove one (`{ remove }`: a
+   * leaf index, or a client id found in the GroupInfo's ratchet tree or
+   * `options.ratchetTree`). `groupInfo` is the group's current GroupInfo;
+   * send the proposal to the group, whose members commit it. An identity
+   * not in the list is `invalid_sender`.
+   *
+   * @example A moderation service removes Bob; Alice's view commits it
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const [alice, bob, bot] = [
+   *   await mls.generateIdentity(), await mls.generateIdentity(), await mls.generateIdentity(),
+   * ];
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"), {
+   *   extensions: { externalSenders: [{ ...bot, credential: await mls.generateCredential("bot") }] },
+   * });
+   * await group.receive(await group.add(
+   *   await mls.generateKeyPackage(bob, await mls.generateCredential("bob")),
+   * ));
+   * const proposal = await mls.externalProposal(bot, await group.groupInfo(), {
+   *   remove: bob.clientId,
+   * });
+   * const r = await group.receive(proposal);
+   * if (r.type === "proposal") await group.receive(r.commitOutput!);
+   * console.log(group.members.length); // 1
+   * ```
+   */
+  async externalProposal(
+    identity: Identity | string,
+    groupInfo: MessageInput,
+    proposal: ServiceProposal,
+    options: { ratchetTree?: Uint8Array } = {},
+  ): Promise<Uint8Array> {
+    const { identity: id, signer, cs } = await this.#identity(identity);
+    return await serviceProposal(
+      { cs, publicKey: id.signaturePublicKey, privateKey: signer },
+      groupInfo,
+      proposal,
+      options,
+    );
+  }
+
+  /**
+   * Stores an external pre-shared key (RFC 9420 §8.4) under `id` (bytes,
+   * or a string taken as UTF-8), replacing any before it, for commits that
+   * inject it (`GroupView.addPsk`) and Welcomes that need it. It is kept
+   * in the storage like every secret (encrypted under `EncryptedStorage`)
+   * until {@link MLS.deletePsk}, `deleteState` or a new `storePsk`.
+   *
+   * @example Two members share a secret agreed elsewhere and inject it
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.storePsk("meeting-2026", crypto.getRandomValues(new Uint8Array(32)));
+   * await group.receive(await group.addPsk("meeting-2026"));
+   * ```
+   */
+  storePsk(id: string | Uint8Array, secret: Uint8Array): Promise<void> {
+    return storePsk(this.#storage, id, secret);
+  }
+
+  /**
+   * Deletes the external PSK `id`; whether one was stored. Groups that
+   * already used it keep their epochs; Welcomes and commits naming it can
+   * no longer be processed (`missing_psk`).
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * await mls.storePsk("old", new Uint8Array(32).fill(1));
+   * console.log(await mls.deletePsk("old")); // true
+   * ```
+   */
+  deletePsk(id: string | Uint8Array): Promise<boolean> {
+    return deletePsk(this.#storage, id);
+  }
+
+  /**
+   * Deletes everything this instance stored: identities, key packages,
+   * groups.
+   *
+   * @example
+   * ```ts
+   * import { MLS } from "@webmls/mls";
+   * const mls = new MLS();
+   * const alice = await mls.generateIdentity();
+   * const group = await mls.groupCreate(alice, await mls.generateCredential("alice"));
+   * await mls.deleteState();
+   * console.log(await mls.groupGet(group.groupId, alice)); // null
+   * ```
+   */
   async deleteState(): Promise<void> {
     const keys = await this.#storage.list("");
     for (let i = 0; i < keys.length; i += 100) {

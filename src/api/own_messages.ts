@@ -11,7 +11,13 @@ import { encode } from "../codec/codec.ts";
 import { MlsError } from "../errors.ts";
 import { mlsMessageCodec } from "../framing/mls_message.ts";
 import { type CommitOptions, createCommit } from "../group/commit.ts";
-import { sendApplication, type SentOwnProposal } from "../group/propose.ts";
+import {
+  propose,
+  sendApplication,
+  type SentOwnProposal,
+} from "../group/propose.ts";
+import type { ValidationOptions } from "../group/validation/context.ts";
+import type { Proposal } from "../messages/proposal.ts";
 import type { GroupState } from "../group/state.ts";
 import { proposalOutput } from "./outputs.ts";
 import type { CommitOutput, ProposalOutput } from "./types.ts";
@@ -67,6 +73,26 @@ export async function proposeOwn(
   }
   await live.storeState(state, live.pending);
   return out;
+}
+
+/**
+ * Proposes `proposals` one after another (see {@link proposeOwn}), each
+ * checked with `checks`.
+ *
+ * @example
+ * ```ts ignore
+ * const out = await proposeEach(live, leaves.map(removeProposal));
+ * ```
+ */
+export function proposeEach(
+  live: ViewState,
+  proposals: readonly Proposal[],
+  checks?: ValidationOptions,
+): Promise<ProposalOutput[]> {
+  return proposeOwn(
+    live,
+    proposals.map((p) => (s) => propose(s, p, undefined, checks)),
+  );
 }
 
 /**

@@ -1,64 +1,43 @@
 /**
- * Loading and saving a member's group state in {@link Storage}. The state
- * is kept in several records so that sending and receiving messages stays
- * cheap in large groups:
+ * Loading and saving a member's group state in {@link Storage}: what each
+ * write stores and when. The records, their keys and layouts are in
+ * `records.ts`; the state is kept in several so that sending and receiving
+ * messages stays cheap in large groups:
  *
- * - `group/<groupId>/<clientId>`: the epoch's state (tree, secrets,
- *   proposals), rewritten when the epoch or the proposal list changes;
- * - `ratchets/<groupId>/<clientId>`: the base ratchets record, the secret
- *   trees of the current and retained epochs ({@link ratchetsCodec}),
- *   rewritten with the epoch's state (a "full write");
- * - `ratchets/<groupId>/<clientId>/<gen>/<epoch>/l<leaf>` and
- *   `.../n<node>`: delta records, one per entry of a secret tree (a leaf's
- *   ratchets, a node secret) changed since the base record of generation
- *   `gen` was written. After a message only the changed entries are
- *   written: O(1) records for a sender already seen in the epoch, O(log n)
- *   when a sender's path is expanded. Each holds the entry's latest value,
- *   `optional<LeafRatchets>` or `optional<opaque secret<V>>` (absent: the
- *   entry was deleted, so that the base's value is not resurrected).
- *
- * - `tree/<groupId>/<clientId>`: the base tree record,
- *   `struct { uint8 version = 1; uint32 gen; TreeBase base; }`, and
- *   `tree/<groupId>/<clientId>/<gen>/<seq>`: tree delta records
- *   (`TreeDelta`, `group/stored_tree.ts`), each what one full write changed
- *   in the tree since the previous one. The group record (state format 3)
- *   names `gen` and `seq`; loading reads the base and deltas `1..seq`. A
- *   full write stores a delta (nothing if the tree did not change) while
- *   the chain is shorter than {@link MAX_TREE_DELTAS} and its deltas total
- *   at most half the base, else a new base of generation `gen + 1`, which
- *   makes the deltas of older generations obsolete: loading ignores them,
- *   and full writes delete them, {@link MAX_TREE_STALE_DELETES} at a time.
- *   A group record of format 1 or 2 (the tree inside) loads too; the next
- *   full write then stores a base.
- *
- * A full write stores a base ratchets record of a new generation, which makes every
- * delta record of older generations obsolete at once: loading ignores
- * them, and they are deleted a few per later write ({@link MAX_STALE_DELETES}),
- * so that no batch grows with the number of senders (Deno KV allows 100 keys
- * per atomic write). Group and client ids are hex, so the delta prefix
- * `ratchets/<groupId>/<clientId>/` holds nothing else.
+ * - the group record holds the epoch's state (secrets, proposals, a
+ *   reference to its tree), rewritten when the epoch or the proposal list
+ *   changes (a "full write");
+ * - the base ratchets record holds the secret trees of the current and
+ *   retained epochs, rewritten with every full write; after a message only
+ *   the changed entries are written, as ratchet delta records of the base's
+ *   generation: O(1) records for a sender already seen in the epoch,
+ *   O(log n) when a sender's path is expanded. A full write stores a base
+ *   of a new generation, which makes every delta record of older
+ *   generations obsolete at once: loading ignores them, and they are
+ *   deleted a few per later write ({@link MAX_STALE_DELETES}), so that no
+ *   batch grows with the number of senders (Deno KV allows 100 keys per
+ *   atomic write);
+ * - the tree records hold the ratchet tree: a base tree record and a chain
+ *   of tree delta records, each what one full write changed in the tree
+ *   since the previous one. A full write stores a delta (nothing if the
+ *   tree did not change) while the chain is shorter than
+ *   {@link MAX_TREE_DELTAS} and its deltas total at most half the base,
+ *   else a new base of generation `gen + 1`, which makes the deltas of
+ *   older generations obsolete: loading ignores them, and full writes
+ *   delete them, {@link MAX_TREE_STALE_DELETES} at a time. Loading reads
+ *   the base and the deltas the group record names. A group record of
+ *   format 1 or 2 (the tree inside) loads too; the next full write then
+ *   stores a base.
  *
  * @module
  */
 
-import {
-  type Codec,
-  decode,
-  encode,
-  opaque,
-  optional,
-  struct,
-  uint64,
-  vector,
-} from "../codec/codec.ts";
-import { Reader } from "../codec/reader.ts";
 import { MlsError } from "../errors.ts";
 import {
   deserializeGroupState,
   serializeGroupState,
   type TreeRef,
-} from "../group/serialize.ts";
-import { treeBaseCodec, treeDeltaCodec } from "../group/state_codec.ts";
+} from "../group/stored/serialize.ts";
 import {
   applyTreeDelta,
   fromTreeBase,
@@ -66,24 +45,33 @@ import {
   storedTree,
   treeBaseWire,
   treeDelta,
-} from "../group/stored_tree.ts";
+} from "../group/stored/tree.ts";
 import type { GroupState } from "../group/state.ts";
 import {
   type LeafRatchets,
   SecretTree,
   type SecretTreeState,
 } from "../schedule/secret_tree.ts";
-import {
-  leafRatchetsCodec,
-  leafRatchetsSize,
-  secretTreeStateCodec,
-  secretTreeStateSize,
-} from "../schedule/secret_tree_codec.ts";
 import { root } from "../tree/tree_math.ts";
-import { Writer } from "../codec/writer.ts";
 import {
+  type BaseRatchetsRecord,
+  decodeRatchetDelta,
+  decodeTreeDelta,
+  decodeTreeRecord,
+  encodeLeafDelta,
+  encodeNodeDelta,
+  encodeRatchetsRecord,
+  encodeTreeDelta,
+  encodeTreeRecord,
+  type EpochRatchets,
+  MAX_GEN,
+  parseRatchetDeltaKey,
+  ratchetDeltaKey,
+  type RatchetDeltaName,
+  ratchetsCodec,
   ratchetsKey,
   ratchetsPrefix,
+  treeDeltaGen,
   treeDeltaKey,
   treeKey,
   treePrefix,
@@ -93,19 +81,12 @@ import type {
   SignaturePrivateKey,
 } from "../../providers/provider.ts";
 import { utf8Encode, wipe } from "../util/bytes.ts";
+import { decode } from "../codec/codec.ts";
 import {
   getBytes,
   type Storage,
   type StorageWrite,
 } from "./storage/storage.ts";
-
-export { ratchetsKey, ratchetsPrefix } from "./records.ts";
-
-/** @internal */
-export interface EpochRatchets {
-  epoch: bigint;
-  tree: SecretTreeState;
-}
 
 /**
  * How many current delta records a view lets accumulate before its next
@@ -120,51 +101,6 @@ export const MAX_DELTA_RECORDS = 512;
  * own records: keeps every batch within Deno KV's 100 keys.
  */
 export const MAX_STALE_DELETES = 32;
-
-/** The highest generation: deltas are keyed by a uint32. */
-const MAX_GEN = 0xffffffff;
-
-/** @internal */
-export interface RatchetsRecord {
-  /** 1: written without deltas (older versions); 2: with a generation. */
-  version: number;
-  trees: EpochRatchets[];
-}
-
-/** @internal A base ratchets record as decoded. */
-export interface BaseRatchetsRecord extends RatchetsRecord {
-  /** The generation of the delta records that apply on top (version 2). */
-  gen: number | undefined;
-}
-
-const treesCodec = vector(
-  struct<EpochRatchets>({ epoch: uint64, tree: secretTreeStateCodec }),
-);
-
-/**
- * @internal The base ratchets record (exported for tests):
- * `struct { uint8 version = 1; EpochRatchets trees<V>; }` or
- * `struct { uint8 version = 2; uint32 gen; EpochRatchets trees<V>; }`.
- */
-export const ratchetsCodec: Codec<BaseRatchetsRecord> = {
-  encode: (w, v) => {
-    w.u8(v.version);
-    if (v.version === 2) w.u32(v.gen ?? 0);
-    treesCodec.encode(w, v.trees);
-  },
-  decode: (r, f) => {
-    const version = r.u8(`${f}.version`);
-    if (version !== 1 && version !== 2) {
-      throw new MlsError(
-        "unsupported_state_version",
-        `unknown ratchets record version ${version}`,
-        `${f}.version`,
-      );
-    }
-    const gen = version === 2 ? r.u32(`${f}.gen`) : undefined;
-    return { version, gen, trees: treesCodec.decode(r, `${f}.trees`) };
-  },
-};
 
 /** The secret trees of `state` by epoch: the current one first. */
 function treesOf(state: GroupState): Array<[bigint, SecretTree]> {
@@ -194,22 +130,10 @@ export function ratchetsWrite(
     t.takeChanges();
     trees.push({ epoch, tree: t.state as SecretTreeState });
   }
-  let body = 0;
-  for (const t of trees) body += 8 + secretTreeStateSize(t.tree);
-  const header = body < 0x40 ? 1 : body < 0x4000 ? 2 : 4;
-  const head = gen === undefined ? 1 : 5;
-  const w = new Writer(head + header + body);
-  if (gen === undefined) w.u8(1);
-  else {
-    w.u8(2);
-    w.u32(gen);
-  }
-  w.varint(body);
-  for (const t of trees) {
-    w.u64(t.epoch);
-    secretTreeStateCodec.encode(w, t.tree);
-  }
-  return { key: ratchetsKey(groupId, clientId), value: w.finish() };
+  return {
+    key: ratchetsKey(groupId, clientId),
+    value: encodeRatchetsRecord(trees, gen),
+  };
 }
 
 /** The writes that store all of `state` under `key` (base of `gen`). */
@@ -233,15 +157,6 @@ export function stateWrites(
   ];
 }
 
-/** The value of a delta record: `optional<LeafRatchets>`. */
-const leafDeltaCodec = optional(leafRatchetsCodec);
-/** The value of a delta record: `optional<opaque secret<V>>`. */
-const nodeDeltaCodec = optional(opaque);
-
-function varintSize(n: number): number {
-  return n < 0x40 ? 1 : n < 0x4000 ? 2 : 4;
-}
-
 /**
  * The delta records of every entry of `state`'s secret trees changed since
  * they were last written (see the module notes), for generation `gen`;
@@ -259,18 +174,17 @@ export function ratchetDeltaWrites(
     const { leaves, nodes } = t.takeChanges();
     if (leaves.length === 0 && nodes.length === 0) continue;
     const s = t.state;
-    const at = `${prefix}${gen}/${epoch}/`;
-    for (const i of leaves) {
-      const l = s.leaves.get(i);
-      const w = new Writer(l ? 1 + leafRatchetsSize(l) : 1);
-      leafDeltaCodec.encode(w, l);
-      writes.push({ key: `${at}l${i}`, value: w.finish() });
+    for (const index of leaves) {
+      writes.push({
+        key: ratchetDeltaKey(prefix, { gen, epoch, kind: "l", index }),
+        value: encodeLeafDelta(s.leaves.get(index)),
+      });
     }
-    for (const i of nodes) {
-      const v = s.nodes.get(i);
-      const w = new Writer(v ? 1 + varintSize(v.length) + v.length : 1);
-      nodeDeltaCodec.encode(w, v);
-      writes.push({ key: `${at}n${i}`, value: w.finish() });
+    for (const index of nodes) {
+      writes.push({
+        key: ratchetDeltaKey(prefix, { gen, epoch, kind: "n", index }),
+        value: encodeNodeDelta(s.nodes.get(index)),
+      });
     }
   }
   return writes;
@@ -286,34 +200,6 @@ export interface DeltaKeys {
   current: Set<string>;
   /** Delta records of other generations: obsolete, to be deleted. */
   stale: Set<string>;
-}
-
-const DELTA_KEY =
-  /^(0|[1-9][0-9]{0,9})\/(0|[1-9][0-9]{0,19})\/([ln])(0|[1-9][0-9]{0,9})$/;
-
-interface DeltaName {
-  gen: number;
-  epoch: bigint;
-  kind: "l" | "n";
-  index: number;
-}
-
-function parseDeltaKey(prefix: string, key: string): DeltaName {
-  const m = DELTA_KEY.exec(key.slice(prefix.length));
-  const gen = m ? Number(m[1]) : NaN;
-  const epoch = m ? BigInt(m[2]) : 0n;
-  const index = m ? Number(m[4]) : NaN;
-  if (
-    !m || !key.startsWith(prefix) || gen > MAX_GEN || index > MAX_GEN ||
-    epoch >= 1n << 64n
-  ) {
-    throw new MlsError(
-      "invalid_value",
-      "malformed ratchet delta key",
-      "RatchetDelta.key",
-    );
-  }
-  return { gen, epoch, kind: m[3] as "l" | "n", index };
 }
 
 /**
@@ -334,7 +220,7 @@ export async function listDeltas(
     stale: new Set(),
   };
   for (const key of await storage.list(prefix)) {
-    const d = parseDeltaKey(prefix, key);
+    const d = parseRatchetDeltaKey(prefix, key);
     (d.gen === gen ? out.current : out.stale).add(key);
     if (d.gen > out.maxGen) out.maxGen = d.gen;
   }
@@ -362,18 +248,16 @@ function wipeLeaf(l: LeafRatchets): void {
 /** Applies one delta record (its value `bytes`, wiped) to `tree`. */
 function applyDelta(
   tree: SecretTreeState,
-  d: DeltaName,
+  d: RatchetDeltaName,
   bytes: Uint8Array,
 ): void {
   const field = "RatchetDelta";
   try {
-    const r = new Reader(bytes);
     if (d.kind === "l") {
       if (d.index >= tree.leafCount) {
         throw new MlsError("invalid_leaf_index", "leaf outside tree", field);
       }
-      const v = leafDeltaCodec.decode(r, field);
-      r.end(field);
+      const v = decodeRatchetDelta("l", bytes) as LeafRatchets | undefined;
       const old = tree.leaves.get(d.index);
       if (old) wipeLeaf(old);
       if (v) tree.leaves.set(d.index, v);
@@ -382,8 +266,7 @@ function applyDelta(
       if (d.index > 2 * root(tree.leafCount)) {
         throw new MlsError("invalid_value", "node outside tree", field);
       }
-      const v = nodeDeltaCodec.decode(r, field);
-      r.end(field);
+      const v = decodeRatchetDelta("n", bytes) as Uint8Array | undefined;
       const old = tree.nodes.get(d.index);
       if (old) wipe(old);
       if (v) tree.nodes.set(d.index, v);
@@ -404,7 +287,7 @@ export function applyRatchetDelta(
   key: string,
   bytes: Uint8Array,
 ): void {
-  const d = parseDeltaKey(prefix, key);
+  const d = parseRatchetDeltaKey(prefix, key);
   const tree = trees.get(d.epoch);
   if (!tree) {
     wipe(bytes);
@@ -573,14 +456,6 @@ export const MAX_TREE_DELTAS = 64;
  */
 export const MAX_TREE_STALE_DELETES = 16;
 
-/** The generation of a tree delta key under `prefix` (NaN if malformed). */
-export function treeDeltaGen(prefix: string, key: string): number {
-  const m = /^(0|[1-9][0-9]{0,9})\/(0|[1-9][0-9]{0,9})$/.exec(
-    key.slice(prefix.length),
-  );
-  return m && key.startsWith(prefix) ? Number(m[1]) : NaN;
-}
-
 /** What is stored of a state's tree: a base record and a chain of deltas. */
 export interface TreeChain {
   /** The base record's generation. */
@@ -593,16 +468,6 @@ export interface TreeChain {
   baseBytes: number;
   /** Total size of the delta records. */
   deltaBytes: number;
-}
-
-/** `struct { uint8 version = 1; uint32 gen; TreeBase base; }` */
-function encodeTreeBase(gen: number, t: StoredTree): Uint8Array {
-  const body = encode(treeBaseCodec, treeBaseWire(t));
-  const out = new Uint8Array(5 + body.length);
-  out[0] = 1;
-  new DataView(out.buffer).setUint32(1, gen);
-  out.set(body, 5);
-  return out;
 }
 
 function missing(what: string): MlsError {
@@ -630,25 +495,16 @@ export async function loadTree(
   const values = await Promise.all(keys.map((k) => getBytes(storage, k)));
   const base = values[0];
   if (!base) throw missing("tree record");
-  const r = new Reader(base);
-  const version = r.u8("TreeRecord.version");
-  if (version !== 1) {
-    throw new MlsError(
-      "unsupported_state_version",
-      `unknown tree record version ${version}`,
-      "TreeRecord.version",
-    );
-  }
-  if (r.u32("TreeRecord.gen") !== ref.gen) throw missing("tree record");
-  let tree = fromTreeBase(treeBaseCodec.decode(r, "TreeRecord.base"));
-  r.end("TreeRecord");
+  const rec = decodeTreeRecord(base);
+  if (rec.gen !== ref.gen) throw missing("tree record");
+  let tree = fromTreeBase(rec.base);
   let deltaBytes = 0;
   for (let k = 1; k <= ref.seq; k++) {
     const v = values[k];
     if (!v) throw missing(`tree delta ${k}`);
     deltaBytes += v.length;
     const field = `TreeDelta[${k}]`;
-    tree = applyTreeDelta(tree, decode(treeDeltaCodec, v, field), field);
+    tree = applyTreeDelta(tree, decodeTreeDelta(v, field), field);
   }
   return { ...ref, tree, baseBytes: base.length, deltaBytes };
 }
@@ -691,7 +547,7 @@ export function treeWrites(
         obsolete: [],
       };
     }
-    const value = encode(treeDeltaCodec, delta);
+    const value = encodeTreeDelta(delta);
     if (2 * (chain.deltaBytes + value.length) <= chain.baseBytes) {
       const seq = chain.seq + 1;
       return {
@@ -712,7 +568,7 @@ export function treeWrites(
   }
   const g = chain ? (chain.gen + 1) % 0x100000000 : gen;
   const tree = storedTree(state.cs, state.tree);
-  const value = encodeTreeBase(g, tree);
+  const value = encodeTreeRecord({ gen: g, base: treeBaseWire(tree) });
   const obsolete: string[] = [];
   for (let k = 1; chain && k <= chain.seq; k++) {
     obsolete.push(treeDeltaKey(groupId, clientId, chain.gen, k));

@@ -1,14 +1,14 @@
 /**
  * The proposals a view's calls make from their arguments: an Add from a
- * key package given as bytes or as `generateKeyPackage`'s output, a
- * Remove of a leaf.
+ * key package given as bytes or as `generateKeyPackage`'s output (one or
+ * several), a Remove of a leaf.
  *
  * @module
  */
 
 import { WireFormat } from "../framing/wire_format.ts";
 import { type Proposal, ProposalType } from "../messages/proposal.ts";
-import { invalid } from "./args.ts";
+import { invalid, oneOrMany } from "./args.ts";
 import { decodeMessage } from "./message_input.ts";
 import type { KeyPackageOutput } from "./types.ts";
 
@@ -33,6 +33,22 @@ export function addProposal(input: KeyPackageInput, field: string): Proposal {
     : invalid(field, "KeyPackage bytes or a KeyPackageOutput", input);
   const msg = decodeMessage(bytes, field, [WireFormat.mlsKeyPackage]);
   return { proposalType: ProposalType.add, keyPackage: msg.keyPackage };
+}
+
+/**
+ * The Add proposals of one key package input or a non-empty array of them
+ * (see {@link addProposal}), `field` naming the argument.
+ *
+ * @example
+ * ```ts ignore
+ * const proposals = addProposals([kpBob, kpCarol], "keyPackages");
+ * ```
+ */
+export function addProposals(
+  input: KeyPackageInput | KeyPackageInput[],
+  field: string,
+): Proposal[] {
+  return oneOrMany(input, field).map((k) => addProposal(k.value, k.field));
 }
 
 /**

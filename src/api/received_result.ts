@@ -15,7 +15,8 @@ import type { ReceiveResult as GroupReceived } from "../group/receive.ts";
 import type { GroupState } from "../group/state.ts";
 import type { RatchetTree } from "../tree/ratchet_tree.ts";
 import { utf8Decode } from "../util/bytes.ts";
-import { memberAt, membersOf, proposalInfo, senderInfo } from "./convert.ts";
+import { memberAt, membersOf, senderInfo } from "./convert.ts";
+import { describeProposal } from "./proposal_details.ts";
 import type { PendingSummary } from "./records.ts";
 import type {
   CommitReceived,
@@ -135,7 +136,7 @@ export function toReceived(before: GroupState, r: GroupReceived): Received {
     case "proposal":
       return {
         type: "proposal",
-        proposal: proposalInfo(before.tree, r.proposal, r.sender),
+        proposal: describeProposal(before.tree, r.proposal, r.sender),
         sender: senderInfo(before.tree, r.sender),
       };
     case "commit":
@@ -171,7 +172,7 @@ export function ownCommitReceived(
   next: GroupState,
   summary: PendingSummary | undefined,
 ): CommitReceived {
-  const me = memberAt(next.tree, next.priv.leafIndex)!;
+  const me = memberAt(next.tree, next.privateTree.leafIndex)!;
   return commitReceived(
     prev.tree,
     next.tree,

@@ -26,7 +26,7 @@ export function retireState(old: GroupState, live?: GroupState): void {
     for (const v of Object.values(live.keys)) keepBytes.add(v);
     for (const k of live.updateKeys.values()) keepBytes.add(k);
   }
-  if (live?.priv !== old.priv) old.priv.wipe();
+  if (live?.privateTree !== old.privateTree) old.privateTree.wipe();
   for (const v of Object.values(old.keys)) if (!keepBytes.has(v)) wipe(v);
   for (const t of [old.secretTree, ...old.past.map((p) => p.secretTree)]) {
     if (!keepTrees.has(t)) t.wipe();

@@ -10,6 +10,7 @@ import { MlsError } from "../errors.ts";
 import type { GroupConfig } from "../group/config.ts";
 import type { PaddingPolicy } from "../framing/private_content.ts";
 import type { CryptoProvider } from "../../providers/provider.ts";
+import { isSuiteName } from "../crypto/pq_suites.ts";
 import {
   checkArray,
   checkBoolean,
@@ -48,13 +49,25 @@ export function checkProvider(value: unknown, field: string): CryptoProvider {
 
 /**
  * `value` as a cipher suite id (a uint16, RFC 9420 §17.1) that `provider`
- * serves: `unsupported_cipher_suite` for one it does not.
+ * serves: `unsupported_cipher_suite` for one it does not. A suite's
+ * registry name stands for its code point in the provider's numbering.
  */
 export function checkCipherSuite(
   value: unknown,
   field: string,
   provider: CryptoProvider,
 ): number {
+  if (typeof value === "string" && isSuiteName(value)) {
+    const named = provider.suiteNames?.[value];
+    if (named === undefined) {
+      throw new MlsError(
+        "unsupported_cipher_suite",
+        `cipher suite ${value} is not supported by this provider`,
+        field,
+      );
+    }
+    value = named;
+  }
   const id = checkInteger(value, field, 0, 0xffff);
   if (!provider.supportedSuites.includes(id)) {
     throw new MlsError(

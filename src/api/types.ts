@@ -61,6 +61,94 @@ export interface KeyPackageOutput {
   readonly clientId: string;
 }
 
+/** An extension (RFC 9420 §13.4): a type and its encoded data. */
+export interface ExtensionInput {
+  /** The extension type (uint16). */
+  readonly extensionType: number;
+  /** The extension data. */
+  readonly extensionData: Uint8Array;
+}
+
+/** What every member must support (`required_capabilities`, §11.1). */
+export interface RequiredCapabilitiesInfo {
+  /** Extension types (uint16) every member must support. */
+  readonly extensions: readonly number[];
+  /** Proposal types (uint16) every member must support. */
+  readonly proposals: readonly number[];
+  /** Credential types (basic 1, X.509 2) every member must support. */
+  readonly credentials: readonly number[];
+}
+
+/**
+ * A client outside the group allowed to send it proposals (an entry of
+ * `external_senders`, §12.1.8.1), such as a delivery service: its
+ * signature public key and credential. An `Identity` spread with a
+ * credential (`{ ...service, credential }`) is one.
+ */
+export interface ExternalSenderInfo {
+  /** The sender's signature public key. */
+  readonly signaturePublicKey: Uint8Array;
+  /** The sender's credential. */
+  readonly credential: CredentialInfo;
+}
+
+/**
+ * A group's context extensions. Given to `groupCreate`, `setExtensions`
+ * and `proposeExtensions` they are the whole new set: what is left out is
+ * removed. `details().extensions` has the same shape, so
+ * `{ ...group.details().extensions, application: [...] }` changes one part.
+ */
+export interface GroupExtensions {
+  /** `required_capabilities`: what members (and joiners) must support. */
+  readonly requiredCapabilities?: Partial<RequiredCapabilitiesInfo>;
+  /** `external_senders`: who outside the group may propose. */
+  readonly externalSenders?: readonly ExternalSenderInfo[];
+  /**
+   * The application's own extensions, one per type: any type but the
+   * registered ones 1 to 5 (RFC 9420 §17.3; use the fields above), e.g.
+   * from the private-use range 0xF000 to 0xFFFF. Every member must list
+   * the type in its capabilities (`generateKeyPackage`'s
+   * `capabilities.extensions`).
+   */
+  readonly application?: readonly ExtensionInput[];
+  /**
+   * The key export service's consumers (webmls's private-use extension
+   * 0xF0E5): non-members that members hand exporter secrets to, sealed to
+   * each consumer's HPKE key. Usually changed with
+   * `authorizeConsumer` / `revokeConsumer`.
+   */
+  readonly exportConsumers?: readonly ExportConsumerInfo[];
+}
+
+/** One export a consumer may receive: `exportSecret(label, context, length)`. */
+export interface ExportGrantInfo {
+  /** The exporter label. */
+  readonly label: string;
+  /** The exporter context (default: empty). */
+  readonly context?: string | Uint8Array;
+  /** The secret's length in bytes, 1 to 1024 (default 32). */
+  readonly length?: number;
+}
+
+/**
+ * A consumer of the key export service: a non-member (a media server, a
+ * recorder) that receives this group's exports sealed to `hpkePublicKey`
+ * and authenticates to the service with `signaturePublicKey` (both of the
+ * group's cipher suite).
+ */
+export interface ExportConsumerInfo {
+  /** The consumer's id, unique in the group. */
+  readonly id: string;
+  /** Its HPKE public key (the suite's KEM). */
+  readonly hpkePublicKey: Uint8Array;
+  /** Its signature public key (the suite's scheme). */
+  readonly signaturePublicKey: Uint8Array;
+  /** What it may receive. */
+  readonly exports: readonly ExportGrantInfo[];
+  /** No exports for epochs reached after this time (default: never). */
+  readonly expires?: Date;
+}
+
 /** One member of a group, as a group view sees it. */
 export interface Member {
   /** The member's client id (hex signature public key). */
@@ -83,6 +171,19 @@ export interface GroupDetails {
   readonly cipherSuite: number;
   /** The members, by leaf index. */
   readonly members: Member[];
+  /**
+   * The epoch authenticator (RFC 9420 §8.7): equal for members whose views
+   * of this epoch agree, to compare out of band (or as a short code:
+   * `GroupView.safetyNumber()`). Not a key: it may be shown and compared,
+   * and learning it does not reveal the epoch's other secrets.
+   */
+  readonly epochAuthenticator: Uint8Array;
+  /**
+   * The group context extensions (RFC 9420 §12.1.7): required
+   * capabilities, external senders and the application's own, which every
+   * member has agreed on by processing the commit that set them.
+   */
+  readonly extensions: GroupExtensions;
 }
 
 /**
@@ -137,7 +238,14 @@ export type ProposalInfo =
   | { readonly kind: "psk"; readonly pskId: Uint8Array }
   | { readonly kind: "reinit"; readonly cipherSuite: number }
   | { readonly kind: "external_init" }
-  | { readonly kind: "group_context_extensions" };
+  | {
+    readonly kind: "group_context_extensions";
+    /**
+     * The extensions it sets (the whole new set): given by `receive()` and
+     * to `authorize` hooks.
+     */
+    readonly extensions?: GroupExtensions;
+  };
 
 /** Who sent a message. */
 export type SenderInfo =

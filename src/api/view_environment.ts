@@ -34,6 +34,8 @@ export interface ViewEnvironment {
   validation: ValidationOptions;
   /** Called when a view's state is deleted, so caches drop it. */
   forget?: (groupId: string, clientId: string) => void;
+  /** Called with a view another view opened (a branch), so caches keep it. */
+  remember?: (view: object) => void;
 }
 
 /**

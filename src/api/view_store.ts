@@ -1,8 +1,9 @@
 /**
  * Where one member's state of one group is stored, and the bookkeeping of
- * its ratchet delta records (the layout is in `persist.ts`): which records
- * are current, which are obsolete and still to delete, and when a message
- * must write a whole base record instead of its deltas. Every batch also
+ * its ratchet delta records (the records are in `records.ts`, what a write
+ * stores in `persist.ts`): which records are current, which are obsolete
+ * and still to delete, and when a message must write a whole base record
+ * instead of its deltas. Every batch also
  * rewrites the head record and expects the token this store last read or
  * wrote (see `writer_guard.ts`).
  *
@@ -18,18 +19,18 @@ import {
   MAX_TREE_STALE_DELETES,
   nextGen,
   ratchetDeltaWrites,
-  ratchetsKey,
-  ratchetsPrefix,
   ratchetsWrite,
   stateWrites,
   type TreeChain,
-  treeDeltaGen,
   treeWrites,
 } from "./persist.ts";
 import {
   groupKey,
   headKey,
   pendingKey,
+  ratchetsKey,
+  ratchetsPrefix,
+  treeDeltaGen,
   treeKey,
   treePrefix,
 } from "./records.ts";

@@ -12,11 +12,15 @@ export interface CipherSuiteInfo {
   name: string;
   /** HPKE KEM id (RFC 9180 §7.1). */
   kem: number;
-  /** HPKE KDF id. */
+  /**
+   * HPKE KDF id; MLS's KDF (`KDF.Nh`, Extract, Expand) is the same HKDF.
+   * It is the HKDF of `hash` in every suite but ts-mls's provisional ones
+   * (`src/crypto/pq_suites.ts`).
+   */
   kdf: number;
   /** HPKE AEAD id. */
   aead: number;
-  /** Hash function name. */
+  /** Hash function name: MLS's hashes and MACs. */
   hash: "SHA-256" | "SHA-384" | "SHA-512";
   /** Signature scheme name (TLS SignatureScheme). */
   signature:
@@ -24,7 +28,10 @@ export interface CipherSuiteInfo {
     | "ed448"
     | "ecdsa_secp256r1_sha256"
     | "ecdsa_secp384r1_sha384"
-    | "ecdsa_secp521r1_sha512";
+    | "ecdsa_secp521r1_sha512"
+    | "mldsa44"
+    | "mldsa65"
+    | "mldsa87";
 }
 
 /** All seven suites defined by RFC 9420, keyed by id. */

@@ -43,7 +43,7 @@ export function advanceState(
     config: old.config,
     context: next.context,
     tree,
-    priv,
+    privateTree: priv,
     signer: old.signer,
     keys: next.keys,
     secretTree: next.secretTree,

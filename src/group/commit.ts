@@ -39,8 +39,9 @@ import { groupInfoFor } from "./group_info.ts";
 import {
   type AppliedProposals,
   applyToClone,
+  type PendingProposal,
+  type ProposalWithSender,
   pskIdKey,
-  type SentProposal,
 } from "./proposals.ts";
 import { groupPskLookup, type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState } from "./state.ts";
@@ -121,7 +122,7 @@ export interface CreatedCommit {
 /** A pending proposal a commit left out, and why. */
 export interface DroppedProposal {
   /** The proposal, as received. */
-  proposal: SentProposal;
+  proposal: ProposalWithSender;
   /** The rule it broke in this commit's list. */
   error: MlsError;
 }
@@ -141,8 +142,8 @@ export interface DroppedProposal {
 export function pendingProposals(
   state: GroupState,
   explicit: readonly Proposal[] = [],
-): SentProposal[] {
-  const me = state.priv.leafIndex;
+): ProposalWithSender[] {
+  const me = state.privateTree.leafIndex;
   const all = [...state.proposals.values()];
   const removedLeaves = new Set<number>();
   const addKeys = new Set<string>();
@@ -158,8 +159,8 @@ export function pendingProposals(
   }
   // Leaves some pending Remove targets; the last Update and GCE.
   const removeTargets = new Set(removedLeaves);
-  const lastUpdate = new Map<number, SentProposal>();
-  let lastGce: SentProposal | undefined;
+  const lastUpdate = new Map<number, ProposalWithSender>();
+  let lastGce: ProposalWithSender | undefined;
   for (const p of all) {
     const { proposal, sender } = p;
     if (proposal.proposalType === ProposalType.remove) {
@@ -173,8 +174,8 @@ export function pendingProposals(
       lastGce = p;
     }
   }
-  const out: SentProposal[] = [];
-  const reinits: SentProposal[] = [];
+  const out: ProposalWithSender[] = [];
+  const reinits: ProposalWithSender[] = [];
   for (const p of all) {
     const { proposal, sender } = p;
     switch (proposal.proposalType) {
@@ -229,9 +230,9 @@ export async function createCommit(
 ): Promise<CreatedCommit> {
   requireActive(state);
   const cs = state.cs;
-  const me = state.priv.leafIndex;
+  const me = state.privateTree.leafIndex;
   const self = { senderType: SenderType.member, leafIndex: me } as const;
-  const explicit: SentProposal[] = (options.proposals ?? []).map((
+  const explicit: ProposalWithSender[] = (options.proposals ?? []).map((
     proposal,
   ) => ({ proposal, sender: self }));
   const pending = options.includePending === false
@@ -257,7 +258,7 @@ export async function createCommit(
     extensions: applied.extensions,
   });
   let newTree = tree;
-  let priv = state.priv.clone();
+  let priv = state.privateTree.clone();
   let commitSecret: Uint8Array | undefined;
   let updatePath: UpdatePath | undefined;
   let pathSecretFor: (leaf: number) => Uint8Array | undefined = () => undefined;
@@ -360,11 +361,11 @@ interface Prepared {
 async function prepareList(
   ctx: ValidationContext,
   state: GroupState,
-  list: readonly SentProposal[],
+  list: readonly ProposalWithSender[],
   options: CommitOptions,
   lookup: PskLookup,
 ): Promise<Prepared> {
-  await validateProposalList(ctx, list, state.priv.leafIndex);
+  await validateProposalList(ctx, list, state.privateTree.leafIndex);
   const { tree, applied } = await applyToClone(
     state.cs,
     state.tree,
@@ -385,11 +386,11 @@ async function prepareList(
  * from committing.
  */
 async function choose(
-  pending: readonly SentProposal[],
-  explicit: readonly SentProposal[],
-  prepare: (list: readonly SentProposal[]) => Promise<Prepared>,
+  pending: readonly PendingProposal[],
+  explicit: readonly ProposalWithSender[],
+  prepare: (list: readonly ProposalWithSender[]) => Promise<Prepared>,
 ): Promise<{
-  list: SentProposal[];
+  list: ProposalWithSender[];
   prepared: Prepared;
   dropped: DroppedProposal[];
 }> {
@@ -400,7 +401,7 @@ async function choose(
     if (pending.length === 0 || !(e instanceof MlsError)) throw e;
   }
   let prepared = await prepare(explicit);
-  const kept: SentProposal[] = [];
+  const kept: ProposalWithSender[] = [];
   const dropped: DroppedProposal[] = [];
   for (const p of pending) {
     try {

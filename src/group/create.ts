@@ -36,7 +36,7 @@ export interface CreateGroupOptions extends KeyPackageOptions {
   groupId?: Uint8Array;
   /** Group context extensions. */
   extensions?: Extension[];
-  /** Settings. */
+  /** This member's settings for the group (defaults: `groupConfig`). */
   config?: Partial<GroupConfig>;
 }
 
@@ -92,7 +92,7 @@ export async function createGroup(
     config,
     context,
     tree,
-    priv: new PrivateTree(
+    privateTree: new PrivateTree(
       0,
       encryptionPrivateKey,
       leaf.encryptionKey,

@@ -183,7 +183,7 @@ export async function joinExternal(
     config,
     context: epoch.context,
     tree: prepared.tree,
-    priv: prepared.privateTree,
+    privateTree: prepared.privateTree,
     signer: input.signer.privateKey,
     keys: epoch.keys,
     secretTree: epoch.secretTree,

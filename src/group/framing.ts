@@ -29,7 +29,10 @@ export function ownContent(
   return {
     groupId: state.context.groupId,
     epoch: state.context.epoch,
-    sender: { senderType: SenderType.member, leafIndex: state.priv.leafIndex },
+    sender: {
+      senderType: SenderType.member,
+      leafIndex: state.privateTree.leafIndex,
+    },
     authenticatedData,
     ...body,
   };

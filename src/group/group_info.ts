@@ -137,6 +137,6 @@ export async function groupInfoFor(
     groupContext: state.context,
     extensions,
     confirmationTag: state.confirmationTag,
-    signer: state.priv.leafIndex,
+    signer: state.privateTree.leafIndex,
   }, state.signer);
 }

@@ -26,6 +26,7 @@ import {
   verifyLeafNodeSignature,
 } from "../tree/leaf_signature.ts";
 import type { Lifetime } from "../messages/lifetime.ts";
+import { EXPORT_CONSUMERS_EXTENSION } from "../messages/export_consumers.ts";
 import { checkLeafContents, checkLeafSource } from "../tree/validation.ts";
 import { rule } from "../util/rule.ts";
 import { ProtocolVersion } from "../messages/protocol_version.ts";
@@ -76,14 +77,15 @@ export function nowSeconds(): bigint {
 
 /**
  * Capabilities that advertise MLS 1.0, the given suite, both credential
- * types and the non-default extensions webmls understands (§7.2: default
- * extension and proposal types are not listed).
+ * types and the non-default extensions webmls understands — `last_resort`
+ * and its key export consumer list (§7.2: default extension and proposal
+ * types are not listed).
  */
 export function defaultCapabilities(cipherSuite: number): Capabilities {
   return {
     versions: [ProtocolVersion.mls10],
     cipherSuites: [cipherSuite],
-    extensions: [ExtensionType.lastResort],
+    extensions: [ExtensionType.lastResort, EXPORT_CONSUMERS_EXTENSION],
     proposals: [],
     credentials: [1, 2],
   };

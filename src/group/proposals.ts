@@ -41,8 +41,11 @@ export function proposalRef(
   );
 }
 
-/** A proposal together with who sent it. */
-export interface SentProposal {
+/**
+ * A proposal together with who sent it: an entry of a commit's proposal
+ * list (by value or by reference), or a {@link PendingProposal}.
+ */
+export interface ProposalWithSender {
   /** The proposal. */
   proposal: Proposal;
   /** Its sender (the committer for proposals sent by value). */
@@ -50,6 +53,12 @@ export interface SentProposal {
   /** Its reference, when it was sent on its own and committed by reference. */
   ref?: Uint8Array;
 }
+
+/**
+ * A proposal of this epoch, received or our own, held in the group state
+ * (by its ProposalRef) until a commit covers it (§12.1, §12.4).
+ */
+export type PendingProposal = ProposalWithSender;
 
 /**
  * The next epoch's tree: a clone of `tree` with a validated proposal list
@@ -61,7 +70,7 @@ export async function applyToClone(
   cs: SuiteCrypto,
   tree: RatchetTree,
   context: { groupId: Uint8Array; extensions: Extension[] },
-  list: readonly SentProposal[],
+  list: readonly ProposalWithSender[],
   lifetime: LifetimeOptions = {},
 ): Promise<{ tree: RatchetTree; applied: AppliedProposals }> {
   const next = tree.clone();
@@ -122,7 +131,7 @@ export async function applyProposals(
   cs: SuiteCrypto,
   tree: RatchetTree,
   extensions: Extension[],
-  list: readonly SentProposal[],
+  list: readonly ProposalWithSender[],
   options: ApplyOptions,
 ): Promise<AppliedProposals> {
   const out: AppliedProposals = {

@@ -54,7 +54,7 @@ export async function propose(
 ): Promise<SentOwnProposal> {
   requireActive(state);
   const cs = state.cs;
-  const me = state.priv.leafIndex;
+  const me = state.privateTree.leafIndex;
   const sender = { senderType: SenderType.member, leafIndex: me } as const;
   if (
     proposal.proposalType === ProposalType.remove && proposal.removed === me
@@ -124,7 +124,7 @@ export async function proposeUpdate(
 ): Promise<SentOwnProposal> {
   requireActive(state);
   const cs = state.cs;
-  const me = state.priv.leafIndex;
+  const me = state.privateTree.leafIndex;
   const current = state.tree.getLeaf(me)!;
   const kp = await cs.hpkeGenerateKeyPair();
   const leafNode = await signLeafNode(cs, state.signer, {

@@ -29,7 +29,12 @@ import { advanceState } from "./advance.ts";
 import { groupRequirements } from "./capabilities.ts";
 import type { CommitSummary } from "./commit.ts";
 import { nextEpoch } from "./epoch.ts";
-import { applyToClone, proposalRef, type SentProposal } from "./proposals.ts";
+import {
+  applyToClone,
+  type PendingProposal,
+  proposalRef,
+  type ProposalWithSender,
+} from "./proposals.ts";
 import { groupPskLookup, type PskLookup, resolvePsks } from "./psks.ts";
 import type { GroupState, PastEpoch } from "./state.ts";
 import {
@@ -57,7 +62,7 @@ export interface AuthorizationCheck {
   /** The sender's credential, when the sender is a member or joiner. */
   senderCredential?: import("../messages/credential.ts").Credential;
   /** The proposals it carries (for a commit: all it covers). */
-  proposals: SentProposal[];
+  proposals: ProposalWithSender[];
 }
 
 /** Accepts (true) or rejects (false) a proposal or commit. */
@@ -261,7 +266,7 @@ async function authorize(
   options: ReceiveOptions,
   kind: "proposal" | "commit",
   sender: Sender,
-  proposals: SentProposal[],
+  proposals: ProposalWithSender[],
   joinerCredential?: AuthorizationCheck["senderCredential"],
 ): Promise<void> {
   if (!options.authorize) return;
@@ -294,7 +299,7 @@ async function receiveProposal(
   }
   const { proposal, sender } = content;
   const cs = state.cs;
-  const entry: SentProposal = { proposal, sender };
+  const entry: PendingProposal = { proposal, sender };
   // A proposal is cached only if valid on its own (§12.1): an invalid one
   // is refused here, and no member's next commit trips over it.
   await validateStandaloneProposal(validationContext(state, options), entry);
@@ -323,7 +328,7 @@ async function processCommit(
   }
   const cs = state.cs;
   const { commit, sender } = content;
-  const me = state.priv.leafIndex;
+  const me = state.privateTree.leafIndex;
   let committer = committerOf(sender, me);
   const external = committer === undefined;
   const list = resolveProposals(state, commit, sender);
@@ -368,7 +373,7 @@ async function processCommit(
     committer = tree.leftmostBlankLeaf();
   }
   let newTree = tree;
-  let priv = state.priv.clone();
+  let priv = state.privateTree.clone();
   let commitSecret: Uint8Array | undefined;
   // Our own Update may have been committed: its private key becomes ours.
   for (const [refHex, key] of state.updateKeys) {

@@ -24,6 +24,7 @@ import type {
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import { createCommit, type CreatedCommit } from "./commit.ts";
 import { createGroup, type CreateGroupOptions } from "./create.ts";
+import type { KeyPackageOptions } from "./key_package.ts";
 import type { PskLookup } from "./psks.ts";
 import type { GroupState } from "./state.ts";
 import { type Joined, joinFromWelcome, type JoinInput } from "./welcome.ts";
@@ -63,7 +64,7 @@ async function resumedGroup(
   keyPackages: readonly KeyPackage[],
   options: CreateGroupOptions,
 ): Promise<CreatedCommit> {
-  const me = old.tree.getLeaf(old.priv.leafIndex)!;
+  const me = old.tree.getLeaf(old.privateTree.leafIndex)!;
   const created = await createGroup(cs, me.credential, signer, options);
   return await createCommit(created, {
     proposals: [
@@ -82,7 +83,8 @@ async function resumedGroup(
  * After a commit with a ReInit (the old state's `status` is `"reinit"`),
  * creates the new group its parameters describe and adds the given
  * members' key packages (for the new suite), with a `reinit` resumption
- * PSK (§11.2). `cs` must be the ReInit's cipher suite.
+ * PSK (§11.2). `cs` must be the ReInit's cipher suite; `leaf` sets the
+ * creator's new leaf (its capabilities).
  */
 export async function reinitGroup(
   cs: SuiteCrypto,
@@ -90,6 +92,7 @@ export async function reinitGroup(
   signer: SignatureKeyPair,
   keyPackages: readonly KeyPackage[],
   config?: CreateGroupOptions["config"],
+  leaf: KeyPackageOptions = {},
 ): Promise<CreatedCommit> {
   const r = old.reinit;
   if (old.status !== "reinit" || !r) {
@@ -111,6 +114,7 @@ export async function reinitGroup(
     signer,
     keyPackages,
     {
+      ...leaf,
       groupId: r.groupId,
       extensions: r.extensions,
       config,

@@ -20,7 +20,7 @@ import type {
   SuiteCrypto,
 } from "../../providers/provider.ts";
 import type { GroupConfig } from "./config.ts";
-import type { SentProposal } from "./proposals.ts";
+import type { PendingProposal } from "./proposals.ts";
 
 /**
  * The epoch secrets a member keeps after the key schedule (§8): all but
@@ -51,14 +51,14 @@ export type GroupStatus = "active" | "removed" | "reinit";
 export interface GroupState {
   /** The suite's crypto. */
   readonly cs: SuiteCrypto;
-  /** Settings. */
+  /** This member's settings for the group (retention, wire format, ...). */
   readonly config: GroupConfig;
   /** The group context of the current epoch. */
   readonly context: GroupContext;
   /** The public ratchet tree (never mutated once in a state). */
   readonly tree: RatchetTree;
   /** This member's private TreeKEM keys. */
-  readonly priv: PrivateTree;
+  readonly privateTree: PrivateTree;
   /** This member's signature private key. */
   readonly signer: SignaturePrivateKey;
   /** The current epoch's secrets. */
@@ -69,8 +69,11 @@ export interface GroupState {
   readonly interimTranscriptHash: Uint8Array;
   /** `confirmation_tag` of the last commit (for GroupInfo). */
   readonly confirmationTag: Uint8Array;
-  /** Proposals received this epoch, by hex reference (§12.1). */
-  readonly proposals: ReadonlyMap<string, SentProposal>;
+  /**
+   * This epoch's proposals awaiting a commit (received or our own), by hex
+   * ProposalRef (§12.1).
+   */
+  readonly proposals: ReadonlyMap<string, PendingProposal>;
   /**
    * HPKE private keys of this member's own pending Update proposals, by hex
    * proposal reference: needed if another member commits the Update.
@@ -88,5 +91,5 @@ export interface GroupState {
 
 /** This member's leaf index. */
 export function ownLeaf(state: GroupState): number {
-  return state.priv.leafIndex;
+  return state.privateTree.leafIndex;
 }

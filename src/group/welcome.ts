@@ -294,7 +294,7 @@ export async function joinFromWelcome(
     config,
     context: ctx,
     tree,
-    priv,
+    privateTree: priv,
     signer: input.signer,
     keys,
     secretTree: SecretTree.create(

@@ -13,7 +13,7 @@
  * ## State and atomicity
  *
  * A {@link SecretTree} owns its state ({@link SecretTreeState}: plain maps
- * and records of bytes, see `secret_tree_codec.ts` for the wire form) and
+ * and records of bytes, see `group/stored/format.ts` for the stored form) and
  * mutates it in place; every operation runs under an internal lock, so
  * concurrent calls are serialized and never observe a half-applied change.
  * Atomicity is per operation rather than by copying the whole tree:

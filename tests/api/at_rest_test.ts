@@ -63,10 +63,10 @@ class Secrets {
       this.add(`${e} ${name}`, v as Uint8Array);
     }
     this.tree(e, s.secretTree.state);
-    for (const x of s.priv.nodes()) {
+    for (const x of s.privateTree.nodes()) {
       this.add(
         `${who} TreeKEM HPKE private key (node ${x})`,
-        s.priv.privateKey(x),
+        s.privateTree.privateKey(x),
       );
     }
     for (const k of s.updateKeys.values()) this.add(`${who} update key`, k);

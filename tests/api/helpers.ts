@@ -1,7 +1,20 @@
 // Setup and assertions shared by the API tests: a three-member group,
 // "fails with this code and stores nothing", "the group still works".
 import assert from "node:assert/strict";
-import { type GroupView, MLS, MlsError, type MLSOptions } from "../../mod.ts";
+import {
+  type GroupView,
+  MemoryStorage,
+  MLS,
+  MlsError,
+  type MLSOptions,
+} from "../../mod.ts";
+import { defaultProvider } from "../../providers/mod.ts";
+import { MAX_DELTA_RECORDS } from "../../src/api/persist.ts";
+import { storeNewState } from "../../src/api/stored_view.ts";
+import type { ViewEnvironment } from "../../src/api/view_environment.ts";
+import { ViewState } from "../../src/api/view_state.ts";
+import { toHex } from "../../src/util/bytes.ts";
+import { groupOf, type TestGroup } from "../group/helpers.ts";
 
 /**
  * Alice creates a group and adds Bob and Charlie in one commit (`add`);
@@ -63,4 +76,42 @@ export async function stillTalks(
   const r = await to.receive(await from.send("still here"));
   assert.ok(r.type === "application", `got a ${r.type}`);
   assert.equal(r.text(), "still here");
+}
+
+/**
+ * A view environment as `new MLS()` makes it (over a fresh
+ * `MemoryStorage`), with `over` replacing some of it: for the tests of
+ * the modules behind `GroupView`.
+ */
+export function testEnv(over: Partial<ViewEnvironment> = {}): ViewEnvironment {
+  return {
+    storage: new MemoryStorage(),
+    provider: defaultProvider(),
+    autoCommit: true,
+    ratchetRecordLimit: MAX_DELTA_RECORDS,
+    validation: {},
+    ...over,
+  };
+}
+
+/**
+ * A group of `names` made with the group layer (suite 1; leaf `i` is
+ * `names[i]`), each member's state stored in one environment (`testEnv`
+ * with `over`) and held by its `ViewState`, as a `GroupView` holds it.
+ */
+export async function liveGroup(
+  names: string[],
+  over: Partial<ViewEnvironment> = {},
+): Promise<{ env: ViewEnvironment; group: TestGroup; lives: ViewState[] }> {
+  const env = testEnv(over);
+  const group = await groupOf(await env.provider.suite(1), names);
+  const lives = await Promise.all(group.states.map(async (state, i) => {
+    const { publicKey, privateKey } = group.clients[i].signer;
+    const clientId = toHex(publicKey);
+    const store = await storeNewState(env, clientId, state, [], false);
+    const parts = { state, pending: undefined, store };
+    const groupId = toHex(state.context.groupId);
+    return new ViewState(env, groupId, clientId, privateKey, parts);
+  }));
+  return { env, group, lives };
 }

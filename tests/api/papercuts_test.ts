@@ -403,7 +403,8 @@ Deno.test("papercut: generateKeyPackage sets capabilities, lifetime and extensio
   const kp = keyPackageOf(out.bytes);
   const caps = kp.leafNode.capabilities;
   assert.deepEqual(caps.proposals, [0xf0a1]);
-  assert.deepEqual(caps.extensions.sort(), [0x000a, 0xf0b2, 0xf0c3]);
+  // last_resort and webmls's export consumer list (0xf0e5) by default.
+  assert.deepEqual(caps.extensions.sort(), [0x000a, 0xf0b2, 0xf0c3, 0xf0e5]);
   assert.deepEqual(caps.versions, [1]);
   assert.deepEqual(caps.cipherSuites, [1]);
   assert.deepEqual(lifetimeOf(kp), {

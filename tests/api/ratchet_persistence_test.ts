@@ -19,8 +19,8 @@ import type { GroupState } from "../../src/group/state.ts";
 import {
   applyRatchetDelta,
   ratchetDeltaWrites,
-  ratchetsPrefix,
 } from "../../src/api/persist.ts";
+import { ratchetsPrefix } from "../../src/api/records.ts";
 import {
   SecretTree,
   type SecretTreeState,
@@ -28,7 +28,7 @@ import {
 import {
   leafRatchetsCodec,
   secretTreeStateCodec,
-} from "../../src/schedule/secret_tree_codec.ts";
+} from "../../src/group/stored/secret_tree.ts";
 import { decode } from "../../src/codec/codec.ts";
 import { toHex } from "../../src/util/bytes.ts";
 

@@ -22,7 +22,7 @@ import { readPendingCommit } from "../../src/api/pending_commit.ts";
 import { encode } from "../../src/codec/codec.ts";
 import { ratchetTreeCodec } from "../../src/messages/ratchet_tree.ts";
 import type { GroupState } from "../../src/group/state.ts";
-import { serializeGroupState } from "../../src/group/serialize.ts";
+import { serializeGroupState } from "../../src/group/stored/serialize.ts";
 import { RatchetTree } from "../../src/tree/ratchet_tree.ts";
 import { bytesEqual, utf8Encode } from "../../src/util/bytes.ts";
 

@@ -76,7 +76,7 @@ async function keyPackageLiving(
 Deno.test("API: a forged Update keeping its key is refused on receipt; the others still send (issue 13)", async () => {
   const { mls, a, b, c } = await conversation();
   const bob = await stateOf(mls, b);
-  const cur = bob.tree.getLeaf(bob.priv.leafIndex)!;
+  const cur = bob.tree.getLeaf(bob.privateTree.leafIndex)!;
   const leafNode = await signLeafNode(bob.cs, bob.signer, {
     encryptionKey: cur.encryptionKey, // the same key: §12.1.2, §7.3
     signatureKey: cur.signatureKey,
@@ -84,7 +84,7 @@ Deno.test("API: a forged Update keeping its key is refused on receipt; the other
     capabilities: cur.capabilities,
     extensions: cur.extensions,
     leafNodeSource: 2,
-  }, { groupId: bob.context.groupId, leafIndex: bob.priv.leafIndex });
+  }, { groupId: bob.context.groupId, leafIndex: bob.privateTree.leafIndex });
   const update = await forged(bob, { proposalType: 2, leafNode });
   await rejectsUnchanged(mls, a, () => a.receive(update), "update_same_key");
   await rejectsUnchanged(mls, c, () => c.receive(update), "update_same_key");

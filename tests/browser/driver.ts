@@ -75,6 +75,7 @@ export async function runPage(
     "/": here("index.html"),
     "/page.mjs": here(pageFile),
     "/checks.mjs": here("../node/checks.mjs"),
+    "/flow.mjs": here("../runtimes/flow.mjs"),
     "/webmls.mjs": bundle,
   });
   const browser = await chromium.launch({

@@ -177,7 +177,7 @@ Deno.test("commit: a path secret encrypted to a member that does not give the pa
   const sealed = path.nodes[0].encryptedPathSecret[0];
   const pathSecret = await decryptWithLabel(
     cs,
-    b.priv.privateKey(2)!,
+    b.privateTree.privateKey(2)!,
     "UpdatePathNode",
     provisional,
     sealed.kemOutput,

@@ -61,7 +61,7 @@ export async function uncheckedCommit(
   leaf?: LeafNodeChanges,
 ): Promise<UncheckedCommit> {
   const cs = state.cs;
-  const me = state.priv.leafIndex;
+  const me = state.privateTree.leafIndex;
   const self = { senderType: SenderType.member, leafIndex: me } as const;
   const list = proposals.map((proposal) => ({ proposal, sender: self }));
   const tree = state.tree.clone();

@@ -23,10 +23,10 @@ import { proposeUpdate, sendApplication } from "../../src/group/propose.ts";
 import { receiveMessage } from "../../src/group/receive.ts";
 import {
   deserializeGroupState,
-  MAX_GROUP_STATE_VERSION,
   serializeGroupState,
   storedSignerRef,
-} from "../../src/group/serialize.ts";
+} from "../../src/group/stored/serialize.ts";
+import { MAX_GROUP_STATE_VERSION } from "../../src/group/stored/format.ts";
 import type { GroupState } from "../../src/group/state.ts";
 import { joinFromWelcome } from "../../src/group/welcome.ts";
 import type { KeyPackage } from "../../src/messages/key_package.ts";
@@ -79,8 +79,8 @@ async function fingerprint(s: GroupState) {
     past: await Promise.all(
       s.past.map(async (p) => [p.context, await p.tree.treeHash(s.cs)]),
     ),
-    leaf: s.priv.leafIndex,
-    privateNodes: s.priv.nodes(),
+    leaf: s.privateTree.leafIndex,
+    privateNodes: s.privateTree.nodes(),
     proposals: [...s.proposals.keys()],
     updateKeys: s.updateKeys,
     resumptionPsks: s.resumptionPsks,
@@ -207,7 +207,7 @@ for (const suite of [1, 2]) {
 
     // Epoch 3: Dave (loaded) removes Bob; past epochs pile up.
     const rm = await createCommit(d, {
-      proposals: [{ proposalType: 3, removed: b.priv.leafIndex }],
+      proposals: [{ proposalType: 3, removed: b.privateTree.leafIndex }],
     });
     d = await reload(rm.state);
     const removed = await receiveBoth(b, await reload(b), rm.message);

@@ -135,7 +135,7 @@ async function updateLeaf(
   s: GroupState,
   changes: { encryptionKey?: Uint8Array; credential?: Credential } = {},
 ): Promise<LeafNode> {
-  const me = s.priv.leafIndex;
+  const me = s.privateTree.leafIndex;
   const cur = s.tree.getLeaf(me)!;
   return await signLeafNode(s.cs, s.signer, {
     encryptionKey: changes.encryptionKey ??

@@ -56,7 +56,7 @@ export class WebmlsMember implements Member {
   constructor(readonly name: string, public state: GroupState) {}
 
   leafIndex(): number {
-    return this.state.priv.leafIndex;
+    return this.state.privateTree.leafIndex;
   }
 
   epoch(): bigint {

@@ -206,7 +206,11 @@ for (const [name, provider] of PROVIDERS) {
 
 Deno.test("provider: suites and errors", async () => {
   for (const [, p] of PROVIDERS) {
-    assert.deepEqual([...p.supportedSuites], SUITES);
+    // RFC 9420's seven, then the draft's post-quantum suites (Private Use).
+    assert.deepEqual([...p.supportedSuites], [
+      ...SUITES,
+      ...[0xf001, 0xf002, 0xf006, 0xf007, 0xf008, 0xf009, 0xf00a, 0xf00b],
+    ]);
     await assert.rejects(
       p.suite(99),
       (e) => e instanceof MlsError && e.code === "unsupported_cipher_suite",
@@ -219,6 +223,7 @@ Deno.test("provider: Deno has native Ed25519, X25519 and X448", async () => {
     ed25519: true,
     x25519: true,
     x448: true,
+    ecdhJwkOfPkcs8: true,
   });
 });
 

@@ -15,7 +15,7 @@ import {
   SecretTree,
   type SecretTreeOptions,
 } from "../../src/schedule/secret_tree.ts";
-import { secretTreeStateCodec } from "../../src/schedule/secret_tree_codec.ts";
+import { secretTreeStateCodec } from "../../src/group/stored/secret_tree.ts";
 import {
   confirmationTag,
   verifyConfirmationTag,

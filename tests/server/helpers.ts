@@ -103,7 +103,9 @@ export async function exporter(
 export async function spawnServer(
   args: string[],
   denoFlags: readonly string[] = [],
-): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+): Promise<
+  { url: string; pid: number; stop(): Promise<void>; kill(): Promise<void> }
+> {
   const main = decodeURIComponent(
     new URL("../../server/main.ts", import.meta.url).pathname,
   );
@@ -143,6 +145,11 @@ export async function spawnServer(
     pid: child.pid,
     stop: async () => {
       child.kill("SIGTERM");
+      await child.status;
+      await drain;
+    },
+    kill: async () => {
+      child.kill("SIGKILL"); // kill -9: no shutdown, no flush
       await child.status;
       await drain;
     },

@@ -12,7 +12,7 @@ import { ProposalType } from "../../messages/proposal.ts";
 import type { UpdatePath } from "../../messages/update_path.ts";
 import { toHex } from "../../util/bytes.ts";
 import { rule } from "../../util/rule.ts";
-import type { SentProposal } from "../proposals.ts";
+import type { ProposalWithSender } from "../proposals.ts";
 import type { GroupState } from "../state.ts";
 import type { ValidationContext } from "./context.ts";
 import { checkCredential } from "./credential.ts";
@@ -26,7 +26,9 @@ const PATH_REQUIRED = new Set<number>([
 ]);
 
 /** Whether a Commit covering `proposals` must include an UpdatePath (§12.4). */
-export function pathRequired(proposals: readonly SentProposal[]): boolean {
+export function pathRequired(
+  proposals: readonly ProposalWithSender[],
+): boolean {
   return proposals.length === 0 ||
     proposals.some((p) => PATH_REQUIRED.has(p.proposal.proposalType));
 }
@@ -65,7 +67,7 @@ export function resolveProposals(
   state: GroupState,
   commit: Commit,
   sender: Sender,
-): SentProposal[] {
+): ProposalWithSender[] {
   return commit.proposals.map((p, i) => {
     if (p.type === ProposalOrRefType.proposal) {
       return { proposal: p.proposal, sender };
@@ -100,7 +102,7 @@ export function resolveProposals(
  */
 export async function validateCommitPath(
   ctx: ValidationContext,
-  list: readonly SentProposal[],
+  list: readonly ProposalWithSender[],
   committer: number | undefined,
   path: UpdatePath | undefined,
 ): Promise<void> {

@@ -9,7 +9,7 @@
 import type { GroupContext } from "../../messages/group_context.ts";
 import type { RatchetTree } from "../../tree/ratchet_tree.ts";
 import type { SuiteCrypto } from "../../../providers/provider.ts";
-import type { SentProposal } from "../proposals.ts";
+import type { ProposalWithSender } from "../proposals.ts";
 import type { GroupState } from "../state.ts";
 import {
   type CredentialValidator,
@@ -59,7 +59,7 @@ export interface ValidationContext {
    * so a list tried several times (a commit leaving out invalid proposals)
    * checks each proposal once.
    */
-  readonly checked: WeakMap<SentProposal, Promise<unknown>>;
+  readonly checked: WeakMap<ProposalWithSender, Promise<unknown>>;
 }
 
 /** The validation context of `state`'s current epoch. */

@@ -27,7 +27,7 @@ import { bytesEqual } from "../../util/bytes.ts";
 import { rule } from "../../util/rule.ts";
 import { groupRequirements } from "../capabilities.ts";
 import { validateKeyPackage } from "../key_package.ts";
-import type { SentProposal } from "../proposals.ts";
+import type { ProposalWithSender } from "../proposals.ts";
 import type { ValidationContext } from "./context.ts";
 import { checkCredential, checkExternalSenders } from "./credential.ts";
 
@@ -75,7 +75,7 @@ export function checkExternalProposalType(
  */
 export async function validateProposal(
   ctx: ValidationContext,
-  { proposal, sender }: SentProposal,
+  { proposal, sender }: ProposalWithSender,
   field = "proposal",
 ): Promise<void> {
   checkExternalProposalType(proposal, sender, field);

@@ -20,7 +20,7 @@ import { toHex } from "../../util/bytes.ts";
 import { mapLimited } from "../../util/map_limited.ts";
 import { rule } from "../../util/rule.ts";
 import { groupRequirements } from "../capabilities.ts";
-import { pskIdKey, type SentProposal } from "../proposals.ts";
+import { type ProposalWithSender, pskIdKey } from "../proposals.ts";
 import type { ValidationContext } from "./context.ts";
 import { validateProposal } from "./proposal.ts";
 
@@ -30,7 +30,7 @@ import { validateProposal } from "./proposal.ts";
  */
 export async function validateStandaloneProposal(
   ctx: ValidationContext,
-  sent: SentProposal,
+  sent: ProposalWithSender,
 ): Promise<void> {
   rule(
     "§12.1.6",
@@ -53,7 +53,7 @@ export async function validateStandaloneProposal(
  */
 export async function validateProposalList(
   ctx: ValidationContext,
-  list: readonly SentProposal[],
+  list: readonly ProposalWithSender[],
   committer: number | undefined,
 ): Promise<void> {
   // "It contains an individual proposal that is invalid" (§12.2).
@@ -80,7 +80,7 @@ export async function validateProposalList(
 /** The rules of §12.2 for a regular (member) commit. */
 function checkMemberList(
   ctx: ValidationContext,
-  list: readonly SentProposal[],
+  list: readonly ProposalWithSender[],
   committer: number,
 ): void {
   const touched = new Set<number>();
@@ -189,7 +189,7 @@ function checkMemberList(
  * ExternalInit, at most one Remove, and PreSharedKey proposals. (The
  * Remove's target is checked with the path leaf: `validateCommitPath`.)
  */
-function checkExternalList(list: readonly SentProposal[]): void {
+function checkExternalList(list: readonly ProposalWithSender[]): void {
   let inits = 0, removes = 0;
   for (let i = 0; i < list.length; i++) {
     const t = list[i].proposal.proposalType;
@@ -221,7 +221,7 @@ function checkExternalList(list: readonly SentProposal[]): void {
 }
 
 /** §12.2: no two PreSharedKey proposals for the same PreSharedKeyID. */
-function checkUniquePsks(list: readonly SentProposal[]): void {
+function checkUniquePsks(list: readonly ProposalWithSender[]): void {
   const seen = new Set<string>();
   for (let i = 0; i < list.length; i++) {
     const { proposal } = list[i];

@@ -33,100 +33,42 @@
  * const state = await deserializeGroupState(bytes, provider, { signer });
  * ```
  *
- * ## Layout (version 2)
+ * ## Format
  *
- * ```text
- * struct {
- *   opaque magic[4] = "WMGS";
- *   uint16 version = 2;
- *   StoredSigner signer;                       // first: cheap to peek at
- *   GroupConfig config;
- *   GroupContext context;
- *   optional<Node> tree<V>;                    // §12.4.3.3 wire form
- *   PrivateTree priv;
- *   EpochKeys keys;
- *   SecretTreeState secret_tree;               // secret_tree_codec.ts
- *   opaque interim_transcript_hash<V>;
- *   opaque confirmation_tag<V>;
- *   PendingProposal proposals<V>;
- *   UpdateKey update_keys<V>;
- *   ResumptionPsk resumption_psks<V>;
- *   PastEpoch past<V>;                         // newest first
- *   uint8 status;                              // 1 active, 2 removed, 3 reinit
- *   optional<ReInit> reinit;
- *   TreeHashes tree_hashes;                    // version 2 only
- * } GroupState;
- * struct {
- *   uint8 min_level;                           // TREE_HASH_MIN_LEVEL
- *   struct { uint32 node; opaque hash<V>; } entries<V>;
- * } TreeHashes;
- * struct {
- *   GroupContext context;
- *   TreeSegment tree<V>;     // relative to the next newer tree
- *   SecretTreeState secret_tree;
- *   opaque sender_data_secret<V>;
- * } PastEpoch;
- * ```
- *
- * `tree_hashes` holds the tree's cached hashes of the nodes at level 4 and
- * above (one node in sixteen), so that the first change after loading
- * rehashes its path and small subtrees below level 4 instead of the whole
- * tree (2n − 1 hashes). Version 1 (the same without `tree_hashes`) is still
- * read.
- *
- * ## Layout (version 3): the tree stored apart
- *
- * Written only with the `tree` option (the Web API's records): the same as
- * version 2, but the `tree` field is a `TreeRef` and there is no trailing
- * `tree_hashes` (the tree records carry them):
- *
- * ```text
- * struct { uint8 kind; select (kind) {
- *   case 1: uint32 gen; uint32 seq;    // base record `gen` + deltas 1..seq
- *   case 2: TreeDelta delta; } }       // against a tree the loader gives
- *   TreeRef;
- * ```
- *
- * `TreeDelta` and the base record body `TreeBase` are in `stored_tree.ts`,
- * where the records live is in `api/persist.ts`. Kind 1 lets a commit store
- * only what it changed in the tree (one delta record) next to this record,
- * whose size then no longer grows with the group; kind 2 stores a pending
- * commit's next-epoch tree against the current one.
- *
- * The parts are in `state_codec.ts`. A later, incompatible layout gets a
- * new version number; this module refuses versions it does not know with
- * `unsupported_state_version`. Malformed input fails with an
- * {@link MlsError} naming the field, never with another exception; the
- * format has no integrity check of its own (a flipped bit inside a secret
- * goes unnoticed), so store it where the storage layer provides one.
+ * The layout, its versions and the rules a loaded state must follow are in
+ * `format.ts`. Without the `tree` option the tree is inside the bytes
+ * (version 2); with it (the Web API's records) it is stored apart (version
+ * 3). Malformed input fails with an {@link MlsError} naming the field,
+ * never with another exception.
  *
  * @module
  */
 
-import { uint16 } from "../codec/codec.ts";
-import { Reader } from "../codec/reader.ts";
-import { Writer } from "../codec/writer.ts";
-import { MlsError } from "../errors.ts";
-import type { LeafNode } from "../messages/leaf_node.ts";
-import { SecretTree, type SecretTreeState } from "../schedule/secret_tree.ts";
-import type { PrivateTree } from "../tree/private_tree.ts";
-import { RatchetTree } from "../tree/ratchet_tree.ts";
-import { bytesEqual } from "../util/bytes.ts";
+import { Reader } from "../../codec/reader.ts";
+import { Writer } from "../../codec/writer.ts";
+import { MlsError } from "../../errors.ts";
+import type { LeafNode } from "../../messages/leaf_node.ts";
+import {
+  SecretTree,
+  type SecretTreeState,
+} from "../../schedule/secret_tree.ts";
+import type { PrivateTree } from "../../tree/private_tree.ts";
+import { RatchetTree } from "../../tree/ratchet_tree.ts";
+import { bytesEqual } from "../../util/bytes.ts";
 import type {
   CryptoProvider,
   SignaturePrivateKey,
   SuiteCrypto,
-} from "../../providers/provider.ts";
-import type { GroupState, PastEpoch } from "./state.ts";
+} from "../../../providers/provider.ts";
+import type { GroupState, PastEpoch } from "../state.ts";
 import {
-  applyTreeDelta,
-  type StoredTree,
+  GROUP_STATE_TREE_APART_VERSION,
+  GROUP_STATE_VERSION,
+  readHeader,
   TREE_HASH_MIN_LEVEL,
-  treeDelta,
-} from "./stored_tree.ts";
+  writeHeader,
+} from "./format.ts";
 import {
-  applyTreeSegments,
-  diffTree,
   groupStateCodec,
   groupStateV3Codec,
   type GroupStateWire,
@@ -134,21 +76,16 @@ import {
   type PastEpochWire,
   type StoredSigner,
   storedSignerCodec,
+} from "./parts.ts";
+import {
+  applyTreeDelta,
+  applyTreeSegments,
+  diffTree,
+  type StoredTree,
+  treeDelta,
   treeHashesCodec,
   type TreeHashesWire,
-} from "./state_codec.ts";
-
-/**
- * The format version {@link serializeGroupState} writes with its tree in
- * the record (version 3, with the tree stored apart, needs `tree`).
- */
-export const GROUP_STATE_VERSION = 2;
-
-/** The highest format version this module reads. */
-export const MAX_GROUP_STATE_VERSION = 3;
-
-/** `"WMGS"`: webmls group state. */
-const MAGIC = new Uint8Array([0x57, 0x4d, 0x47, 0x53]);
+} from "./tree.ts";
 
 /** Options of {@link serializeGroupState}. */
 export interface SerializeOptions {
@@ -161,7 +98,7 @@ export interface SerializeOptions {
   signerRef?: Uint8Array;
   /**
    * Store the tree outside the record (version 3): `ref`, a reference the
-   * caller stores the tree under (its tree records, see `stored_tree.ts`),
+   * caller stores the tree under (its tree records, see `tree.ts`),
    * or `base`, a delta against a tree the loader will give back.
    */
   tree?: { ref: TreeRef } | { base: StoredTree };
@@ -221,7 +158,7 @@ function toWire(state: GroupState, options: SerializeOptions): GroupStateWire {
     config: state.config,
     context: state.context,
     tree: state.tree.toNodes(),
-    priv: state.priv,
+    privateTree: state.privateTree,
     keys: state.keys,
     secretTree: state.secretTree.state,
     interimTranscriptHash: state.interimTranscriptHash,
@@ -254,10 +191,9 @@ export function serializeGroupState(
   options: SerializeOptions = {},
 ): Uint8Array {
   const w = new Writer(4096);
-  w.bytes(MAGIC);
   const wire = toWire(state, options);
   if (options.tree) {
-    uint16.encode(w, 3);
+    writeHeader(w, GROUP_STATE_TREE_APART_VERSION);
     const t = options.tree;
     groupStateV3Codec.encode(w, {
       ...wire,
@@ -266,7 +202,7 @@ export function serializeGroupState(
         : { kind: 2, delta: treeDelta(state.cs, t.base, state.tree).delta },
     });
   } else {
-    uint16.encode(w, GROUP_STATE_VERSION);
+    writeHeader(w, GROUP_STATE_VERSION);
     groupStateCodec.encode(w, wire);
     treeHashesCodec.encode(w, {
       minLevel: TREE_HASH_MIN_LEVEL,
@@ -285,28 +221,12 @@ export function serializeGroupState(
  * A reader positioned after a checked header; with `share`, decoded byte
  * fields are views of `bytes`, which the caller must own.
  */
-function readHeader(
+function reader(
   bytes: Uint8Array,
   share = false,
 ): { r: Reader; version: number } {
   const r = new Reader(bytes, 0, bytes.length, share);
-  const magic = r.bytes(MAGIC.length, "GroupState.magic");
-  if (magic.some((b, i) => b !== MAGIC[i])) {
-    throw new MlsError(
-      "invalid_state_format",
-      "not a webmls group state",
-      "GroupState.magic",
-    );
-  }
-  const version = r.u16("GroupState.version");
-  if (version < 1 || version > MAX_GROUP_STATE_VERSION) {
-    throw new MlsError(
-      "unsupported_state_version",
-      `group state format version ${version} is not supported`,
-      "GroupState.version",
-    );
-  }
-  return { r, version };
+  return { r, version: readHeader(r) };
 }
 
 /**
@@ -320,8 +240,8 @@ function decodeWire(
   version: number;
   hashes?: TreeHashesWire;
 } {
-  const { r, version } = readHeader(bytes.slice(), true);
-  if (version === 3) {
+  const { r, version } = reader(bytes.slice(), true);
+  if (version === GROUP_STATE_TREE_APART_VERSION) {
     const wire = groupStateV3Codec.decode(r, "GroupState");
     r.end("GroupState");
     return { wire, version };
@@ -344,7 +264,7 @@ function decodeWire(
  */
 export function storedSignerRef(bytes: Uint8Array): Uint8Array | undefined {
   const s = storedSignerCodec.decode(
-    readHeader(bytes).r,
+    reader(bytes).r,
     "GroupState.signer",
   );
   return s.kind === 2 ? s.ref : undefined;
@@ -371,7 +291,7 @@ export async function deserializeGroupState(
   const decoded = decodeWire(bytes);
   let hashes = decoded.hashes;
   let wire: GroupStateWire;
-  if (decoded.version === 3) {
+  if (decoded.version === GROUP_STATE_TREE_APART_VERSION) {
     const v3 = decoded.wire as GroupStateWireV3;
     if (!options.tree) {
       throw new MlsError(
@@ -414,9 +334,10 @@ function seedTreeHashes(
   const tree = state.tree;
   const field = "treeHashes";
   let prev = -1;
+  const n = cs.digestLength ?? cs.hashLength;
   for (const { node, hash } of hashes.entries) {
-    if (hash.length !== cs.hashLength) {
-      throw invalid(`expected ${cs.hashLength} bytes`, `${field}[${node}]`);
+    if (hash.length !== n) {
+      throw invalid(`expected ${n} bytes`, `${field}[${node}]`);
     }
     if (node <= prev || node >= tree.nodeWidth) {
       throw invalid("node out of order or outside the tree", field);
@@ -442,15 +363,20 @@ function invalid(message: string, field: string): MlsError {
   return new MlsError("invalid_value", message, `GroupState.${field}`);
 }
 
-/** Checks that every secret that is a KDF/hash/MAC output has `Nh` bytes. */
+/**
+ * Checks that every secret that is a KDF output has `Nh` bytes, and every
+ * hash or MAC output the hash's length (the same but in ts-mls's suites 77
+ * to 80).
+ */
 function checkLengths(cs: SuiteCrypto, wire: GroupStateWire): void {
   const n = cs.hashLength;
-  const check = (b: Uint8Array, field: string) => {
-    if (b.length !== n) throw invalid(`expected ${n} bytes`, field);
+  const d = cs.digestLength ?? n;
+  const check = (b: Uint8Array, field: string, length = n) => {
+    if (b.length !== length) throw invalid(`expected ${length} bytes`, field);
   };
   for (const [k, v] of Object.entries(wire.keys)) check(v, `keys.${k}`);
-  check(wire.interimTranscriptHash, "interimTranscriptHash");
-  check(wire.confirmationTag, "confirmationTag");
+  check(wire.interimTranscriptHash, "interimTranscriptHash", d);
+  check(wire.confirmationTag, "confirmationTag", d);
   for (const [e, psk] of wire.resumptionPsks) {
     check(psk, `resumptionPsks[${e}]`);
   }
@@ -470,10 +396,13 @@ function checkShape(
     throw invalid("secret tree and tree sizes differ", `${field}secretTree`);
   }
   if (!priv.nodes().every((x) => x < tree.nodeWidth)) {
-    throw invalid("private key for a node outside the tree", "priv.keys");
+    throw invalid(
+      "private key for a node outside the tree",
+      "privateTree.keys",
+    );
   }
   if (priv.leafIndex >= tree.leafCount) {
-    throw invalid("leaf outside the tree", "priv.leafIndex");
+    throw invalid("leaf outside the tree", "privateTree.leafIndex");
   }
 }
 
@@ -533,7 +462,7 @@ async function build(
     "GroupState.tree",
     () => RatchetTree.fromNodes(wire.tree),
   );
-  checkShape(tree, wire.priv, wire.secretTree, "");
+  checkShape(tree, wire.privateTree, wire.secretTree, "");
   let base = wire.tree;
   const past = wire.past.map((p, i): PastEpoch => {
     const field = `GroupState.past[${i}].tree`;
@@ -555,12 +484,12 @@ async function build(
     config,
     context: wire.context,
     tree,
-    priv: wire.priv,
+    privateTree: wire.privateTree,
     signer: await resolveSigner(
       cs,
       wire.signer,
       signer,
-      tree.getLeaf(wire.priv.leafIndex),
+      tree.getLeaf(wire.privateTree.leafIndex),
     ),
     keys: wire.keys,
     secretTree: SecretTree.fromState(cs, wire.secretTree, config),

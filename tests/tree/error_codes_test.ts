@@ -3,19 +3,19 @@
 // part of the tree a path is encrypted to, and a private tree that does not
 // match the public one.
 import assert from "node:assert/strict";
-import { defaultProvider } from "../providers/mod.ts";
-import type { SuiteCrypto } from "../providers/provider.ts";
-import { encode } from "../src/codec/codec.ts";
-import { MlsError } from "../src/errors.ts";
-import { CredentialType } from "../src/messages/credential.ts";
-import { groupContextCodec } from "../src/messages/group_context.ts";
-import { LeafNodeSource } from "../src/messages/leaf_node.ts";
-import { ProtocolVersion } from "../src/messages/protocol_version.ts";
-import { signLeafNode } from "../src/tree/leaf_signature.ts";
-import { PrivateTree } from "../src/tree/private_tree.ts";
-import { RatchetTree } from "../src/tree/ratchet_tree.ts";
-import { applyUpdatePath, createUpdatePath } from "../src/tree/treekem.ts";
-import { toHex } from "../src/util/bytes.ts";
+import { defaultProvider } from "../../providers/mod.ts";
+import type { SuiteCrypto } from "../../providers/provider.ts";
+import { encode } from "../../src/codec/codec.ts";
+import { MlsError } from "../../src/errors.ts";
+import { CredentialType } from "../../src/messages/credential.ts";
+import { groupContextCodec } from "../../src/messages/group_context.ts";
+import { LeafNodeSource } from "../../src/messages/leaf_node.ts";
+import { ProtocolVersion } from "../../src/messages/protocol_version.ts";
+import { signLeafNode } from "../../src/tree/leaf_signature.ts";
+import { PrivateTree } from "../../src/tree/private_tree.ts";
+import { RatchetTree } from "../../src/tree/ratchet_tree.ts";
+import { applyUpdatePath, createUpdatePath } from "../../src/tree/treekem.ts";
+import { toHex } from "../../src/util/bytes.ts";
 
 const groupId = new TextEncoder().encode("group");
 

@@ -18,13 +18,13 @@ import {
   secretTreeStateCodec,
   secretTreeStateReferenceCodec,
   secretTreeStateSize,
-} from "../../src/schedule/secret_tree_codec.ts";
+} from "../../src/group/stored/secret_tree.ts";
+import { ratchetsWrite } from "../../src/api/persist.ts";
 import {
   type EpochRatchets,
   ratchetsCodec,
   type RatchetsRecord,
-  ratchetsWrite,
-} from "../../src/api/persist.ts";
+} from "../../src/api/records.ts";
 import type { GroupState } from "../../src/group/state.ts";
 import { toHex } from "../../src/util/bytes.ts";
 

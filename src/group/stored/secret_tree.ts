@@ -1,42 +1,29 @@
 /**
- * A TLS-style encoding of {@link SecretTreeState}, for storing a group's
- * state. Not an MLS wire structure; the layout is webmls's own:
- *
- * ```text
- * struct { uint32 generation; opaque key<V>; opaque nonce<V>; } SkippedKey;
- * struct { uint32 generation; opaque secret<V>; SkippedKey skipped<V>; }
- *   HashRatchet;
- * struct { uint32 node; opaque secret<V>; } NodeSecret;
- * struct { uint32 leaf; HashRatchet handshake; HashRatchet application; }
- *   LeafRatchets;
- * struct { uint32 leaf_count; NodeSecret nodes<V>; LeafRatchets leaves<V>; }
- *   SecretTreeState;
- * ```
- *
- * One leaf's ratchets can also be stored on their own
- * ({@link leafRatchetsCodec}): `LeafRatchets` without its leaf index,
- * `struct { HashRatchet handshake; HashRatchet application; }`.
+ * The codec of a secret tree's state ({@link SecretTreeState}, RFC 9420
+ * §9) and of one leaf's ratchets (`LeafRatchets`), for storing a group's
+ * state; layouts in `format.ts`. The encoder writes straight from the
+ * state's maps, sized first (the ratchets are stored after every message).
  *
  * @module
  */
 
 import {
   type Codec,
-  map,
   opaque,
   struct,
   uint32,
   vector,
-} from "../codec/codec.ts";
-import type { Writer } from "../codec/writer.ts";
-import { MlsError } from "../errors.ts";
-import { root } from "../tree/tree_math.ts";
+} from "../../codec/codec.ts";
+import type { Writer } from "../../codec/writer.ts";
+import { MlsError } from "../../errors.ts";
+import { root } from "../../tree/tree_math.ts";
 import type {
   HashRatchetState,
   LeafRatchets,
   RatchetKeyNonce,
   SecretTreeState,
-} from "./secret_tree.ts";
+} from "../../schedule/secret_tree.ts";
+import { uniqueMap } from "./unique_map.ts";
 
 interface SkippedWire extends RatchetKeyNonce {
   generation: number;
@@ -54,13 +41,24 @@ interface RatchetWire {
   skipped: SkippedWire[];
 }
 
-const ratchetCodec: Codec<HashRatchetState> = map(
-  struct<RatchetWire>({
-    generation: uint32,
-    secret: opaque,
-    skipped: vector(skippedCodec),
-  }),
-  (w) => {
+const ratchetWire = struct<RatchetWire>({
+  generation: uint32,
+  secret: opaque,
+  skipped: vector(skippedCodec),
+});
+
+const ratchetCodec: Codec<HashRatchetState> = {
+  encode: (w, r) =>
+    ratchetWire.encode(w, {
+      generation: r.generation,
+      secret: r.secret,
+      skipped: Array.from(
+        r.skipped,
+        ([generation, kn]) => ({ generation, key: kn.key, nonce: kn.nonce }),
+      ),
+    }),
+  decode: (r, f) => {
+    const w = ratchetWire.decode(r, f);
     const skipped = new Map<number, RatchetKeyNonce>();
     let last = -1;
     for (const s of w.skipped) {
@@ -68,7 +66,7 @@ const ratchetCodec: Codec<HashRatchetState> = map(
         throw new MlsError(
           "invalid_value",
           "skipped generations out of order",
-          "HashRatchet.skipped",
+          `${f}.skipped`,
         );
       }
       last = s.generation;
@@ -76,15 +74,7 @@ const ratchetCodec: Codec<HashRatchetState> = map(
     }
     return { generation: w.generation, secret: w.secret, skipped };
   },
-  (r) => ({
-    generation: r.generation,
-    secret: r.secret,
-    skipped: Array.from(
-      r.skipped,
-      ([generation, kn]) => ({ generation, key: kn.key, nonce: kn.nonce }),
-    ),
-  }),
-);
+};
 
 interface NodeWire {
   node: number;
@@ -97,59 +87,57 @@ interface LeafWire extends LeafRatchets {
 
 interface StateWire {
   leafCount: number;
-  nodes: NodeWire[];
-  leaves: LeafWire[];
+  nodes: Map<number, Uint8Array>;
+  leaves: Map<number, LeafRatchets>;
 }
 
+const stateWire = struct<StateWire>({
+  leafCount: uint32,
+  nodes: uniqueMap(
+    struct<NodeWire>({ node: uint32, secret: opaque }),
+    (n) => [n.node, n.secret],
+    (node, secret) => ({ node, secret }),
+  ),
+  leaves: uniqueMap(
+    struct<LeafWire>({
+      leaf: uint32,
+      handshake: ratchetCodec,
+      application: ratchetCodec,
+    }),
+    (l) => [l.leaf, { handshake: l.handshake, application: l.application }],
+    (leaf, r) => ({
+      leaf,
+      handshake: r.handshake,
+      application: r.application,
+    }),
+  ),
+});
+
 /** The generic codec; its encoder is the reference for the one below. */
-const genericCodec: Codec<SecretTreeState> = map(
-  struct<StateWire>({
-    leafCount: uint32,
-    nodes: vector(struct<NodeWire>({ node: uint32, secret: opaque })),
-    leaves: vector(
-      struct<LeafWire>({
-        leaf: uint32,
-        handshake: ratchetCodec,
-        application: ratchetCodec,
-      }),
-    ),
-  }),
-  (w) => {
+const genericCodec: Codec<SecretTreeState> = {
+  encode: stateWire.encode,
+  decode: (r, f) => {
+    const w = stateWire.decode(r, f);
     if (w.leafCount < 1) {
-      throw new MlsError("invalid_value", "no leaves", "SecretTree.leafCount");
+      throw new MlsError("invalid_value", "no leaves", `${f}.leafCount`);
     }
-    const nodes = new Map<number, Uint8Array>();
-    for (const n of w.nodes) {
-      if (n.node > 2 * root(w.leafCount)) {
-        throw new MlsError("invalid_value", "node outside tree", "nodes");
+    for (const node of w.nodes.keys()) {
+      if (node > 2 * root(w.leafCount)) {
+        throw new MlsError("invalid_value", "node outside tree", `${f}.nodes`);
       }
-      nodes.set(n.node, n.secret);
     }
-    const leaves = new Map<number, LeafRatchets>();
-    for (const l of w.leaves) {
-      if (l.leaf >= w.leafCount) {
-        throw new MlsError("invalid_leaf_index", "leaf outside tree", "leaves");
+    for (const leaf of w.leaves.keys()) {
+      if (leaf >= w.leafCount) {
+        throw new MlsError(
+          "invalid_leaf_index",
+          "leaf outside tree",
+          `${f}.leaves`,
+        );
       }
-      leaves.set(l.leaf, {
-        handshake: l.handshake,
-        application: l.application,
-      });
     }
-    return { leafCount: w.leafCount, nodes, leaves };
+    return w;
   },
-  (s) => ({
-    leafCount: s.leafCount,
-    nodes: Array.from(s.nodes, ([node, secret]) => ({ node, secret })),
-    leaves: Array.from(
-      s.leaves,
-      ([leaf, r]) => ({
-        leaf,
-        handshake: r.handshake,
-        application: r.application,
-      }),
-    ),
-  }),
-);
+};
 
 function varintSize(n: number): number {
   return n < 0x40 ? 1 : n < 0x4000 ? 2 : 4;

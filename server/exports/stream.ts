@@ -1,0 +1,103 @@
+/**
+ * A consumer's exports over a WebSocket:
+ * `GET /v1/groups/:groupId/exports/:consumerHex/stream?from=E&time=…&nonce=…&signature=…`.
+ * The request is authenticated as a fetch (`fetch_auth.ts`: the same
+ * signed content, time window and single-use nonce), its three values in
+ * the query because WebSocket clients cannot set headers. The service then
+ * sends `{ "type": "exports", exports, next }` frames as exports of epochs
+ * `from` on are stored, and `{ "type": "ping" }` when quiet. The stream is
+ * one of the consumer's streams (`maxStreamsPerToken`).
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import type { AppEnv, Services } from "../context.ts";
+import { badRequest } from "../errors.ts";
+import { hexParam, intParam } from "../http.ts";
+import { upgradeWebSocket } from "../upgrade.ts";
+import { authenticateFetch } from "./fetch_auth.ts";
+import type { ExportStore } from "./store.ts";
+import { POLL_MS, stateOf, wire } from "./wire_out.ts";
+
+const PAGE = 100;
+
+/** Sends exports from `from` on until the socket closes. */
+async function pump(
+  s: Services,
+  exports: ExportStore,
+  groupId: string,
+  consumerId: string,
+  from: number,
+  socket: WebSocket,
+): Promise<void> {
+  let next = from;
+  let quiet = 0;
+  while (socket.readyState === WebSocket.OPEN) {
+    const list = await exports.listExports(groupId, consumerId, next, PAGE);
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (list.length > 0) {
+      const w = wire(list, next);
+      socket.send(JSON.stringify({ type: "exports", ...w }));
+      next = w.next;
+      quiet = 0;
+      if (list.length === PAGE) continue;
+    } else if ((quiet += POLL_MS) >= s.opts.streamPingMs) {
+      socket.send(JSON.stringify({ type: "ping" }));
+      quiet = 0;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Adds the stream route. */
+export function exportStreamRoute(
+  app: Hono<AppEnv>,
+  s: Services,
+  exports: ExportStore,
+  replayWindowSeconds: number,
+): void {
+  app.get("/v1/groups/:groupId/exports/:consumer/stream", async (c) => {
+    s.limitAnonymous(c);
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw badRequest("bad_request", "a WebSocket upgrade is required");
+    }
+    const gid = hexParam(c.req.param("groupId"), "groupId");
+    const consumerId = hexParam(c.req.param("consumer"), "consumer");
+    const from = intParam(c.req.query("from"), 0, 0, Number.MAX_SAFE_INTEGER);
+    const state = await stateOf(s, gid);
+    await authenticateFetch(
+      exports,
+      state,
+      {
+        origin: s.opts.origin ?? new URL(c.req.url).origin,
+        groupId: gid,
+        consumerId,
+        from,
+        time: c.req.query("time"),
+        nonce: c.req.query("nonce"),
+        signature: c.req.query("signature"),
+      },
+      s.opts.now().getTime(),
+      replayWindowSeconds * 1000,
+    );
+    const release = s.streams.acquire(`export:${gid}/${consumerId}`);
+    let upgraded: Deno.WebSocketUpgrade;
+    try {
+      upgraded = upgradeWebSocket(c, {
+        idleTimeout: Math.max(1, Math.ceil(s.opts.streamIdleTimeoutMs / 1000)),
+      });
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const { socket, response } = upgraded;
+    socket.addEventListener("close", release);
+    socket.onopen = () => {
+      pump(s, exports, gid, consumerId, from, socket).catch(() =>
+        socket.close(1011)
+      );
+    };
+    return response;
+  });
+}
