@@ -11,6 +11,8 @@ import type { ClaimLimits } from "./store/store.ts";
 import { MemoryNameStore } from "./store/memory_names.ts";
 import type { NameStore } from "./store/names.ts";
 import type { ExportStore } from "./exports/store.ts";
+import { denoWebSocket } from "./adapters/deno_ws.ts";
+import type { WebSocketUpgrader } from "./socket.ts";
 
 export type { ClaimLimits } from "./store/store.ts";
 
@@ -139,6 +141,12 @@ export interface AppOptions {
    * seconds (default 60): its replay window.
    */
   exportReplayWindowSeconds?: number;
+  /**
+   * How the runtime upgrades a request to a WebSocket (default: Deno's,
+   * `server/adapters/deno_ws.ts`); the entry points of other runtimes pass
+   * theirs (`server/adapters/`).
+   */
+  webSocket?: WebSocketUpgrader;
 }
 
 /** Whether a group's handshake messages must be PublicMessages. */
@@ -189,5 +197,6 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     exports: o.exports,
     delivery: o.delivery ?? true,
     exportReplayWindowSeconds: o.exportReplayWindowSeconds ?? 60,
+    webSocket: o.webSocket ?? denoWebSocket,
   };
 }

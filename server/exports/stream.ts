@@ -15,7 +15,7 @@ import type { Hono } from "hono";
 import type { AppEnv, Services } from "../context.ts";
 import { badRequest } from "../errors.ts";
 import { hexParam, intParam } from "../http.ts";
-import { upgradeWebSocket } from "../upgrade.ts";
+import { type ServerSocket, SOCKET_OPEN } from "../socket.ts";
 import { authenticateFetch } from "./fetch_auth.ts";
 import type { ExportStore } from "./store.ts";
 import { POLL_MS, stateOf, wire } from "./wire_out.ts";
@@ -29,13 +29,14 @@ async function pump(
   groupId: string,
   consumerId: string,
   from: number,
-  socket: WebSocket,
+  socket: ServerSocket,
+  gone: AbortSignal,
 ): Promise<void> {
   let next = from;
   let quiet = 0;
-  while (socket.readyState === WebSocket.OPEN) {
+  while (socket.readyState === SOCKET_OPEN && !gone.aborted) {
     const list = await exports.listExports(groupId, consumerId, next, PAGE);
-    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.readyState !== SOCKET_OPEN) return;
     if (list.length > 0) {
       const w = wire(list, next);
       socket.send(JSON.stringify({ type: "exports", ...w }));
@@ -82,22 +83,25 @@ export function exportStreamRoute(
       replayWindowSeconds * 1000,
     );
     const release = s.streams.acquire(`export:${gid}/${consumerId}`);
-    let upgraded: Deno.WebSocketUpgrade;
+    const gone = new AbortController();
     try {
-      upgraded = upgradeWebSocket(c, {
+      return await s.opts.webSocket(c, {
         idleTimeout: Math.max(1, Math.ceil(s.opts.streamIdleTimeoutMs / 1000)),
+      }, {
+        onOpen: (socket) => {
+          pump(s, exports, gid, consumerId, from, socket, gone.signal).catch(
+            () => socket.close(1011),
+          );
+        },
+        onMessage: () => {},
+        onClose: () => {
+          gone.abort();
+          release();
+        },
       });
     } catch (e) {
       release();
       throw e;
     }
-    const { socket, response } = upgraded;
-    socket.addEventListener("close", release);
-    socket.onopen = () => {
-      pump(s, exports, gid, consumerId, from, socket).catch(() =>
-        socket.close(1011)
-      );
-    };
-    return response;
   });
 }

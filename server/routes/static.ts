@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readFile } from "node:fs/promises";
 import type { Hono } from "hono";
 import type { AppEnv, Services } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -20,7 +21,7 @@ const TYPES: Record<string, string> = {
 
 async function file(path: string, name: string): Promise<Response> {
   try {
-    const bytes = await Deno.readFile(path);
+    const bytes = new Uint8Array(await readFile(path));
     return new Response(bytes, {
       headers: {
         "content-type": TYPES[name.split(".").pop() ?? ""] ??
