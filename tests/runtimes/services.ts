@@ -1,0 +1,107 @@
+/**
+ * `deno task test:runtimes`, the delivery service's part: the service
+ * started on each server runtime, and the integration flow
+ * (service_flow.ts: Welcome routing, ordering, 409, long poll, WebSocket,
+ * GroupInfo and external join, removal) run against it from Deno:
+ *
+ * - Node: `dist/server/node.mjs` (`@hono/node-server`, `@hono/node-ws`);
+ * - Bun: `dist/server/bun.mjs` (`Bun.serve`, `hono/bun`);
+ * - Deno Deploy's shape: `server/deploy.ts` (`Deno.serve`,
+ *   `Deno.openKv()`, the chat bundle prebuilt; started without
+ *   `--allow-run`, so it cannot spawn a bundler);
+ * - Cloudflare workerd: `server/adapters/workerd.ts`, a module worker
+ *   with one Durable Object per group (see that file).
+ *
+ * Named without `_test` so that `deno task test` does not pick it up.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { buildServer } from "../../scripts/build_server.ts";
+import { serviceFlow } from "./service_flow.ts";
+import { ensureTools } from "./tools.ts";
+
+const dir = await Deno.makeTempDir({ prefix: "webmls-services-" });
+let built: Promise<Record<string, string>> | undefined;
+const bundles = () => built ??= buildServer(`${dir}/dist`);
+
+/** A service process, once it printed its URL. */
+interface Service {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `cmd args` and waits for the `http://…/` line it prints; the
+ * rest of its output is drained (and shown if it fails to start).
+ */
+async function spawnService(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Service> {
+  const child = new Deno.Command(cmd, {
+    args,
+    env,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  let url: string | undefined;
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    while (!url) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${cmd} exited before listening:\n${out}`);
+      out += value;
+      url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const drain = (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
+  return {
+    url,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+      await drain;
+    },
+  };
+}
+
+/** Runs the flow against `service`, prints and checks its steps. */
+async function flowOn(runtime: string, service: Service): Promise<void> {
+  const start = performance.now();
+  try {
+    const steps = await serviceFlow(service.url);
+    console.log(
+      `${runtime}: ${steps.join(", ")} — ${
+        Math.round(performance.now() - start)
+      } ms`,
+    );
+    assert.equal(steps.length, 8);
+  } finally {
+    await service.stop();
+  }
+}
+
+Deno.test("services: the delivery service on Node (@hono/node-server)", async () => {
+  const { "node.mjs": node } = await bundles();
+  await flowOn("Node", await spawnService("node", [node, "--port", "0"]));
+});
+
+Deno.test("services: the delivery service on Bun (Bun.serve)", async () => {
+  const [{ "bun.mjs": bun }, tools] = await Promise.all([
+    bundles(),
+    ensureTools(),
+  ]);
+  await flowOn("Bun", await spawnService(tools.bun, [bun, "--port", "0"]));
+});
+
+Deno.test("services: cleanup", async () => {
+  await Deno.remove(dir, { recursive: true });
+});
