@@ -23,8 +23,8 @@ const { port, hostname, options } = entryFlags(
 );
 const store = new MemoryStore();
 // @hono/node-ws routes upgrade requests through `app.request`; the app is
-// made after the helper (it takes the helper), so the helper gets a proxy.
-let app: ReturnType<typeof createApp> | undefined;
+// made after the helper (it takes the helper), so the helper gets a proxy
+// that reaches it once requests come.
 /** The remote address, for the anonymous rate limit (`c.env.remoteAddr`). */
 function withAddress(env: object) {
   const incoming = (env as { incoming?: IncomingMessage }).incoming;
@@ -36,18 +36,18 @@ function withAddress(env: object) {
 const ws = createNodeWebSocket({
   app: {
     request: (input: string | URL, init: RequestInit, env: object) =>
-      app!.request(input, init, withAddress(env)),
+      app.request(input, init, withAddress(env)),
     // deno-lint-ignore no-explicit-any
   } as any,
 });
-app = createApp(store, {
+const app = createApp(store, {
   ...options,
   webSocket: honoWebSocket(ws.upgradeWebSocket),
 });
 const server = serve({
   port,
   hostname,
-  fetch: (req, env) => app!.fetch(req, withAddress(env)),
+  fetch: (req, env) => app.fetch(req, withAddress(env)),
 }, (info) => {
   console.log(
     `webmls delivery service (memory, Node ${process.version}): http://${hostname}:${info.port}/`,
