@@ -102,6 +102,39 @@ Deno.test("services: the delivery service on Bun (Bun.serve)", async () => {
   await flowOn("Bun", await spawnService(tools.bun, [bun, "--port", "0"]));
 });
 
+Deno.test("services: the delivery service in Deno Deploy's shape (Deno.serve, Deno.openKv)", async () => {
+  const { "webmls-chat.mjs": chat } = await bundles();
+  const deploy = decodeURIComponent(
+    new URL("../../server/deploy.ts", import.meta.url).pathname,
+  );
+  // No --allow-run: it must not spawn a bundler (or anything) to start.
+  const service = await spawnService(Deno.execPath(), [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-env",
+    `--allow-write=${dir}`,
+    "--unstable-kv",
+    deploy,
+  ], {
+    PORT: "0",
+    HOSTNAME: "127.0.0.1",
+    WEBMLS_KV: `${dir}/deploy.kv`,
+    WEBMLS_CHAT_BUNDLE: chat,
+  });
+  // The page and the prebuilt bundle are served.
+  const page = await fetch(`${service.url}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<html/i);
+  const served = await fetch(`${service.url}/static/webmls.mjs`);
+  assert.equal(served.status, 200);
+  assert.equal(
+    (await served.bytes()).length,
+    (await Deno.stat(chat)).size,
+  );
+  await flowOn("Deno Deploy shape", service);
+});
+
 Deno.test("services: cleanup", async () => {
   await Deno.remove(dir, { recursive: true });
 });
