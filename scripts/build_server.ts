@@ -21,6 +21,11 @@ import { buildChatBundle } from "../server/chat/build.ts";
 export const SERVER_BUNDLES = [
   { entry: "server/adapters/node.ts", output: "node.mjs", platform: "node" },
   { entry: "server/adapters/bun.ts", output: "bun.mjs", platform: "node" },
+  {
+    entry: "server/adapters/workerd.ts",
+    output: "worker.mjs",
+    platform: "browser",
+  },
 ] as const;
 
 /** Builds every server bundle into `dir`; returns their paths by name. */

@@ -1,12 +1,12 @@
 /**
  * The chat page: `GET /` and `GET /static/<file>` from the static
  * directory, and the browser bundle of the library at
- * `/static/webmls.mjs`.
+ * `/static/webmls.mjs`. Deno only (files are read with `Deno.readFile`):
+ * the Deno entries serve the page, the other runtimes' entries the API.
  *
  * @module
  */
 
-import { readFile } from "node:fs/promises";
 import type { Hono } from "hono";
 import type { AppEnv, Services } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -21,7 +21,7 @@ const TYPES: Record<string, string> = {
 
 async function file(path: string, name: string): Promise<Response> {
   try {
-    const bytes = new Uint8Array(await readFile(path));
+    const bytes = await Deno.readFile(path);
     return new Response(bytes, {
       headers: {
         "content-type": TYPES[name.split(".").pop() ?? ""] ??

@@ -19,6 +19,7 @@
 import assert from "node:assert/strict";
 import { buildServer } from "../../scripts/build_server.ts";
 import { serviceFlow } from "./service_flow.ts";
+import { freePort } from "./harness.ts";
 import { ensureTools } from "./tools.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "webmls-services-" });
@@ -133,6 +134,83 @@ Deno.test("services: the delivery service in Deno Deploy's shape (Deno.serve, De
     (await Deno.stat(chat)).size,
   );
   await flowOn("Deno Deploy shape", service);
+});
+
+/**
+ * workerd serving `worker.mjs` with its three Durable Object classes, their
+ * storage on local disk under `root`.
+ */
+async function startWorkerdService(
+  workerd: string,
+  worker: string,
+  root: string,
+): Promise<Service> {
+  await Deno.mkdir(`${root}/do`, { recursive: true });
+  await Deno.copyFile(worker, `${root}/worker.mjs`);
+  const port = freePort();
+  await Deno.writeTextFile(
+    `${root}/config.capnp`,
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "storage", disk = (path = "${root}/do", writable = true)),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [(name = "worker.mjs", esModule = embed "worker.mjs")],
+  compatibilityDate = "2025-09-01",
+  durableObjectNamespaces = [
+    (className = "GroupObject", uniqueKey = "webmls-groups"),
+    (className = "InboxObject", uniqueKey = "webmls-inboxes"),
+    (className = "DirectoryObject", uniqueKey = "webmls-directory"),
+  ],
+  durableObjectStorage = (localDisk = "storage"),
+  bindings = [
+    (name = "GROUPS", durableObjectNamespace = "GroupObject"),
+    (name = "INBOXES", durableObjectNamespace = "InboxObject"),
+    (name = "DIRECTORY", durableObjectNamespace = "DirectoryObject"),
+  ],
+);
+`,
+  );
+  const child = new Deno.Command(workerd, {
+    args: ["serve", "config.capnp"],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await child.status;
+  };
+  for (let i = 0;; i++) {
+    try {
+      await (await fetch(`${url}/v1/health`)).body?.cancel();
+      break;
+    } catch (e) {
+      if (i > 100) {
+        await stop();
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { url, stop };
+}
+
+Deno.test("services: the delivery service on workerd (a Durable Object per group)", async () => {
+  const [{ "worker.mjs": worker }, tools] = await Promise.all([
+    bundles(),
+    ensureTools(),
+  ]);
+  const root = `${dir}/workerd`;
+  await flowOn(
+    "workerd",
+    await startWorkerdService(tools.workerd, worker, root),
+  );
 });
 
 Deno.test("services: cleanup", async () => {
