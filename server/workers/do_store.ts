@@ -71,26 +71,43 @@ class InboxWatch implements InboxSubscription {
   }
 }
 
+/** Options of {@link DurableObjectStore}. */
+export interface DurableObjectStoreOptions {
+  /**
+   * Prefix of every object name (default none): stores with different
+   * prefixes share no data (the store-conformance tests use one each).
+   */
+  prefix?: string;
+}
+
 /** The store over the worker's Durable Object bindings. */
 export class DurableObjectStore implements DeliveryStore {
   readonly #env: WorkerEnv;
+  readonly #prefix: string;
   readonly #watches = new Set<InboxWatch>();
 
-  /** @param env the worker's bindings */
-  constructor(env: WorkerEnv) {
+  /** @param env the worker's bindings @param options the options */
+  constructor(env: WorkerEnv, options: DurableObjectStoreOptions = {}) {
     this.#env = env;
+    this.#prefix = options.prefix ?? "";
   }
 
   #directory<T>(method: string, ...args: unknown[]): Promise<T> {
-    return call<T>(stub(this.#env.DIRECTORY, "directory"), method, ...args);
+    const name = `${this.#prefix}directory`;
+    return call<T>(stub(this.#env.DIRECTORY, name), method, ...args);
   }
 
   #group<T>(groupId: string, method: string, ...args: unknown[]): Promise<T> {
-    return call<T>(stub(this.#env.GROUPS, groupId), method, ...args);
+    const name = this.#prefix + groupId;
+    return call<T>(stub(this.#env.GROUPS, name), method, ...args);
   }
 
   #inbox<T>(clientId: string, method: string, ...args: unknown[]): Promise<T> {
-    return call<T>(stub(this.#env.INBOXES, clientId), method, ...args);
+    return call<T>(this.#inboxStub(clientId), method, ...args);
+  }
+
+  #inboxStub(clientId: string): DurableStub {
+    return stub(this.#env.INBOXES, this.#prefix + clientId);
   }
 
   /** See {@link DeliveryStore.registerClient}. */
@@ -165,7 +182,8 @@ export class DurableObjectStore implements DeliveryStore {
 
   /** See {@link DeliveryStore.createGroup}. */
   createGroup(group: NewGroup): Promise<boolean> {
-    return this.#group(group.groupId, "create", group);
+    // The group's object names its members' inboxes with the prefix.
+    return this.#group(group.groupId, "create", group, this.#prefix);
   }
   /** See {@link DeliveryStore.getGroup}. */
   getGroup(groupId: string): Promise<GroupRecord | null> {
@@ -236,7 +254,7 @@ export class DurableObjectStore implements DeliveryStore {
   }
   /** See {@link DeliveryStore.subscribe}. */
   async subscribe(clientId: string): Promise<InboxSubscription> {
-    const inbox = stub(this.#env.INBOXES, clientId);
+    const inbox = this.#inboxStub(clientId);
     const watch = new InboxWatch(inbox, await call(inbox, "version"));
     this.#watches.add(watch);
     return {

@@ -50,6 +50,8 @@ export class GroupObject {
   /** Client -> the `since` of the membership it joined in. */
   #joined: Record<string, number> = {};
   #pos = 0;
+  /** Prefix of the inbox objects' names (see `DurableObjectStore`). */
+  #prefix = "";
   #outbox: OutboxEntry[] = [];
   #draining: Promise<void> | null = null;
   #delivered = 0;
@@ -65,6 +67,7 @@ export class GroupObject {
       this.#proposals = await s.get("proposals") ?? null;
       this.#joined = await s.get("joined") ?? {};
       this.#pos = await s.get<number>("pos") ?? 0;
+      this.#prefix = await s.get<string>("prefix") ?? "";
       this.#outbox = [
         ...(await s.list<OutboxEntry>({ prefix: "out/" })).values(),
       ];
@@ -107,7 +110,7 @@ export class GroupObject {
                 ? []
                 : [{ groupId: this.#record!.groupId, member: what.member }];
               const stub = this.#env.INBOXES.get(
-                this.#env.INBOXES.idFromName(client),
+                this.#env.INBOXES.idFromName(this.#prefix + client),
               );
               return call(stub, "deliver", what.deliveries, memberships);
             }),
@@ -139,8 +142,10 @@ export class GroupObject {
   }
 
   #methods: Methods = {
-    create: async (g: NewGroup): Promise<boolean> => {
+    create: async (g: NewGroup, prefix: string): Promise<boolean> => {
       if (this.#record) return false;
+      this.#prefix = prefix;
+      this.#storage.put({ prefix });
       const members = [...new Set(g.members)];
       this.#record = {
         groupId: g.groupId,

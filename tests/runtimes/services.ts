@@ -12,12 +12,17 @@
  * - Cloudflare workerd: `server/adapters/workerd.ts`, a module worker
  *   with one Durable Object per group (see that file).
  *
+ * - the store-conformance suite (tests/server/store_conformance.ts) on the
+ *   Durable Object store, inside workerd (store_worker.ts).
+ *
  * Named without `_test` so that `deno task test` does not pick it up.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { buildServer } from "../../scripts/build_server.ts";
+import { bundle } from "../../scripts/bundle.ts";
+import { STORE_CASES } from "../server/store_conformance.ts";
 import { serviceFlow } from "./service_flow.ts";
 import { freePort } from "./harness.ts";
 import { ensureTools } from "./tools.ts";
@@ -144,6 +149,7 @@ async function startWorkerdService(
   workerd: string,
   worker: string,
   root: string,
+  flags: string[] = [],
 ): Promise<Service> {
   await Deno.mkdir(`${root}/do`, { recursive: true });
   await Deno.copyFile(worker, `${root}/worker.mjs`);
@@ -161,6 +167,7 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [(name = "worker.mjs", esModule = embed "worker.mjs")],
   compatibilityDate = "2025-09-01",
+  compatibilityFlags = [${flags.map((f) => `"${f}"`).join(", ")}],
   durableObjectNamespaces = [
     (className = "GroupObject", uniqueKey = "webmls-groups"),
     (className = "InboxObject", uniqueKey = "webmls-inboxes"),
@@ -188,7 +195,8 @@ const worker :Workerd.Worker = (
   };
   for (let i = 0;; i++) {
     try {
-      await (await fetch(`${url}/v1/health`)).body?.cancel();
+      await (await fetch(`${url}/v1/health`, { method: "HEAD" })).body
+        ?.cancel();
       break;
     } catch (e) {
       if (i > 100) {
@@ -211,6 +219,44 @@ Deno.test("services: the delivery service on workerd (a Durable Object per group
     "workerd",
     await startWorkerdService(tools.workerd, worker, root),
   );
+});
+
+Deno.test("services: the store-conformance suite on the Durable Object store, in workerd", async () => {
+  const [worker, tools] = await Promise.all([
+    // node:assert, which the suite uses, comes from nodejs_compat.
+    bundle({
+      entry: "tests/runtimes/store_worker.ts",
+      output: `${dir}/store_worker.mjs`,
+      platform: "node",
+    }),
+    ensureTools(),
+  ]);
+  const service = await startWorkerdService(
+    tools.workerd,
+    worker,
+    `${dir}/store-workerd`,
+    ["nodejs_compat"],
+  );
+  try {
+    const results = await (await fetch(`${service.url}/run`)).json() as {
+      name: string;
+      ok: boolean;
+      error?: string;
+    }[];
+    const failed = results.filter((r) => !r.ok);
+    console.log(
+      `Durable Object store: ${
+        results.length - failed.length
+      }/${results.length} cases`,
+    );
+    assert.deepEqual(
+      results.map((r) => r.name),
+      Object.keys(STORE_CASES),
+    );
+    assert.deepEqual(failed, []);
+  } finally {
+    await service.stop();
+  }
 });
 
 Deno.test("services: cleanup", async () => {
