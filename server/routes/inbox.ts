@@ -53,7 +53,7 @@ export function wireMessage(m: InboxMessage): WireInboxMessage {
 const frames = new WeakMap<InboxMessage, string>();
 
 /** The stream frame of `m`. */
-function frame(m: InboxMessage): string {
+export function frame(m: InboxMessage): string {
   let f = frames.get(m);
   if (f === undefined) {
     f = JSON.stringify(wireMessage(m));
@@ -103,14 +103,23 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
       auth ? auth.slice(STREAM_AUTH_PREFIX.length) : null,
     );
     const after = cursorParam(c.req.query("after"));
+    const protocol = offered.includes(STREAM_PROTOCOL)
+      ? STREAM_PROTOCOL
+      : undefined;
+    if (s.store.openStream) {
+      // The store holds the socket (a Durable Object), and caps it.
+      return await s.store.openStream(me, after, {
+        protocol,
+        pingMs: s.opts.streamPingMs,
+        maxStreams: s.opts.maxStreamsPerToken,
+      });
+    }
     const release = s.streams.acquire(me); // 429 or 503 before upgrading
     const sent: string[] = []; // cursors sent and not yet acknowledged
     const gone = new AbortController();
     try {
       return await s.opts.webSocket(c, {
-        protocol: offered.includes(STREAM_PROTOCOL)
-          ? STREAM_PROTOCOL
-          : undefined,
+        protocol,
         idleTimeout: Math.max(1, Math.ceil(s.opts.streamIdleTimeoutMs / 1000)),
       }, {
         onOpen: (socket) => {

@@ -22,6 +22,7 @@ import type {
   NewGroup,
   PutKeyPackageResult,
   StoredKeyPackage,
+  StreamOptions,
 } from "../store/store.ts";
 import { call } from "./rpc.ts";
 import type { DurableNamespace, DurableStub, WorkerEnv } from "./types.ts";
@@ -267,6 +268,25 @@ export class DurableObjectStore implements DeliveryStore {
         this.#watches.delete(watch);
       },
     };
+  }
+
+  /** See {@link DeliveryStore.openStream}: the inbox object holds it. */
+  openStream(
+    clientId: string,
+    after: string | undefined,
+    options: StreamOptions,
+  ): Promise<Response> {
+    const q = new URLSearchParams({
+      client: clientId,
+      after: after ?? "",
+      protocol: options.protocol ?? "",
+      ping: String(options.pingMs),
+      max: String(options.maxStreams),
+      prefix: this.#prefix,
+    });
+    return this.#inboxStub(clientId).fetch(`https://do/stream?${q}`, {
+      headers: { upgrade: "websocket" },
+    });
   }
 
   /** Ends the subscriptions (the objects keep their state). */

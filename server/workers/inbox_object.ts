@@ -5,15 +5,36 @@
  * wake-ups of its long polls and streams (a call that answers when the
  * inbox changes, or at its timeout).
  *
+ * The client's WebSocket streams end here too (`/stream`, reached through
+ * `DurableObjectStore.openStream`): the object sends what it holds after
+ * the stream's cursor, then each delivery as it comes, and takes the
+ * stream's acknowledgements.
+ *
  * Deliveries are idempotent (keyed by group and position): a group object
  * that retries a delivery after a failure does not deliver twice.
  *
  * @module
  */
 
+import { ApiError } from "../errors.ts";
+import { frame } from "../routes/inbox.ts";
 import type { InboxMessage } from "../store/store.ts";
-import { type Methods, serveRpc } from "./rpc.ts";
-import type { DurableState, DurableStorage } from "./types.ts";
+import { call, type Methods, serveRpc } from "./rpc.ts";
+import {
+  type DurableState,
+  type DurableStorage,
+  webSocketPair,
+  type WorkerEnv,
+  type WorkerSocket,
+} from "./types.ts";
+
+/** An open stream: its socket, where it is, what it sent unacknowledged. */
+interface Stream {
+  readonly socket: WorkerSocket;
+  cursor: string | undefined;
+  readonly sent: string[];
+  timer?: ReturnType<typeof setInterval>;
+}
 
 /** One delivery from a group object. */
 export interface Delivery {
@@ -36,6 +57,12 @@ const cursorOf = (n: number) => n.toString(16).padStart(16, "0");
 /** The inbox object. */
 export class InboxObject {
   readonly #storage: DurableStorage;
+  readonly #env: WorkerEnv;
+  #streams = new Set<Stream>();
+  /** Prefix of the group objects' names (see `DurableObjectStore`). */
+  #prefix = "";
+  /** The client (its id is only a hash of the name): set by streams. */
+  #client = "";
   /** Messages in cursor order. */
   #messages: InboxMessage[] = [];
   #keys = new Set<string>();
@@ -47,8 +74,9 @@ export class InboxObject {
   #waiters = new Set<() => void>();
 
   /** Loads the state before any request. */
-  constructor(state: DurableState) {
+  constructor(state: DurableState, env: WorkerEnv) {
     this.#storage = state.storage;
+    this.#env = env;
     state.blockConcurrencyWhile(async () => {
       const stored = await this.#storage.list<
         { key: string; message: InboxMessage }
@@ -62,9 +90,107 @@ export class InboxObject {
     });
   }
 
-  /** Serves the worker's and the group objects' calls (rpc.ts). */
+  /** Serves calls (rpc.ts), and streams at `/stream`. */
   fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/stream") return Promise.resolve(this.#open(url));
     return serveRpc(this.#methods, request);
+  }
+
+  /** Opens a stream: `?client&after&protocol&ping&max&prefix` (the store's). */
+  #open(url: URL): Response {
+    const q = url.searchParams;
+    const max = Number(q.get("max"));
+    if (this.#streams.size >= max) {
+      const e = new ApiError(
+        429,
+        "too_many_streams",
+        `at most ${max} open streams per client`,
+        { retryAfter: 1 },
+      );
+      return Response.json(e.toJSON(), {
+        status: 429,
+        headers: { "retry-after": "1" },
+      });
+    }
+    this.#prefix = q.get("prefix") ?? "";
+    this.#client = q.get("client") ?? "";
+    const [client, socket] = webSocketPair();
+    socket.accept();
+    const st: Stream = {
+      socket,
+      cursor: q.get("after") || undefined,
+      sent: [],
+    };
+    this.#streams.add(st);
+    const end = () => {
+      clearInterval(st.timer);
+      this.#streams.delete(st);
+      try {
+        socket.close(); // answer the client's close (else it stays open)
+      } catch {
+        // closed already
+      }
+    };
+    socket.addEventListener("close", end);
+    socket.addEventListener("error", end);
+    socket.addEventListener("message", (e) => this.#acked(st, e.data));
+    st.timer = setInterval(
+      () => this.#send(st, JSON.stringify({ type: "ping" })),
+      Math.max(1000, Number(q.get("ping"))),
+    );
+    this.#push(st);
+    const protocol = q.get("protocol");
+    return new Response(null, {
+      status: 101,
+      headers: protocol ? { "sec-websocket-protocol": protocol } : {},
+      webSocket: client,
+    } as ResponseInit);
+  }
+
+  #send(st: Stream, data: string): void {
+    try {
+      st.socket.send(data);
+    } catch {
+      st.socket.close(1011);
+    }
+  }
+
+  /** Sends `st` what it has not had yet. */
+  #push(st: Stream): void {
+    const after = st.cursor;
+    const from = after === undefined
+      ? 0
+      : this.#messages.findIndex((m) => m.cursor > after);
+    if (from < 0) return;
+    for (const m of this.#messages.slice(from)) {
+      this.#send(st, frame(m));
+      st.sent.push(m.cursor);
+      st.cursor = m.cursor;
+      if (m.kind === "welcome") {
+        // A fetched Welcome marks its client joined (server/joined.ts).
+        const groups = this.#env.GROUPS;
+        const group = groups.get(groups.idFromName(this.#prefix + m.groupId));
+        call(group, "markJoined", this.#client).catch(() => {});
+      }
+    }
+  }
+
+  /** A frame from the client: an acknowledgement, or a bad frame. */
+  #acked(st: Stream, data: unknown): void {
+    try {
+      const m = JSON.parse(String(data)) as { type?: string; cursor?: string };
+      const cursor = m.type === "ack" && typeof m.cursor === "string"
+        ? m.cursor
+        : undefined;
+      if (!cursor) return;
+      let n = 0;
+      while (n < st.sent.length && st.sent[n] <= cursor) n++;
+      const done = new Set(st.sent.splice(0, n));
+      this.#drop(this.#messages.filter((m) => done.has(m.cursor)));
+    } catch {
+      st.socket.close(1003, "bad frame");
+    }
   }
 
   #changed(): void {
@@ -94,7 +220,10 @@ export class InboxObject {
       }
       if (added > 0) writes.counter = this.#counter;
       if (Object.keys(writes).length > 0) this.#storage.put(writes);
-      if (added > 0) this.#changed();
+      if (added > 0) {
+        this.#changed();
+        for (const st of this.#streams) this.#push(st);
+      }
       return null;
     },
     fetch: (after: string | null, limit: number): InboxMessage[] => {

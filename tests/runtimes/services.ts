@@ -191,7 +191,10 @@ const worker :Workerd.Worker = (
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     child.kill("SIGTERM");
+    // workerd waits for open connections; do not wait long for it.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
     await child.status;
+    clearTimeout(timer);
   };
   for (let i = 0;; i++) {
     try {
