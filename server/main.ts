@@ -12,7 +12,8 @@
  * `--option NAME=N` (any numeric {@link AppOptions} field, e.g.
  * `--option headersTimeoutMs=5000`; repeatable), `--no-exports` (no key
  * export routes), `--exports-only` (the key export service alone, over the
- * same database).
+ * same database), `--retention-days D` (how long group messages not every
+ * member has read are kept; default 30).
  *
  * It serves through `server/serve.ts` (`node:http`), which enforces the
  * header, body and idle timeouts and the connection cap that `Deno.serve`
@@ -62,13 +63,19 @@ const port = Number(flag("port") ?? Deno.env.get("PORT") ?? 8080);
 const hostname = flag("hostname") ?? "127.0.0.1";
 const page = !Deno.args.includes("--no-page");
 
+const retentionDays = Number(flag("retention-days") ?? 30);
+if (!(retentionDays > 0)) {
+  throw new Error("--retention-days: a positive number of days");
+}
+const retentionMs = retentionDays * 24 * 3600 * 1000;
+
 let store: DeliveryStore;
 let names: NameStore;
 let exports: ExportStore | undefined;
 let where: string;
 const withExports = !Deno.args.includes("--no-exports");
 if (Deno.args.includes("--memory")) {
-  store = new MemoryStore();
+  store = new MemoryStore({ retentionMs });
   names = new MemoryNameStore();
   if (withExports) exports = new MemoryExportStore();
   where = "memory";
@@ -78,7 +85,7 @@ if (Deno.args.includes("--memory")) {
   if (dir) await Deno.mkdir(dir, { recursive: true });
   // One database for all three; the KvStore closes it.
   const kv = await Deno.openKv(path);
-  store = new KvStore(kv);
+  store = new KvStore(kv, { retentionMs });
   names = new KvNameStore(kv);
   if (withExports) exports = new KvExportStore(kv, { ownsKv: false });
   where = `Deno KV ${path}`;

@@ -307,7 +307,8 @@ export class KvStore implements DeliveryStore {
   ): Promise<{ epoch: number; bytes: Uint8Array } | null> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const e = await this.#kv.get<GroupMeta>(this.#keys.group(groupId));
-      if (!e.value) return null;
+      // No GroupInfo blob: a record of the layout before issue 23.
+      if (!e.value?.gi) return null;
       const bytes = await readBlob(this.#ctx, groupId, e.value.gi);
       if (bytes) return { epoch: e.value.giEpoch, bytes };
     }

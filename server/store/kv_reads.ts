@@ -9,6 +9,13 @@
  * @module
  */
 
+/** A cheap identity of a key (cheaper than JSON, and it types its parts). */
+function keyId(k: Deno.KvKey): string {
+  let id = "";
+  for (const p of k) id += `${typeof p}:${String(p)}\u0000`;
+  return id;
+}
+
 /** Keys per `getMany` (Deno KV's limit). */
 const PER_READ = 10;
 
@@ -44,7 +51,7 @@ export class ReadBatcher {
     const unique: Deno.KvKey[] = [];
     const ids = batch.map((r) =>
       r.keys.map((k) => {
-        const id = JSON.stringify(k);
+        const id = keyId(k);
         let i = index.get(id);
         if (i === undefined) {
           i = unique.length;

@@ -315,4 +315,39 @@ for (const [name, make] of stores) {
       await s.close();
     }
   });
+
+  Deno.test(`group log (${name}): one message wakes every waiting member of its group, no one else`, async () => {
+    const s = await make();
+    try {
+      const members = Array.from({ length: 50 }, (_, i) => id(i + 1));
+      await s.createGroup({
+        groupId: G,
+        epoch: 0,
+        members,
+        groupInfo: new Uint8Array(8),
+        externalJoins: false,
+      });
+      const outsider = id(99);
+      const subs = await Promise.all(members.map((c) => s.subscribe(c)));
+      const other = await s.subscribe(outsider);
+      await ok(s, app(members[0], 0, 1));
+      const woken = await Promise.all(
+        subs.slice(1).map((x) => x.changed(10_000)),
+      );
+      assert.ok(woken.every((w) => w), "every other member woke");
+      assert.equal(await other.changed(300), false, "a non-member did not");
+      // A member added later is woken by the group's next message.
+      const late = id(60);
+      await ok(s, commit(members[0], 0, [...members, late], [late]));
+      const lateSub = await s.subscribe(late);
+      assert.deepEqual((await s.fetchInbox(late, undefined, 10)).map(label), [
+        "welcome 1",
+      ]);
+      await ok(s, app(members[1], 1, 2));
+      assert.equal(await lateSub.changed(10_000), true);
+      for (const x of [...subs, other, lateSub]) x.close();
+    } finally {
+      await s.close();
+    }
+  });
 }
