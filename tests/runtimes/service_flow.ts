@@ -172,3 +172,49 @@ export async function serviceFlow(url: string): Promise<string[]> {
   steps.push("removal");
   return steps;
 }
+
+/** Resolves when `ws` opens (true) or fails or closes first (false). */
+function opened(ws: WebSocket): Promise<boolean> {
+  return new Promise((resolve) => {
+    ws.onopen = () => resolve(true);
+    ws.onerror = () => resolve(false);
+    ws.onclose = () => resolve(false);
+  });
+}
+
+/**
+ * A client's open streams are capped at `max` (`maxStreamsPerToken`): one
+ * more is refused, and closing one frees its slot.
+ */
+export async function streamCap(url: string, max: number): Promise<void> {
+  const a = await client(url, "cap");
+  const open: WebSocket[] = [];
+  try {
+    for (let i = 0; i < max; i++) {
+      const ws = a.client.http.stream(undefined);
+      open.push(ws);
+      assert.equal(await within("stream", 10_000, opened(ws)), true);
+    }
+    const extra = a.client.http.stream(undefined);
+    assert.equal(
+      await within("refusal", 10_000, opened(extra)),
+      false,
+      `stream ${max + 1} refused`,
+    );
+    const first = open.shift()!;
+    const gone = new Promise((r) => first.addEventListener("close", r));
+    first.close();
+    await gone;
+    // The server sees the close a moment later.
+    let again = false;
+    for (let i = 0; i < 50 && !again; i++) {
+      const ws = a.client.http.stream(undefined);
+      again = await within("reopen", 10_000, opened(ws));
+      if (again) open.push(ws);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(again, "a closed stream frees its slot");
+  } finally {
+    for (const ws of open) ws.close();
+  }
+}

@@ -23,7 +23,7 @@ import assert from "node:assert/strict";
 import { buildServer } from "../../scripts/build_server.ts";
 import { bundle } from "../../scripts/bundle.ts";
 import { STORE_CASES } from "../server/store_conformance.ts";
-import { serviceFlow } from "./service_flow.ts";
+import { serviceFlow, streamCap } from "./service_flow.ts";
 import { freePort } from "./harness.ts";
 import { ensureTools } from "./tools.ts";
 
@@ -84,12 +84,15 @@ async function flowOn(runtime: string, service: Service): Promise<void> {
   const start = performance.now();
   try {
     const steps = await serviceFlow(service.url);
+    // The default cap of streams per client (AppOptions.maxStreamsPerToken).
+    await streamCap(service.url, 8);
+    steps.push("stream cap");
     console.log(
       `${runtime}: ${steps.join(", ")} — ${
         Math.round(performance.now() - start)
       } ms`,
     );
-    assert.equal(steps.length, 8);
+    assert.equal(steps.length, 9);
   } finally {
     await service.stop();
   }
