@@ -11,6 +11,7 @@ import { upgradeWebSocket, websocket } from "hono/bun";
 import process from "node:process";
 import { createApp } from "../app.ts";
 import { resolveOptions } from "../options.ts";
+import { STREAM_PROTOCOL } from "../shared/wire.ts";
 import { MemoryStore } from "../store/memory.ts";
 import { entryFlags } from "./args.ts";
 import { honoWebSocket } from "./hono_ws.ts";
@@ -32,6 +33,26 @@ declare const Bun: {
   }): BunServer;
 };
 
+/**
+ * `server` whose upgrades answer the stream's subprotocol when it is
+ * offered: Bun (and `hono/bun`) would answer the first one offered, which
+ * may be the one carrying the token.
+ */
+function answering(server: BunServer): Pick<BunServer, "upgrade"> {
+  return {
+    upgrade: (req, options) => {
+      const offered = (req.headers.get("sec-websocket-protocol") ?? "")
+        .split(",").map((p) => p.trim());
+      return server.upgrade(req, {
+        ...options as object,
+        ...offered.includes(STREAM_PROTOCOL)
+          ? { headers: { "sec-websocket-protocol": STREAM_PROTOCOL } }
+          : {},
+      });
+    },
+  };
+}
+
 const { port, hostname, options } = entryFlags(
   process.argv.slice(2),
   process.env,
@@ -50,7 +71,7 @@ const server = Bun.serve({
   // hono/bun finds the server under `env.server`.
   fetch: (req, server) =>
     app.fetch(req, {
-      server,
+      server: answering(server),
       remoteAddr: { hostname: server.requestIP(req)?.address },
     }),
   // The stream's idle timeout is Bun's to enforce (seconds; at most 960).

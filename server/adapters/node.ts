@@ -13,6 +13,7 @@ import { createNodeWebSocket } from "@hono/node-ws";
 import type { IncomingMessage } from "node:http";
 import process from "node:process";
 import { createApp } from "../app.ts";
+import { STREAM_PROTOCOL } from "../shared/wire.ts";
 import { MemoryStore } from "../store/memory.ts";
 import { entryFlags } from "./args.ts";
 import { honoWebSocket } from "./hono_ws.ts";
@@ -40,6 +41,10 @@ const ws = createNodeWebSocket({
     // deno-lint-ignore no-explicit-any
   } as any,
 });
+// `ws` answers the first protocol offered unless told: answer the stream's
+// own (never the one carrying a token), or none.
+ws.wss.options.handleProtocols = (offered: Set<string>) =>
+  offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false;
 const app = createApp(store, {
   ...options,
   webSocket: honoWebSocket(ws.upgradeWebSocket),

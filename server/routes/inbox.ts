@@ -102,10 +102,17 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
     const me = await s.authenticate(
       auth ? auth.slice(STREAM_AUTH_PREFIX.length) : null,
     );
+    // The stream's subprotocol must be offered: it is the one answered.
+    // (Without it, some runtimes' servers echo the first protocol offered,
+    // which would be the one carrying the token.)
+    if (!offered.includes(STREAM_PROTOCOL)) {
+      throw badRequest(
+        "bad_request",
+        `offer the ${STREAM_PROTOCOL} subprotocol`,
+      );
+    }
     const after = cursorParam(c.req.query("after"));
-    const protocol = offered.includes(STREAM_PROTOCOL)
-      ? STREAM_PROTOCOL
-      : undefined;
+    const protocol = STREAM_PROTOCOL;
     if (s.store.openStream) {
       // The store holds the socket (a Durable Object), and caps it.
       return await s.store.openStream(me, after, {

@@ -117,6 +117,17 @@ export async function serviceFlow(url: string): Promise<string[]> {
     firstFrame(b, () => a.client.send(gid, "streamed")),
   );
   assert.equal(raw.protocol, "webmls.v1");
+  // Only the stream's own subprotocol is ever answered, never the token's.
+  const auth = `webmls.auth.${b.client.token}`;
+  const stream = url.replace("http", "ws") + "/v1/inbox/stream";
+  assert.equal(
+    await within("auth only", 10_000, protocolOf(stream, [auth])),
+    null,
+  );
+  assert.equal(
+    await within("reversed", 10_000, protocolOf(stream, [auth, "webmls.v1"])),
+    "webmls.v1",
+  );
   assert.equal(raw.frame.kind, "application");
   assert.equal(typeof raw.frame.cursor, "string");
   // Through the client: live messages over the stream.
@@ -171,6 +182,18 @@ export async function serviceFlow(url: string): Promise<string[]> {
   assert.equal((await d.client.http.inbox()).messages.length, 0);
   steps.push("removal");
   return steps;
+}
+
+/** Opens a WebSocket with `protocols`: its protocol, or `null` if refused. */
+function protocolOf(url: string, protocols: string[]): Promise<string | null> {
+  const ws = new WebSocket(url, protocols);
+  return new Promise((resolve) => {
+    ws.onopen = () => {
+      resolve(ws.protocol);
+      ws.close();
+    };
+    ws.onerror = () => resolve(null);
+  });
 }
 
 /** Resolves when `ws` opens (true) or fails or closes first (false). */
