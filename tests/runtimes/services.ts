@@ -10,7 +10,8 @@
  *   `Deno.openKv()`, the chat bundle prebuilt; started without
  *   `--allow-run`, so it cannot spawn a bundler);
  * - Cloudflare workerd: `server/adapters/workerd.ts`, a module worker
- *   with one Durable Object per group (see that file).
+ *   with one Durable Object per group (see that file); then a restart of
+ *   workerd on the same storage, which the clients do not notice.
  *
  * - the store-conformance suite (tests/server/store_conformance.ts) on the
  *   Durable Object store, inside workerd (store_worker.ts).
@@ -23,6 +24,7 @@ import assert from "node:assert/strict";
 import { buildServer } from "../../scripts/build_server.ts";
 import { bundle } from "../../scripts/bundle.ts";
 import { STORE_CASES } from "../server/store_conformance.ts";
+import { client } from "../server/helpers.ts";
 import { serviceFlow, streamCap } from "./service_flow.ts";
 import { freePort } from "./harness.ts";
 import { ensureTools } from "./tools.ts";
@@ -153,10 +155,10 @@ async function startWorkerdService(
   worker: string,
   root: string,
   flags: string[] = [],
+  port: number = freePort(),
 ): Promise<Service> {
   await Deno.mkdir(`${root}/do`, { recursive: true });
   await Deno.copyFile(worker, `${root}/worker.mjs`);
-  const port = freePort();
   await Deno.writeTextFile(
     `${root}/config.capnp`,
     `using Workerd = import "/workerd/workerd.capnp";
@@ -225,6 +227,51 @@ Deno.test("services: the delivery service on workerd (a Durable Object per group
     "workerd",
     await startWorkerdService(tools.workerd, worker, root),
   );
+});
+
+Deno.test("services: on workerd, the Durable Objects' state survives a restart", async () => {
+  const [{ "worker.mjs": worker }, tools] = await Promise.all([
+    bundles(),
+    ensureTools(),
+  ]);
+  const root = `${dir}/workerd-restart`;
+  const port = freePort();
+  const start = () =>
+    startWorkerdService(tools.workerd, worker, root, [], port);
+  let service = await start();
+  try {
+    const a = await client(service.url, "a");
+    const b = await client(service.url, "b");
+    const gid = (await a.client.createGroup()).groupId;
+    await a.client.add(gid, [b.client.clientId]);
+    await a.client.send(gid, "before the restart");
+    await service.stop();
+    // Same storage, same port: the clients do not notice.
+    service = await start();
+    // The directory (tokens), the group object and B's inbox came back.
+    const info = await a.client.http.group(gid);
+    assert.equal(info.epoch, 1);
+    // B has not fetched its Welcome yet: invited, not joined.
+    assert.deepEqual(info.members, [a.client.clientId]);
+    assert.deepEqual(info.invited, [b.client.clientId]);
+    const held = await b.client.http.inbox();
+    assert.deepEqual(held.messages.map((m) => m.kind), [
+      "welcome",
+      "application",
+    ]);
+    // And the group goes on in order after them.
+    await a.client.send(gid, "after the restart");
+    await b.client.sync();
+    assert.deepEqual(b.texts, ["before the restart", "after the restart"]);
+    await a.client.update(gid);
+    await b.client.sync();
+    assert.equal(
+      (await b.client.group(gid))?.epoch,
+      (await a.client.group(gid))?.epoch,
+    );
+  } finally {
+    await service.stop();
+  }
 });
 
 Deno.test("services: the store-conformance suite on the Durable Object store, in workerd", async () => {
