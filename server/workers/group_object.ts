@@ -9,8 +9,9 @@
  * Fan-out goes through an outbox stored in that same step and drained in
  * order by one loop, so each inbox gets the group's messages in the order
  * they were accepted, a Welcome before the new epoch's messages, and
- * nothing is lost if the object restarts (the outbox is drained again;
- * inboxes ignore deliveries they have). `accept` answers once its
+ * nothing is lost if the object restarts or an inbox fails to answer (the
+ * outbox is drained again, by an alarm or the next call; inboxes ignore
+ * deliveries they have). `accept` answers once its
  * deliveries are done, so a sender's next read sees its message fanned
  * out.
  *
@@ -36,6 +37,9 @@ interface OutboxEntry {
   /** Client -> what it gets. */
   readonly to: Record<string, { deliveries: Delivery[]; member?: boolean }>;
 }
+
+/** Delay before a failed fan-out is tried again, ms. */
+const RETRY_MS = 500;
 
 const outKey = (pos: number) => `out/${pos.toString(16).padStart(12, "0")}`;
 
@@ -129,15 +133,30 @@ export class GroupObject {
    * Waits until the entry at `pos` is delivered (the loop runs until the
    * outbox is empty, and the entry is in it). A delivery that keeps
    * failing does not fail the call: the message is accepted, and its
-   * fan-out is retried by the object's next call.
+   * fan-out is retried by an alarm (and by the object's next call).
    */
   async #deliveredUpTo(pos: number): Promise<void> {
     for (let i = 0; i < 3 && this.#delivered < pos; i++) {
       try {
         await this.#drain();
       } catch {
-        // retried just above, then by the next call
+        // retried just above, then by the alarm
       }
+    }
+    if (this.#delivered < pos) {
+      await this.#storage.setAlarm(Date.now() + RETRY_MS);
+    }
+  }
+
+  /** The retry alarm: drains the outbox, or tries again later. */
+  async alarm(): Promise<void> {
+    try {
+      await this.#drain();
+    } catch {
+      // below
+    }
+    if (this.#outbox.length > 0) {
+      await this.#storage.setAlarm(Date.now() + RETRY_MS);
     }
   }
 

@@ -17,6 +17,8 @@ export interface DurableStorage {
   put(entries: Record<string, unknown>): Promise<void>;
   /** Deletes keys; resolves to how many existed. */
   delete(keys: string[]): Promise<number>;
+  /** Calls the object's `alarm()` at `scheduledTime` (ms since the epoch). */
+  setAlarm(scheduledTime: number): Promise<void>;
 }
 
 /** The `state` a Durable Object's constructor gets. */

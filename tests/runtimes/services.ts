@@ -307,6 +307,9 @@ Deno.test("services: the store-conformance suite on the Durable Object store, in
       Object.keys(STORE_CASES),
     );
     assert.deepEqual(failed, []);
+    // A fan-out that fails at first is delivered later by the alarm.
+    const retry = await (await fetch(`${service.url}/retry`)).json();
+    assert.deepEqual(retry, { accepted: true, before: 0, after: 1 });
   } finally {
     await service.stop();
   }
