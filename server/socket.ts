@@ -14,6 +14,13 @@ import type { Ctx } from "./context.ts";
 /** `WebSocket.OPEN`, spelled out: not every runtime has the global. */
 export const SOCKET_OPEN = 1;
 
+/**
+ * Largest frame a client may send, bytes, where the runtime's server lets
+ * the entry point say (Node's `ws`, Bun): clients send acknowledgements
+ * of about 100 bytes.
+ */
+export const MAX_CLIENT_FRAME = 64 * 1024;
+
 /** The server's side of an upgraded WebSocket, as the routes use it. */
 export interface ServerSocket {
   /** 1 while open (the `WebSocket.readyState` values). */

@@ -12,6 +12,7 @@ import process from "node:process";
 import { createApp } from "../app.ts";
 import { resolveOptions } from "../options.ts";
 import { STREAM_PROTOCOL } from "../shared/wire.ts";
+import { MAX_CLIENT_FRAME } from "../socket.ts";
 import { MemoryStore } from "../store/memory.ts";
 import { entryFlags } from "./args.ts";
 import { honoWebSocket } from "./hono_ws.ts";
@@ -75,7 +76,12 @@ const server = Bun.serve({
       remoteAddr: { hostname: server.requestIP(req)?.address },
     }),
   // The stream's idle timeout is Bun's to enforce (seconds; at most 960).
-  websocket: { ...websocket, idleTimeout: Math.min(idleTimeout, 960) },
+  // Clients send acknowledgements only: Bun would take 16 MiB frames.
+  websocket: {
+    ...websocket,
+    idleTimeout: Math.min(idleTimeout, 960),
+    maxPayloadLength: MAX_CLIENT_FRAME,
+  },
 });
 console.log(
   `webmls delivery service (memory, Bun ${Bun.version}): http://${hostname}:${server.port}/`,

@@ -14,9 +14,26 @@ import type { IncomingMessage } from "node:http";
 import process from "node:process";
 import { createApp } from "../app.ts";
 import { STREAM_PROTOCOL } from "../shared/wire.ts";
+import { MAX_CLIENT_FRAME } from "../socket.ts";
 import { MemoryStore } from "../store/memory.ts";
 import { entryFlags } from "./args.ts";
 import { honoWebSocket } from "./hono_ws.ts";
+
+// @hono/node-ws reports a socket's errors as `ErrorEvent`s, which Node 20
+// lacks (it would throw a ReferenceError instead, and log it).
+if (!("ErrorEvent" in globalThis)) {
+  Object.assign(globalThis, {
+    ErrorEvent: class extends Event {
+      readonly error: unknown;
+      readonly message: string;
+      constructor(type: string, init: { error?: unknown; message?: string }) {
+        super(type);
+        this.error = init.error;
+        this.message = init.message ?? "";
+      }
+    },
+  });
+}
 
 const { port, hostname, options } = entryFlags(
   process.argv.slice(2),
@@ -45,6 +62,8 @@ const ws = createNodeWebSocket({
 // own (never the one carrying a token), or none.
 ws.wss.options.handleProtocols = (offered: Set<string>) =>
   offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false;
+// Clients send acknowledgements only: `ws` would take 100 MiB frames.
+ws.wss.options.maxPayload = MAX_CLIENT_FRAME;
 const app = createApp(store, {
   ...options,
   webSocket: honoWebSocket(ws.upgradeWebSocket),

@@ -241,3 +241,21 @@ export async function streamCap(url: string, max: number): Promise<void> {
     for (const ws of open) ws.close();
   }
 }
+
+/**
+ * The close code of a stream after its client sends a frame of `bytes`
+ * (an acknowledgement padded with spaces, valid JSON whatever its size).
+ */
+export async function closeAfterFrame(
+  url: string,
+  bytes: number,
+): Promise<number> {
+  const a = await client(url, "frame");
+  const ws = a.client.http.stream(undefined);
+  assert.equal(await within("stream", 10_000, opened(ws)), true);
+  const closed = new Promise<number>((r) =>
+    ws.addEventListener("close", (e) => r(e.code))
+  );
+  ws.send(`{"type":"ping"}${" ".repeat(bytes - 15)}`);
+  return await within("close", 10_000, closed);
+}

@@ -25,7 +25,7 @@ import { buildServer } from "../../scripts/build_server.ts";
 import { bundle } from "../../scripts/bundle.ts";
 import { STORE_CASES } from "../server/store_conformance.ts";
 import { client } from "../server/helpers.ts";
-import { serviceFlow, streamCap } from "./service_flow.ts";
+import { closeAfterFrame, serviceFlow, streamCap } from "./service_flow.ts";
 import { freePort } from "./harness.ts";
 import { ensureTools } from "./tools.ts";
 
@@ -100,9 +100,19 @@ async function flowOn(runtime: string, service: Service): Promise<void> {
   }
 }
 
+/** Client frames over 64 KiB close the stream (1009: too big). */
+async function frameLimit(service: Service): Promise<void> {
+  try {
+    assert.equal(await closeAfterFrame(service.url, 70_000), 1009);
+  } finally {
+    await service.stop();
+  }
+}
+
 Deno.test("services: the delivery service on Node (@hono/node-server)", async () => {
   const { "node.mjs": node } = await bundles();
   await flowOn("Node", await spawnService("node", [node, "--port", "0"]));
+  await frameLimit(await spawnService("node", [node, "--port", "0"]));
 });
 
 Deno.test("services: the delivery service on Bun (Bun.serve)", async () => {
@@ -111,6 +121,7 @@ Deno.test("services: the delivery service on Bun (Bun.serve)", async () => {
     ensureTools(),
   ]);
   await flowOn("Bun", await spawnService(tools.bun, [bun, "--port", "0"]));
+  await frameLimit(await spawnService(tools.bun, [bun, "--port", "0"]));
 });
 
 Deno.test("services: the delivery service in Deno Deploy's shape (Deno.serve, Deno.openKv)", async () => {
