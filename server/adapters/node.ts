@@ -40,9 +40,6 @@ const { port, hostname, options } = entryFlags(
   process.env,
 );
 const store = new MemoryStore();
-// @hono/node-ws routes upgrade requests through `app.request`; the app is
-// made after the helper (it takes the helper), so the helper gets a proxy
-// that reaches it once requests come.
 /** The remote address, for the anonymous rate limit (`c.env.remoteAddr`). */
 function withAddress(env: object) {
   const incoming = (env as { incoming?: IncomingMessage }).incoming;
@@ -51,6 +48,9 @@ function withAddress(env: object) {
     remoteAddr: { hostname: incoming?.socket.remoteAddress },
   });
 }
+// @hono/node-ws routes upgrade requests through `app.request`; the app is
+// made after the helper (it takes the helper), so the helper gets a proxy
+// that reaches it once requests come.
 const ws = createNodeWebSocket({
   app: {
     request: (input: string | URL, init: RequestInit, env: object) =>
