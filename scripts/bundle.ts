@@ -14,6 +14,11 @@ export interface BundleOptions {
   output?: string;
   /** The module to bundle, relative to the repository; default `mod.ts`. */
   entry?: string;
+  /**
+   * `browser` (default: browsers, workerd, and Node for the library) or
+   * `node` (a server entry that imports `node:` modules, for Node or Bun).
+   */
+  platform?: "browser" | "node";
 }
 
 /** Bundles `mod.ts` (or `entry`) with `deno bundle`; returns the output. */
@@ -23,7 +28,7 @@ export async function bundle(options: BundleOptions = {}): Promise<string> {
   const args = [
     "bundle",
     "--quiet",
-    "--platform=browser",
+    `--platform=${options.platform ?? "browser"}`,
     "--format=esm",
     "--packages=bundle",
     `--output=${output}`,

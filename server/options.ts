@@ -11,6 +11,8 @@ import type { ClaimLimits } from "./store/store.ts";
 import { MemoryNameStore } from "./store/memory_names.ts";
 import type { NameStore } from "./store/names.ts";
 import type { ExportStore } from "./exports/store.ts";
+import { denoWebSocket } from "./adapters/deno_ws.ts";
+import type { WebSocketUpgrader } from "./socket.ts";
 
 export type { ClaimLimits } from "./store/store.ts";
 
@@ -153,6 +155,12 @@ export interface AppOptions {
    * wake-up was lost (ms, default 5000).
    */
   exportRecheckMs?: number;
+  /**
+   * How the runtime upgrades a request to a WebSocket (default: Deno's,
+   * `server/adapters/deno_ws.ts`); the entry points of other runtimes pass
+   * theirs (`server/adapters/`).
+   */
+  webSocket?: WebSocketUpgrader;
 }
 
 /** Whether a group's handshake messages must be PublicMessages. */
@@ -205,5 +213,6 @@ export function resolveOptions(o: AppOptions = {}): ResolvedOptions {
     exportReplayWindowSeconds: o.exportReplayWindowSeconds ?? 60,
     maxExportCopies: o.maxExportCopies ?? 32,
     exportRecheckMs: o.exportRecheckMs ?? 5000,
+    webSocket: o.webSocket ?? denoWebSocket,
   };
 }

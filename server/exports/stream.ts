@@ -16,7 +16,7 @@ import type { Hono } from "hono";
 import type { AppEnv, Services } from "../context.ts";
 import { badRequest } from "../errors.ts";
 import { hexParam, intParam } from "../http.ts";
-import { upgradeWebSocket } from "../upgrade.ts";
+import { type ServerSocket, SOCKET_OPEN } from "../socket.ts";
 import { authenticateFetch } from "./fetch_auth.ts";
 import type { ExportStore } from "./store.ts";
 import { page, stateOf, wire } from "./wire_out.ts";
@@ -27,18 +27,19 @@ async function pump(
   exports: ExportStore,
   where: { groupId: string; consumerId: string; perEpoch: number },
   from: number,
-  socket: WebSocket,
+  socket: ServerSocket,
+  gone: AbortSignal,
 ): Promise<void> {
   const { groupId, consumerId, perEpoch } = where;
   // Subscribed before the first listing: nothing stored in between is missed.
   const sub = await exports.subscribe(groupId, consumerId);
-  socket.addEventListener("close", () => sub.close());
+  gone.addEventListener("abort", () => sub.close());
   let next = from;
   let quietSince = Date.now();
   try {
-    while (socket.readyState === WebSocket.OPEN) {
+    while (socket.readyState === SOCKET_OPEN && !gone.aborted) {
       const list = await page(exports, groupId, consumerId, next, perEpoch);
-      if (socket.readyState !== WebSocket.OPEN) return;
+      if (socket.readyState !== SOCKET_OPEN) return;
       if (list.length > 0) {
         const w = wire(list, next);
         socket.send(JSON.stringify({ type: "exports", ...w }));
@@ -94,21 +95,26 @@ export function exportStreamRoute(
       replayWindowSeconds * 1000,
     );
     const release = s.streams.acquire(`export:${gid}/${consumerId}`);
-    let upgraded: Deno.WebSocketUpgrade;
+    const gone = new AbortController();
+    const where = { groupId: gid, consumerId, perEpoch };
     try {
-      upgraded = upgradeWebSocket(c, {
+      return await s.opts.webSocket(c, {
         idleTimeout: Math.max(1, Math.ceil(s.opts.streamIdleTimeoutMs / 1000)),
+      }, {
+        onOpen: (socket) => {
+          pump(s, exports, where, from, socket, gone.signal).catch(() =>
+            socket.close(1011)
+          );
+        },
+        onMessage: () => {},
+        onClose: () => {
+          gone.abort();
+          release();
+        },
       });
     } catch (e) {
       release();
       throw e;
     }
-    const { socket, response } = upgraded;
-    socket.addEventListener("close", release);
-    socket.onopen = () => {
-      const where = { groupId: gid, consumerId, perEpoch };
-      pump(s, exports, where, from, socket).catch(() => socket.close(1011));
-    };
-    return response;
   });
 }

@@ -25,7 +25,7 @@ import { badRequest } from "../errors.ts";
 import { cursorParam, intParam, readJson } from "../http.ts";
 import { joinedByWelcome } from "../joined.ts";
 import { toBase64 } from "../shared/base64.ts";
-import { upgradeWebSocket } from "../upgrade.ts";
+import { type ServerSocket, SOCKET_OPEN } from "../socket.ts";
 import {
   STREAM_AUTH_PREFIX,
   STREAM_PROTOCOL,
@@ -53,7 +53,7 @@ export function wireMessage(m: InboxMessage): WireInboxMessage {
 const frames = new WeakMap<InboxMessage, string>();
 
 /** The stream frame of `m`. */
-function frame(m: InboxMessage): string {
+export function frame(m: InboxMessage): string {
   let f = frames.get(m);
   if (f === undefined) {
     f = JSON.stringify(wireMessage(m));
@@ -102,47 +102,62 @@ export function inboxRoutes(app: Hono<AppEnv>, s: Services): void {
     const me = await s.authenticate(
       auth ? auth.slice(STREAM_AUTH_PREFIX.length) : null,
     );
+    // The stream's subprotocol must be offered: it is the one answered.
+    // (Without it, some runtimes' servers echo the first protocol offered,
+    // which would be the one carrying the token.)
+    if (!offered.includes(STREAM_PROTOCOL)) {
+      throw badRequest(
+        "bad_request",
+        `offer the ${STREAM_PROTOCOL} subprotocol`,
+      );
+    }
     const after = cursorParam(c.req.query("after"));
+    const protocol = STREAM_PROTOCOL;
+    if (s.store.openStream) {
+      // The store holds the socket (a Durable Object), and caps it.
+      return await s.store.openStream(me, after, {
+        protocol,
+        pingMs: s.opts.streamPingMs,
+        maxStreams: s.opts.maxStreamsPerToken,
+      });
+    }
     const release = s.streams.acquire(me); // 429 or 503 before upgrading
-    let upgraded: Deno.WebSocketUpgrade;
+    const sent: string[] = []; // cursors sent and not yet acknowledged
+    const gone = new AbortController();
     try {
-      upgraded = upgradeWebSocket(c, {
-        protocol: offered.includes(STREAM_PROTOCOL)
-          ? STREAM_PROTOCOL
-          : undefined,
+      return await s.opts.webSocket(c, {
+        protocol,
         idleTimeout: Math.max(1, Math.ceil(s.opts.streamIdleTimeoutMs / 1000)),
+      }, {
+        onOpen: (socket) => {
+          // It ends when the socket closes, or the store does (1001).
+          pump(s, me, after, socket, sent, gone.signal).then(
+            () => socket.close(1001, "going away"),
+            () => socket.close(1011),
+          );
+        },
+        onMessage: (data, socket) => {
+          try {
+            const m = JSON.parse(data) as { type?: string; cursor?: string };
+            const cursor = m.type === "ack" ? cursorParam(m.cursor) : undefined;
+            if (!cursor) return;
+            let n = 0;
+            while (n < sent.length && sent[n] <= cursor) n++;
+            const done = sent.splice(0, n);
+            if (done.length > 0) s.store.forget(me, done).catch(() => {});
+          } catch {
+            socket.close(1003, "bad frame");
+          }
+        },
+        onClose: () => {
+          gone.abort();
+          release();
+        },
       });
     } catch (e) {
       release();
       throw e;
     }
-    const { socket, response } = upgraded;
-    socket.addEventListener("close", release);
-    const sent: string[] = []; // cursors sent and not yet acknowledged
-    socket.onopen = () => {
-      // It ends when the socket closes, or the store does (1001).
-      pump(s, me, after, socket, sent).then(
-        () => socket.close(1001, "going away"),
-        () => socket.close(1011),
-      );
-    };
-    socket.onmessage = (e) => {
-      try {
-        const m = JSON.parse(String(e.data)) as {
-          type?: string;
-          cursor?: string;
-        };
-        const cursor = m.type === "ack" ? cursorParam(m.cursor) : undefined;
-        if (!cursor) return;
-        let n = 0;
-        while (n < sent.length && sent[n] <= cursor) n++;
-        const done = sent.splice(0, n);
-        if (done.length > 0) s.store.forget(me, done).catch(() => {});
-      } catch {
-        socket.close(1003, "bad frame");
-      }
-    };
-    return response;
   });
 }
 
@@ -183,9 +198,9 @@ async function longPoll(
 const HIGH_WATER = 1 << 20;
 
 /** Resolves once `socket` has sent most of what it buffered, or closed. */
-async function drained(socket: WebSocket): Promise<void> {
+async function drained(socket: ServerSocket): Promise<void> {
   while (
-    socket.readyState === WebSocket.OPEN && socket.bufferedAmount > HIGH_WATER
+    socket.readyState === SOCKET_OPEN && socket.bufferedAmount > HIGH_WATER
   ) {
     // No drain event on WebSocket: look again shortly. A client that
     // stops reading stops answering pings too, and is closed for it.
@@ -198,20 +213,22 @@ async function pump(
   s: Services,
   me: string,
   after: string | undefined,
-  socket: WebSocket,
+  socket: ServerSocket,
   sent: string[],
+  gone: AbortSignal,
 ): Promise<void> {
   const sub = await s.store.subscribe(me);
-  socket.addEventListener("close", () => sub.close());
+  if (gone.aborted) sub.close();
+  gone.addEventListener("abort", () => sub.close());
   let cursor = after;
   let woken = false; // the first round, and those after a ping, look for all
   try {
-    while (socket.readyState === WebSocket.OPEN) {
+    while (socket.readyState === SOCKET_OPEN) {
       await drained(socket);
       const msgs = await s.store.fetchInbox(me, cursor, 100, woken);
       await joinedByWelcome(s.store, me, msgs);
       for (const m of msgs) {
-        if (socket.readyState !== WebSocket.OPEN) return;
+        if (socket.readyState !== SOCKET_OPEN) return;
         socket.send(frame(m));
         sent.push(m.cursor);
         cursor = m.cursor;
@@ -221,7 +238,7 @@ async function pump(
       // The store is closing: end the stream (and do not spin on a
       // subscription that answers at once).
       if (sub.closed) break;
-      if (!woken && socket.readyState === WebSocket.OPEN) {
+      if (!woken && socket.readyState === SOCKET_OPEN) {
         socket.send(JSON.stringify({ type: "ping" }));
       }
     }

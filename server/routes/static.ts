@@ -1,7 +1,8 @@
 /**
  * The chat page: `GET /` and `GET /static/<file>` from the static
  * directory, and the browser bundle of the library at
- * `/static/webmls.mjs`.
+ * `/static/webmls.mjs`. Deno only (files are read with `Deno.readFile`):
+ * the Deno entries serve the page, the other runtimes' entries the API.
  *
  * @module
  */

@@ -348,4 +348,28 @@ export interface DeliveryStore {
   joinedMembers(groupId: string): Promise<string[]>;
   /** The groups a client has joined (a subset of {@link groupsOf}). */
   joinedGroupsOf(clientId: string): Promise<string[]>;
+
+  /**
+   * Optional: the store serves a client's inbox stream itself, because
+   * the inbox lives where a socket can be held (the Cloudflare Workers
+   * store's inbox Durable Object). The app authenticates the request and
+   * parses `after`, then returns the store's answer to the upgrade; the
+   * store enforces `maxStreams` per client, and sends the app's stream
+   * frames and pings.
+   */
+  openStream?(
+    clientId: string,
+    after: string | undefined,
+    options: StreamOptions,
+  ): Promise<Response>;
+}
+
+/** How {@link DeliveryStore.openStream} serves a stream. */
+export interface StreamOptions {
+  /** The subprotocol to answer with, if any. */
+  readonly protocol?: string;
+  /** Interval of `{ "type": "ping" }` frames, ms. */
+  readonly pingMs: number;
+  /** Streams one client may have open. */
+  readonly maxStreams: number;
 }
