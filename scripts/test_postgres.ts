@@ -26,6 +26,7 @@ const FILES = [
   "tests/server/names_test.ts",
   "tests/server/inbox_scale_test.ts",
   "tests/server/pq_flow_test.ts",
+  "tests/server/store_pg_test.ts",
   "tests/export/store_test.ts",
   "tests/postgres/",
 ];
