@@ -8,26 +8,21 @@
  */
 
 import {
-  Aes128Gcm,
-  Aes256Gcm,
   CipherSuite,
   DhkemP256HkdfSha256,
   DhkemP384HkdfSha384,
   DhkemP521HkdfSha512,
   DhkemX25519HkdfSha256,
   DhkemX448HkdfSha512,
-  HkdfSha256,
-  HkdfSha384,
-  HkdfSha512,
   type KemInterface,
 } from "@hpke/core";
-import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import { DhkemX25519HkdfSha256 as PureDhkemX25519 } from "@hpke/dhkem-x25519";
 import { DhkemX448HkdfSha512 as PureDhkemX448 } from "@hpke/dhkem-x448";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { x448 } from "@noble/curves/ed448.js";
 import { ecPublicOfScalar, ecScalarOfPkcs8 } from "./ec_public.ts";
 import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
+import { aeadFor, kdfFor } from "./hpke_algorithms.ts";
 import { MlsError } from "../src/errors.ts";
 import type {
   HpkeExported,
@@ -152,30 +147,6 @@ function kemFor(id: number, features: WebCryptoFeatures): KemChoice {
         : pure(new PureDhkemX448(), x448.getPublicKey);
   }
   throw new MlsError("unsupported_cipher_suite", `unknown HPKE KEM ${id}`);
-}
-
-function kdfFor(id: number): HkdfSha256 | HkdfSha384 | HkdfSha512 {
-  switch (id) {
-    case 0x0001:
-      return new HkdfSha256();
-    case 0x0002:
-      return new HkdfSha384();
-    case 0x0003:
-      return new HkdfSha512();
-  }
-  throw new MlsError("unsupported_cipher_suite", `unknown HPKE KDF ${id}`);
-}
-
-function aeadFor(id: number): Aes128Gcm | Aes256Gcm | Chacha20Poly1305 {
-  switch (id) {
-    case 0x0001:
-      return new Aes128Gcm();
-    case 0x0002:
-      return new Aes256Gcm();
-    case 0x0003:
-      return new Chacha20Poly1305();
-  }
-  throw new MlsError("unsupported_cipher_suite", `unknown HPKE AEAD ${id}`);
 }
 
 /**

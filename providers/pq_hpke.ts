@@ -15,21 +15,13 @@
  * @module
  */
 
-import {
-  Aes128Gcm,
-  Aes256Gcm,
-  CipherSuite,
-  HkdfSha256,
-  HkdfSha384,
-  HkdfSha512,
-  type KemInterface,
-} from "@hpke/core";
-import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
+import { CipherSuite, type KemInterface } from "@hpke/core";
 import { MlKem1024, MlKem512, MlKem768 } from "@hpke/ml-kem";
 import { XWing } from "@hpke/hybridkem-x-wing";
 import { shake256 } from "@noble/hashes/sha3.js";
 import type { CipherSuiteInfo } from "../src/crypto/cipher_suites.ts";
 import { PQ_KEM } from "../src/crypto/pq_suites.ts";
+import { aeadFor, kdfFor } from "./hpke_algorithms.ts";
 import { MlsError } from "../src/errors.ts";
 import type { HpkeExported, HpkeKeyPair, HpkeSealed } from "./provider.ts";
 import { SecretCache } from "./key_cache.ts";
@@ -60,30 +52,6 @@ function kemFor(id: number): PqKem {
       return new XWing();
   }
   throw new MlsError("unsupported_cipher_suite", `unknown HPKE KEM ${id}`);
-}
-
-function kdfFor(id: number): HkdfSha256 | HkdfSha384 | HkdfSha512 {
-  switch (id) {
-    case 0x0001:
-      return new HkdfSha256();
-    case 0x0002:
-      return new HkdfSha384();
-    case 0x0003:
-      return new HkdfSha512();
-  }
-  throw new MlsError("unsupported_cipher_suite", `unknown HPKE KDF ${id}`);
-}
-
-function aeadFor(id: number): Aes128Gcm | Aes256Gcm | Chacha20Poly1305 {
-  switch (id) {
-    case 0x0001:
-      return new Aes128Gcm();
-    case 0x0002:
-      return new Aes256Gcm();
-    case 0x0003:
-      return new Chacha20Poly1305();
-  }
-  throw new MlsError("unsupported_cipher_suite", `unknown HPKE AEAD ${id}`);
 }
 
 const HPKE_V1 = new TextEncoder().encode("HPKE-v1");
